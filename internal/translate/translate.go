@@ -1,0 +1,82 @@
+// Package translate converts requests, responses and streams between the wire
+// protocols of package wire. Converters are pure: bytes in, bytes out, no I/O.
+// One Translator value serves one request and holds its stream state.
+package translate
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/llmrouter/llmrouter/internal/sse"
+	"github.com/llmrouter/llmrouter/internal/wire"
+)
+
+// Options carry what a converter needs beyond the bodies.
+type Options struct {
+	// Model is the upstream model name written into the upstream request.
+	Model string
+	// MaxTokens is used as max_tokens towards Anthropic when the client gave none.
+	MaxTokens int
+}
+
+// Translator converts one request between a client protocol and an upstream protocol.
+type Translator interface {
+	// Request converts the client's request body into the upstream's body. A client
+	// error (a field that cannot be expressed upstream at all) is a *RequestError.
+	Request(body []byte) ([]byte, error)
+	// Dropped lists the JSON paths of client request fields that Request could not
+	// carry, e.g. "logit_bias" or "messages[2].content[0].cache_control".
+	Dropped() []string
+	// Response converts a successful non-streaming upstream body into the client's.
+	Response(body []byte) ([]byte, error)
+	// Stream converts one upstream stream event (an SSE event, or an NDJSON line for
+	// Ollama) and appends the client's wire bytes (complete SSE events) to dst. An
+	// in-band upstream error is returned as a *StreamError after appending nothing.
+	Stream(dst []byte, ev sse.Event) ([]byte, error)
+	// End is called when the upstream body ends. It appends the client's closing
+	// events, or returns ErrTruncated when the upstream never sent its terminal event.
+	End(dst []byte) ([]byte, error)
+}
+
+// ErrTruncated reports an upstream stream that ended without its terminal event.
+var ErrTruncated = errors.New("upstream stream ended before its terminal event")
+
+// RequestError is a client request that cannot be sent upstream: a 400 for the client.
+type RequestError struct {
+	Param   string // JSON path of the offending field, if any
+	Message string
+}
+
+func (e *RequestError) Error() string {
+	if e.Param == "" {
+		return e.Message
+	}
+	return fmt.Sprintf("%s: %s", e.Param, e.Message)
+}
+
+// StreamError is an error the upstream reported inside a stream after HTTP 200.
+type StreamError struct {
+	Type    string // provider error type, e.g. "overloaded_error"; may be empty
+	Message string
+}
+
+func (e *StreamError) Error() string { return "upstream stream error: " + e.Message }
+
+type factory func(Options) Translator
+
+var registry = map[[2]wire.Protocol]factory{}
+
+// register is called from the init function of each pair's file.
+func register(client, upstream wire.Protocol, f factory) {
+	registry[[2]wire.Protocol{client, upstream}] = f
+}
+
+// New returns the translator from client to upstream protocol, or nil when the two
+// are the same (the gateway then passes bytes through) or the pair is unsupported.
+func New(client, upstream wire.Protocol, opt Options) Translator {
+	f, ok := registry[[2]wire.Protocol{client, upstream}]
+	if !ok {
+		return nil
+	}
+	return f(opt)
+}

@@ -1,0 +1,55 @@
+// Package wire names the wire protocols llmrouter speaks, on either side of a request.
+package wire
+
+// Protocol is one request/response format: an inbound API a client speaks, or the
+// API an upstream provider is called with.
+type Protocol int
+
+// The protocols. OpenAIChat, OpenAICompletions and AnthropicMessages are what clients
+// speak; OllamaChat and OllamaGenerate are Ollama's native upstream APIs.
+const (
+	OpenAIChat        Protocol = iota + 1 // POST /v1/chat/completions
+	OpenAICompletions                     // POST /v1/completions (legacy)
+	AnthropicMessages                     // POST /v1/messages
+	OllamaChat                            // POST /api/chat (NDJSON streams)
+	OllamaGenerate                        // POST /api/generate (NDJSON streams)
+)
+
+// String returns a short, stable name for logs.
+func (p Protocol) String() string {
+	switch p {
+	case OpenAIChat:
+		return "openai-chat"
+	case OpenAICompletions:
+		return "openai-completions"
+	case AnthropicMessages:
+		return "anthropic-messages"
+	case OllamaChat:
+		return "ollama-chat"
+	case OllamaGenerate:
+		return "ollama-generate"
+	}
+	return "unknown"
+}
+
+// NDJSON reports whether the protocol streams newline-delimited JSON rather than SSE.
+func (p Protocol) NDJSON() bool { return p == OllamaChat || p == OllamaGenerate }
+
+// Upstream returns the protocol used to call a provider for a client protocol.
+// provider is "openai", "anthropic" or "ollama".
+func Upstream(client Protocol, provider string) Protocol {
+	switch provider {
+	case "anthropic":
+		return AnthropicMessages
+	case "ollama":
+		if client == OpenAICompletions {
+			return OllamaGenerate
+		}
+		return OllamaChat
+	default:
+		if client == OpenAICompletions {
+			return OpenAICompletions
+		}
+		return OpenAIChat
+	}
+}
