@@ -16,8 +16,8 @@ type Table struct {
 }
 
 type glob struct {
-	pattern string
-	index   int
+	parts []string // the pattern split at `*`, split once at build time
+	index int
 }
 
 // New builds a table over models; Lookup returns indexes into models.
@@ -25,7 +25,7 @@ func New(models []config.Model) *Table {
 	t := &Table{exact: make(map[string]int, len(models))}
 	for i, m := range models {
 		if IsGlob(m.Name) {
-			t.globs = append(t.globs, glob{m.Name, i})
+			t.globs = append(t.globs, glob{strings.Split(m.Name, "*"), i})
 			continue
 		}
 		if _, dup := t.exact[m.Name]; !dup {
@@ -43,7 +43,7 @@ func (t *Table) Lookup(name string) (int, bool) {
 		return i, true
 	}
 	for _, g := range t.globs {
-		if Match(g.pattern, name) {
+		if matchParts(g.parts, name) {
 			return g.index, true
 		}
 	}
@@ -58,10 +58,11 @@ func IsGlob(name string) bool { return strings.Contains(name, "*") }
 
 // Match reports whether name matches pattern, where `*` matches any run of
 // characters, `/` and `:` included (Ollama names such as "library/llama3:8b").
-func Match(pattern, name string) bool {
-	parts := strings.Split(pattern, "*")
+func Match(pattern, name string) bool { return matchParts(strings.Split(pattern, "*"), name) }
+
+func matchParts(parts []string, name string) bool {
 	if len(parts) == 1 {
-		return pattern == name
+		return parts[0] == name
 	}
 	if !strings.HasPrefix(name, parts[0]) {
 		return false

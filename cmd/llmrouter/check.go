@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/gateway"
+	"github.com/llmrouter/llmrouter/internal/logging"
+	"github.com/llmrouter/llmrouter/internal/wire"
+)
+
+func check(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "config file to validate")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := loadConfig(*path)
+	if err == nil {
+		_, err = gateway.New(cfg, logging.New(cfg.Logging, io.Discard, nil))
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "llmrouter: %s is invalid:\n%v\n", sourceName(*path), err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s is valid\n%s", cfg.Source, config.Summary(cfg))
+	return 0
+}
+
+func sourceName(p string) string {
+	if p := config.Resolve(p); p != "" {
+		return p
+	}
+	return "embedded default"
+}
+
+var endpoints = map[string]wire.Protocol{
+	"/v1/chat/completions":      wire.OpenAIChat,
+	"/v1/completions":           wire.OpenAICompletions,
+	"/v1/messages":              wire.AnthropicMessages,
+	"/v1/messages/count_tokens": wire.AnthropicMessages,
+}
+
+// headerFlags collects repeated -H 'Name: value' flags.
+type headerFlags []string
+
+func (h *headerFlags) String() string     { return strings.Join(*h, ", ") }
+func (h *headerFlags) Set(v string) error { *h = append(*h, v); return nil }
+
+func explain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "config file")
+	endpoint := fs.String("endpoint", "/v1/chat/completions", "client endpoint: /v1/chat/completions, /v1/completions, /v1/messages")
+	var headers headerFlags
+	fs.Var(&headers, "H", "client request header 'Name: value' (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	proto, ok := endpoints[strings.SplitN(*endpoint, "?", 2)[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "llmrouter: unknown endpoint %q\n", *endpoint)
+		return 2
+	}
+	body, err := readInput(fs.Arg(0), stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "llmrouter: %v\n", err)
+		return 1
+	}
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		fmt.Fprintf(stderr, "llmrouter: config: %v\n", err)
+		return 1
+	}
+	return printExplain(cfg, proto, *endpoint, headers, body, stdout, stderr)
+}
+
+func printExplain(cfg *config.Config, proto wire.Protocol, endpoint string, headers []string, body []byte, stdout, stderr io.Writer) int {
+	g, err := gateway.New(cfg, logging.New(cfg.Logging, io.Discard, nil))
+	if err != nil {
+		fmt.Fprintf(stderr, "llmrouter: %v\n", err)
+		return 1
+	}
+	r := httptest.NewRequest(http.MethodPost, endpoint, bytes.NewReader(body))
+	for _, h := range headers {
+		name, value, _ := strings.Cut(h, ":")
+		r.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	p, err := g.Explain(r, proto)
+	secrets := append(gateway.Secrets(cfg), clientKeys(r.Header)...)
+	if err != nil {
+		fmt.Fprintf(stderr, "llmrouter: %s\n", logging.Scrub(err.Error(), secrets...))
+		return 1
+	}
+	fmt.Fprintf(stdout, "POST %s\n", logging.RedactURL(p.URL))
+	names := make([]string, 0, len(p.Header))
+	for name := range p.Header {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for _, v := range p.Header[name] {
+			fmt.Fprintf(stdout, "%s: %s\n", name, maskHeader(name, v, secrets))
+		}
+	}
+	if len(p.Dropped) > 0 {
+		fmt.Fprintf(stderr, "dropped by translation: %s\n", strings.Join(p.Dropped, ","))
+	}
+	fmt.Fprintf(stdout, "\n%s\n", logging.Scrub(string(p.Body), secrets...))
+	return 0
+}
+
+func clientKeys(h http.Header) []string {
+	var keys []string
+	for _, name := range []string{"Authorization", "X-Api-Key", "Api-Key"} {
+		if v := h.Get(name); v != "" {
+			keys = append(keys, strings.TrimPrefix(v, "Bearer "))
+		}
+	}
+	return keys
+}
+
+// maskHeader masks credential headers whole (at most the last 4 characters show)
+// and any known secret inside other values.
+func maskHeader(name, v string, secrets []string) string {
+	switch strings.ToLower(name) {
+	case "authorization", "x-api-key", "api-key", "proxy-authorization", "cookie":
+		if k, ok := strings.CutPrefix(v, "Bearer "); ok {
+			return "Bearer " + config.Mask(k)
+		}
+		return config.Mask(v)
+	}
+	return logging.Scrub(v, secrets...)
+}
+
+func readInput(path string, stdin io.Reader) ([]byte, error) {
+	if path == "" || path == "-" {
+		return io.ReadAll(stdin)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading request: %w", err)
+	}
+	return b, nil
+}

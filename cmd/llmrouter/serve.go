@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/gateway"
+	"github.com/llmrouter/llmrouter/internal/logging"
+)
+
+// loadConfig loads the config named by the flag, LLMROUTER_CONFIG or
+// ./llmrouter.yaml, else the embedded default.
+func loadConfig(flagPath string) (*config.Config, error) {
+	if p := config.Resolve(flagPath); p != "" {
+		return config.Load(p)
+	}
+	return config.Default()
+}
+
+func serve(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "config file (default: $LLMROUTER_CONFIG, ./llmrouter.yaml, embedded default)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		fmt.Fprintf(stderr, "llmrouter: config: %v\n", err)
+		return 1
+	}
+	log := logging.New(cfg.Logging, stderr, gateway.Secrets(cfg))
+	g, err := gateway.New(cfg, log)
+	if err != nil {
+		log.Error("starting", "error", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		log.Error("listening", "error", err)
+		return 1
+	}
+	return serveOn(ln, g, cfg, log)
+}
+
+// serveOn serves until SIGTERM or SIGINT, then drains: /readyz turns 503 for
+// shutdown_delay while serving goes on, then the listener closes and in-flight
+// requests and streams get shutdown_grace to finish.
+func serveOn(ln net.Listener, g *gateway.Gateway, cfg *config.Config, log *slog.Logger) int {
+	srv := &http.Server{
+		Handler:           g,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		// No WriteTimeout: it would cut every stream longer than it.
+	}
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sig)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("llmrouter listening", "addr", ln.Addr().String(), "config", cfg.Source, "models", len(cfg.Models), "version", version)
+	select {
+	case err := <-errc:
+		log.Error("serving", "error", err)
+		return 1
+	case s := <-sig:
+		log.Info("shutting down", "signal", s.String(), "delay", cfg.Server.ShutdownDelay.String(), "grace", cfg.Server.ShutdownGrace.String())
+	}
+	return drain(srv, g, cfg, log, sig)
+}
+
+func drain(srv *http.Server, g *gateway.Gateway, cfg *config.Config, log *slog.Logger, sig <-chan os.Signal) int {
+	g.Drain()
+	select {
+	case <-time.After(cfg.Server.ShutdownDelay):
+	case <-sig: // a second signal skips the delay
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownGrace)
+	defer cancel()
+	err := srv.Shutdown(ctx)
+	g.CloseIdle()
+	if errors.Is(err, context.DeadlineExceeded) {
+		log.Warn("shutdown grace expired; closing remaining connections")
+		_ = srv.Close()
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}

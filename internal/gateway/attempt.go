@@ -1,0 +1,239 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/llmrouter/llmrouter/internal/anthropic"
+	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/ollama"
+	"github.com/llmrouter/llmrouter/internal/openai"
+	"github.com/llmrouter/llmrouter/internal/upstream"
+	"github.com/llmrouter/llmrouter/internal/wire"
+)
+
+// maxErrorBody bounds how much of an upstream error body is read and relayed.
+const maxErrorBody = 1 << 20
+
+// maxResponseBody bounds a non-streaming response that must be translated.
+const maxResponseBody = 64 << 20
+
+// outcome is how one attempt ended. done: the client has its answer (or is gone);
+// otherwise the attempt failed before anything reached the client, and the failure
+// is either an upstream HTTP error (status/header/body) or err.
+type outcome struct {
+	done       bool
+	retryable  bool
+	retryAfter time.Duration
+	status     int
+	header     http.Header
+	body       []byte
+	err        *apiError
+}
+
+// run makes the attempts. The retry policy, written out (cf. Caddy's reverse proxy):
+// a failure before any response byte (connect refused or reset, connect or
+// first-byte timeout) is safe to retry when on_network_error is set; an upstream
+// status in on_status is retried, never 400/401/403/404/422; a stream that fails
+// before its first content event (the commit point) is retried; once a byte has
+// reached the client nothing is retried. Every attempt sends identical bytes.
+func (g *Gateway) run(w http.ResponseWriter, r *http.Request, x *exchange, rec *record) {
+	m := x.t.model
+	ctx, cancel := context.WithTimeoutCause(r.Context(), m.Timeouts.Total, upstream.ErrTotalTimeout)
+	defer cancel()
+	start := time.Now()
+	for n := 1; ; n++ {
+		rec.attempts = n
+		w.Header().Set("X-Llmrouter-Attempts", strconv.Itoa(n))
+		o := g.attempt(ctx, w, r, x, rec, start)
+		if o.done {
+			return
+		}
+		if r.Context().Err() != nil {
+			rec.errMsg = "client went away"
+			return
+		}
+		wait, ok := g.nextWait(ctx, m.Retry, n, o)
+		if !ok || !upstream.Sleep(ctx, wait) {
+			if r.Context().Err() != nil {
+				rec.errMsg = "client went away during backoff"
+				return
+			}
+			g.fail(w, x, rec, o)
+			return
+		}
+	}
+}
+
+// nextWait decides whether attempt n+1 happens and after how long. A Retry-After
+// that does not fit in what is left of the total deadline sends the failure (a 429
+// with its Retry-After) back to the client at once.
+func (g *Gateway) nextWait(ctx context.Context, p config.Retry, n int, o outcome) (time.Duration, bool) {
+	if !o.retryable || n >= p.Attempts {
+		return 0, false
+	}
+	wait := upstream.Backoff(p, n, nil)
+	if o.retryAfter > 0 && p.RespectRetryAfter {
+		wait = o.retryAfter
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
+		return 0, false
+	}
+	return wait, true
+}
+
+// attempt sends the request once and delivers the answer if it can.
+func (g *Gateway) attempt(ctx context.Context, w http.ResponseWriter, r *http.Request, x *exchange, rec *record, start time.Time) outcome {
+	actx, acancel := context.WithCancelCause(ctx)
+	defer acancel(nil)
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, x.url, bytes.NewReader(x.body))
+	if err != nil {
+		return outcome{err: &apiError{Status: http.StatusInternalServerError, Message: "building upstream request failed", Err: err}}
+	}
+	req.Header = x.header
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(x.body)), nil }
+	resp, err := x.t.transport.RoundTrip(req)
+	if err != nil {
+		return outcome{retryable: x.t.model.Retry.OnNetworkError, err: transportError(actx, err)}
+	}
+	defer resp.Body.Close()
+	rec.status = resp.StatusCode
+	idle := upstream.NewIdleReader(resp.Body, x.t.model.Timeouts.Idle, acancel)
+	defer idle.Stop()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return g.upstreamError(x, resp, idle)
+	}
+	rec.ttfb = time.Since(start)
+	if x.stream {
+		return g.relayStream(actx, w, r, x, rec, resp, idle)
+	}
+	return g.deliver(actx, w, x, resp, idle)
+}
+
+// transportError classifies a failure before any response: 504 for timeouts, 502
+// for refused, reset or TLS failures. The message omits the URL.
+func transportError(ctx context.Context, err error) *apiError {
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		err = cause
+	}
+	if upstream.IsTimeout(err) {
+		return &apiError{Status: http.StatusGatewayTimeout, Message: "upstream timed out: " + causeMessage(err), Err: err}
+	}
+	return &apiError{Status: http.StatusBadGateway, Message: "upstream unreachable: " + causeMessage(err), Err: err}
+}
+
+func (g *Gateway) upstreamError(x *exchange, resp *http.Response, body io.Reader) outcome {
+	b, _ := io.ReadAll(io.LimitReader(body, maxErrorBody))
+	o := outcome{status: resp.StatusCode, header: resp.Header, body: b,
+		retryable: upstream.RetryStatus(x.t.model.Retry, resp.StatusCode)}
+	if d, ok := upstream.RetryAfter(resp.Header, time.Now()); ok {
+		o.retryAfter = d
+	}
+	return o
+}
+
+// fail sends the last attempt's failure to the client: an upstream HTTP error keeps
+// its status and message (re-enveloped when protocols differ, scrubbed of keys).
+func (g *Gateway) fail(w http.ResponseWriter, x *exchange, rec *record, o outcome) {
+	if o.err != nil {
+		rec.errMsg = o.err.Error()
+		writeError(w, x.client, o.err)
+		return
+	}
+	body := scrub(o.body, g.secrets, x.creds)
+	for _, name := range []string{"Retry-After", "Retry-After-Ms", "X-Should-Retry"} {
+		if v := o.header.Get(name); v != "" {
+			w.Header().Set(name, v)
+		}
+	}
+	rec.errMsg = fmt.Sprintf("upstream status %d", o.status)
+	if x.client == x.up {
+		w.Header().Set("Content-Type", o.header.Get("Content-Type"))
+		w.WriteHeader(o.status)
+		_, _ = w.Write(body)
+		return
+	}
+	writeError(w, x.client, &apiError{Status: o.status, Message: upstreamMessage(x.up, o.status, body)})
+}
+
+// upstreamMessage extracts the human message of an upstream error body.
+func upstreamMessage(up wire.Protocol, status int, body []byte) string {
+	var msg string
+	var ok bool
+	switch up {
+	case wire.AnthropicMessages:
+		_, msg, ok = anthropic.ParseError(body)
+	case wire.OllamaChat, wire.OllamaGenerate:
+		msg, ok = ollama.ParseError(body)
+	default:
+		_, msg, ok = openai.ParseError(body)
+	}
+	if !ok || msg == "" {
+		msg = strings.TrimSpace(string(body))
+		if msg == "" {
+			msg = http.StatusText(status)
+		}
+	}
+	return msg
+}
+
+// deliver answers a non-streaming request: bytes relayed as they come when the
+// protocols match, else the whole body read, translated and written.
+func (g *Gateway) deliver(ctx context.Context, w http.ResponseWriter, x *exchange, resp *http.Response, body io.Reader) outcome {
+	if x.tr == nil {
+		copyResponseHeaders(w.Header(), resp, false)
+		if resp.ContentLength >= 0 && !resp.Uncompressed {
+			w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
+		}
+		w.WriteHeader(resp.StatusCode)
+		if _, err := io.Copy(w, body); err != nil && ctx.Err() == nil {
+			panic(http.ErrAbortHandler) // a cut response must not look complete
+		}
+		return outcome{done: true}
+	}
+	b, err := io.ReadAll(io.LimitReader(body, maxResponseBody))
+	if err != nil {
+		return outcome{retryable: x.t.model.Retry.OnNetworkError, err: transportError(ctx, err)}
+	}
+	out, err := x.tr.Response(b)
+	if err != nil {
+		return outcome{err: &apiError{Status: http.StatusBadGateway, Message: "upstream response could not be translated", Err: err}}
+	}
+	copyResponseHeaders(w.Header(), resp, true)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(out)
+	return outcome{done: true}
+}
+
+// copyResponseHeaders relays the upstream's end-to-end response headers. A
+// translated response keeps only rate-limit and retry hints: the rest describe a
+// body the client does not get.
+func copyResponseHeaders(dst http.Header, resp *http.Response, translated bool) {
+	src := resp.Header.Clone()
+	removeHopByHop(src)
+	src.Del("Content-Length")
+	src.Del("X-Request-Id")
+	if resp.Uncompressed {
+		src.Del("Content-Encoding")
+	}
+	for name, v := range src {
+		if translated && !keptWhenTranslated(name) {
+			continue
+		}
+		dst[name] = v
+	}
+}
+
+func keptWhenTranslated(name string) bool {
+	n := strings.ToLower(name)
+	return strings.HasPrefix(n, "x-ratelimit-") || strings.HasPrefix(n, "anthropic-ratelimit-") ||
+		n == "retry-after" || n == "retry-after-ms"
+}

@@ -1,0 +1,76 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/llmrouter/llmrouter/internal/anthropic"
+	"github.com/llmrouter/llmrouter/internal/openai"
+	"github.com/llmrouter/llmrouter/internal/wire"
+)
+
+// apiError is what the client sees of a failure (Status, Type, Message, Param),
+// kept apart from Err, which is only logged. Message must never hold a secret.
+type apiError struct {
+	Status  int
+	Type    string // protocol error type; empty: derived from Status
+	Param   string
+	Message string
+	Err     error // cause, for the log
+}
+
+func (e *apiError) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+func errorf(status int, msg string) *apiError { return &apiError{Status: status, Message: msg} }
+
+// body renders the error in the client protocol's envelope.
+func (e *apiError) body(p wire.Protocol) []byte {
+	if p == wire.AnthropicMessages {
+		typ := e.Type
+		if typ == "" {
+			typ = anthropic.ErrorType(e.Status)
+		}
+		return anthropic.ErrorBody(typ, e.Message)
+	}
+	typ, code := openai.ErrorType(e.Status)
+	if e.Type != "" {
+		typ = e.Type
+	}
+	return openai.ErrorBody(e.Message, typ, e.Param, code)
+}
+
+// event renders the error as one in-band stream event in the client's protocol:
+// `data: {"error":…}` for OpenAI, `event: error` for Anthropic.
+func (e *apiError) event(p wire.Protocol) []byte {
+	if p == wire.AnthropicMessages {
+		b := append([]byte("event: error\ndata: "), e.body(p)...)
+		return append(b, "\n\n"...)
+	}
+	b := append([]byte("data: "), e.body(p)...)
+	return append(b, "\n\n"...)
+}
+
+// writeError sends e as an HTTP error response in the client's envelope.
+func writeError(w http.ResponseWriter, p wire.Protocol, e *apiError) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Del("Content-Length")
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(e.body(p))
+}
+
+// causeMessage describes a transport failure without its URL: url.Error prints the
+// request URL, query string included, and a query can hold a key.
+func causeMessage(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return err.Error()
+}

@@ -1,0 +1,85 @@
+package gateway
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/llmrouter/llmrouter/internal/anthropic"
+	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/openai"
+)
+
+// hopByHop headers describe one connection, not the message (RFC 9110 §7.6.1);
+// a proxy never forwards them.
+var hopByHop = []string{
+	"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+}
+
+// credentialHeaders carry a client's key; they are re-created for every upstream.
+var credentialHeaders = []string{"Authorization", "X-Api-Key", "Api-Key"}
+
+// removeHopByHop deletes the hop-by-hop headers and every header Connection names.
+func removeHopByHop(h http.Header) {
+	for _, v := range h.Values("Connection") {
+		for _, name := range strings.Split(v, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				h.Del(name)
+			}
+		}
+	}
+	for _, name := range hopByHop {
+		h.Del(name)
+	}
+}
+
+// clientHeaders returns the client's end-to-end headers, without credentials and
+// without what the router or the transport sets itself. Accept-Encoding is left to
+// the transport, which then decompresses transparently: the relay must read SSE.
+func clientHeaders(in http.Header) http.Header {
+	out := in.Clone()
+	removeHopByHop(out)
+	for _, name := range credentialHeaders {
+		out.Del(name)
+	}
+	for _, name := range []string{"Host", "Content-Length", "Accept-Encoding", "X-Request-Id"} {
+		out.Del(name)
+	}
+	return out
+}
+
+// clientCredential returns the key a client sent, and whether it came as a Bearer
+// token (Authorization) rather than x-api-key / api-key.
+func clientCredential(h http.Header) (key string, bearer bool) {
+	if v := h.Get("Authorization"); v != "" {
+		if k, ok := strings.CutPrefix(v, "Bearer "); ok {
+			return strings.TrimSpace(k), true
+		}
+		return v, true
+	}
+	if v := h.Get("X-Api-Key"); v != "" {
+		return v, false
+	}
+	return h.Get("Api-Key"), false
+}
+
+// setCredential puts key in the upstream provider's own auth header:
+// x-api-key (+ anthropic-version) for anthropic, Authorization: Bearer otherwise.
+func setCredential(h http.Header, provider, key string) {
+	if provider == config.ProviderAnthropic {
+		anthropic.SetAuth(h, key)
+		return
+	}
+	openai.SetAuth(h, key)
+}
+
+// copyCredentials forwards the client's credential headers unchanged, for a client
+// whose protocol is the upstream's own (Claude Code's OAuth Bearer token must reach
+// Anthropic as Authorization, not x-api-key).
+func copyCredentials(dst, src http.Header) {
+	for _, name := range credentialHeaders {
+		if v := src.Values(name); len(v) > 0 {
+			dst[name] = v
+		}
+	}
+}

@@ -1,0 +1,161 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/llmrouter/llmrouter/internal/wire"
+)
+
+// record collects what the access log line says about one request.
+type record struct {
+	id       string
+	model    string
+	provider string
+	status   int // upstream status of the last attempt
+	stream   bool
+	attempts int
+	dropped  []string
+	ttfb     time.Duration
+	errMsg   string
+	extra    []slog.Attr // body and header logging, when enabled
+}
+
+type recordKey struct{}
+
+func recordOf(ctx context.Context) *record {
+	if r, ok := ctx.Value(recordKey{}).(*record); ok {
+		return r
+	}
+	return &record{}
+}
+
+// statusWriter remembers the status and counts the bytes written to the client.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach Flush and SetWriteDeadline.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// middleware assigns the request id, writes one access-log line per request and
+// turns a panic into a 500 in the client's envelope (never a stack with secrets).
+func (g *Gateway) middleware(p wire.Protocol, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &record{id: requestID(r.Header.Get("X-Request-Id"))}
+		w.Header().Set("X-Request-Id", rec.id)
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					rec.errMsg = "aborted"
+					g.access(r, rec, sw, start)
+					panic(v)
+				}
+				rec.errMsg = "internal error (panic)"
+				if sw.status == 0 {
+					writeError(sw, p, errorf(http.StatusInternalServerError, "internal error"))
+				}
+			}
+			g.access(r, rec, sw, start)
+		}()
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), recordKey{}, rec)))
+	})
+}
+
+func (g *Gateway) access(r *http.Request, rec *record, sw *statusWriter, start time.Time) {
+	status := sw.status
+	if status == 0 && r.Context().Err() != nil {
+		status = 499 // client closed the request before any answer
+	}
+	attrs := []slog.Attr{
+		slog.String("request_id", rec.id),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", status),
+		slog.String("model", rec.model),
+		slog.String("provider", rec.provider),
+		slog.Int("upstream_status", rec.status),
+		slog.Bool("stream", rec.stream),
+		slog.Int("attempts", rec.attempts),
+		slog.Float64("duration_ms", ms(time.Since(start))),
+		slog.Float64("ttfb_ms", ms(rec.ttfb)),
+		slog.Int64("bytes_out", sw.bytes),
+	}
+	if len(rec.dropped) > 0 {
+		attrs = append(attrs, slog.String("dropped", strings.Join(rec.dropped, ",")))
+	}
+	if rec.errMsg != "" {
+		attrs = append(attrs, slog.String("error", rec.errMsg))
+	}
+	attrs = append(attrs, rec.extra...)
+	g.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// requestID keeps a client's id when it is short and printable, else makes one.
+func requestID(client string) string {
+	if client != "" && len(client) <= 128 && printable(client) {
+		return client
+	}
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "req_" + hex.EncodeToString(b[:])
+}
+
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// authenticate enforces server.api_keys: a request must carry one of them as
+// Authorization: Bearer K or x-api-key: K. The comparison is constant-time.
+func (g *Gateway) authenticate(p wire.Protocol, next http.HandlerFunc) http.Handler {
+	if len(g.cfg.Server.APIKeys) == 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, _ := clientCredential(r.Header)
+		for _, k := range g.cfg.Server.APIKeys {
+			if key != "" && subtle.ConstantTimeCompare([]byte(key), []byte(k.Reveal())) == 1 {
+				next(w, r)
+				return
+			}
+		}
+		msg := "missing router API key: send Authorization: Bearer <key> or x-api-key: <key>"
+		if key != "" {
+			msg = "invalid router API key"
+		}
+		writeError(w, p, errorf(http.StatusUnauthorized, msg))
+	})
+}

@@ -1,0 +1,148 @@
+package gateway
+
+import (
+	"bytes"
+
+	"github.com/llmrouter/llmrouter/internal/anthropic"
+	"github.com/llmrouter/llmrouter/internal/ollama"
+	"github.com/llmrouter/llmrouter/internal/openai"
+	"github.com/llmrouter/llmrouter/internal/sse"
+	"github.com/llmrouter/llmrouter/internal/translate"
+	"github.com/llmrouter/llmrouter/internal/wire"
+	"github.com/tidwall/gjson"
+)
+
+// passthrough relays a same-protocol stream byte for byte, watching only for the
+// terminal event (so a truncated stream is reported) and in-band errors (so the
+// commit point and the error path work as for translated streams).
+type passthrough struct {
+	up   wire.Protocol
+	done bool
+}
+
+var doneData = []byte("[DONE]")
+
+func (p *passthrough) Stream(dst []byte, ev sse.Event) ([]byte, error) {
+	switch p.up {
+	case wire.AnthropicMessages:
+		name := ev.Name
+		if name == "" {
+			name = gjson.GetBytes(ev.Data, "type").String()
+		}
+		if name == "error" {
+			typ, msg, _ := anthropic.ParseError(ev.Data)
+			return dst, &translate.StreamError{Type: typ, Message: msg}
+		}
+		if name == "message_stop" {
+			p.done = true
+		}
+	case wire.OllamaChat, wire.OllamaGenerate:
+		if msg, ok := ollama.ParseError(ev.Data); ok {
+			return dst, &translate.StreamError{Message: msg}
+		}
+		p.done = p.done || gjson.GetBytes(ev.Data, "done").Bool()
+	default:
+		if bytes.Equal(ev.Data, doneData) {
+			p.done = true
+		} else if openai.IsStreamError(ev.Data) {
+			typ, msg, _ := openai.ParseError(ev.Data)
+			return dst, &translate.StreamError{Type: typ, Message: msg}
+		}
+	}
+	return append(dst, ev.Raw...), nil
+}
+
+func (p *passthrough) End(dst []byte) ([]byte, error) {
+	if !p.done {
+		return dst, translate.ErrTruncated
+	}
+	return dst, nil
+}
+
+// isContent reports whether an upstream event is past the commit point: real
+// output (text, tool calls, a finish) rather than role-only deltas,
+// message_start or pings.
+func isContent(up wire.Protocol, ev sse.Event) bool {
+	switch up {
+	case wire.AnthropicMessages:
+		switch ev.Name {
+		case "content_block_delta", "content_block_stop", "message_delta", "message_stop":
+			return true
+		case "content_block_start":
+			t := gjson.GetBytes(ev.Data, "content_block.type").String()
+			return t != "text" && t != "thinking"
+		}
+		return false
+	case wire.OllamaChat, wire.OllamaGenerate:
+		r := gjson.GetManyBytes(ev.Data, "message.content", "message.thinking", "message.tool_calls", "response", "thinking", "done")
+		return r[0].String() != "" || r[1].String() != "" || r[2].Exists() || r[3].String() != "" || r[4].String() != "" || r[5].Bool()
+	default:
+		return openAIContent(ev.Data)
+	}
+}
+
+func openAIContent(data []byte) bool {
+	if bytes.Equal(data, doneData) {
+		return true
+	}
+	choices := gjson.GetBytes(data, "choices")
+	if len(choices.Array()) == 0 {
+		return gjson.GetBytes(data, "usage").IsObject()
+	}
+	content := false
+	choices.ForEach(func(_, c gjson.Result) bool {
+		r := gjson.GetMany(c.Raw, "delta.content", "delta.tool_calls", "delta.refusal", "delta.reasoning_content", "finish_reason", "text")
+		content = r[0].String() != "" || r[1].Exists() || r[2].String() != "" || r[3].String() != "" ||
+			(r[4].Exists() && r[4].Type != gjson.Null) || r[5].String() != ""
+		return !content
+	})
+	return content
+}
+
+// statusOfType maps a provider's in-band error type to the HTTP status it would
+// have had before the stream started, so on_status decides about retrying it.
+func statusOfType(typ string) int {
+	switch typ {
+	case "overloaded_error":
+		return 529
+	case "rate_limit_error", "rate_limit_exceeded", "requests", "tokens":
+		return 429
+	case "invalid_request_error":
+		return 400
+	case "authentication_error":
+		return 401
+	case "permission_error":
+		return 403
+	case "not_found_error":
+		return 404
+	case "timeout_error":
+		return 504
+	}
+	return 500
+}
+
+// clientType keeps the upstream's error type when the client speaks the same
+// family, else lets the envelope derive one from the status.
+func clientType(client wire.Protocol, typ string, _ int) string {
+	if typ == "" {
+		return ""
+	}
+	anthropicType := typ == "overloaded_error" || typ == "api_error" || typ == "rate_limit_error" ||
+		typ == "authentication_error" || typ == "permission_error" || typ == "not_found_error" || typ == "timeout_error"
+	if (client == wire.AnthropicMessages) == anthropicType {
+		return typ
+	}
+	return ""
+}
+
+// scrub cuts every configured key and client credential out of b.
+func scrub(b []byte, secrets, creds []string) []byte {
+	for _, list := range [][]string{secrets, creds} {
+		for _, s := range list {
+			if len(s) >= 8 && bytes.Contains(b, []byte(s)) {
+				b = bytes.ReplaceAll(b, []byte(s), []byte("[redacted]"))
+			}
+		}
+	}
+	return b
+}

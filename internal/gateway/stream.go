@@ -1,0 +1,172 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/llmrouter/llmrouter/internal/sse"
+	"github.com/llmrouter/llmrouter/internal/translate"
+	"github.com/llmrouter/llmrouter/internal/upstream"
+)
+
+// maxPending bounds what is held back before the commit point (role chunks,
+// message_start, pings): past it the stream is committed anyway.
+const maxPending = 64 << 10
+
+// relay is one streaming response in flight: upstream reader, converter, client.
+type relay struct {
+	g      *Gateway
+	x      *exchange
+	w      http.ResponseWriter
+	rc     *http.ResponseController
+	resp   *http.Response
+	idle   *upstream.IdleReader
+	rd     *sse.Reader
+	conv   converter
+	rec    *record
+	out    []byte
+	commit bool
+}
+
+// converter is the part of translate.Translator a stream needs; passthrough
+// implements it for same-protocol routes.
+type converter interface {
+	Stream(dst []byte, ev sse.Event) ([]byte, error)
+	End(dst []byte) ([]byte, error)
+}
+
+// relayStream holds the client's response until the upstream's first content event
+// (the commit point): a failure before it is a failed attempt that may be retried
+// and the client sees a clean stream or a proper HTTP error; after it, a failure
+// ends the stream with one in-band error event, never with a normal finish.
+func (g *Gateway) relayStream(ctx context.Context, w http.ResponseWriter, r *http.Request, x *exchange, rec *record, resp *http.Response, idle *upstream.IdleReader) outcome {
+	s := &relay{g: g, x: x, w: w, rc: http.NewResponseController(w), resp: resp, idle: idle, rec: rec}
+	if x.up.NDJSON() {
+		s.rd = sse.NewNDJSONReader(idle, 0)
+	} else {
+		s.rd = sse.NewReader(idle, 0)
+	}
+	s.conv = x.tr
+	if x.tr == nil {
+		s.conv = &passthrough{up: x.up}
+	}
+	for {
+		ev, err := s.rd.Next()
+		if err != nil {
+			return s.finish(ctx, r, err)
+		}
+		if o, stop := s.event(ctx, r, ev); stop {
+			return o
+		}
+	}
+}
+
+// event converts one upstream event; stop reports that the attempt is over.
+func (s *relay) event(ctx context.Context, r *http.Request, ev sse.Event) (outcome, bool) {
+	var err error
+	s.out, err = s.conv.Stream(s.out, ev)
+	if err != nil {
+		return s.failed(ctx, r, err), true
+	}
+	if !s.commit && !isContent(s.x.up, ev) && len(s.out) < maxPending {
+		return outcome{}, false
+	}
+	if !s.write(s.out) {
+		return outcome{done: true}, true
+	}
+	s.out = s.out[:0]
+	return outcome{}, false
+}
+
+// finish handles the end of the upstream body: a normal end, a truncation, or a
+// read failure (reset, idle or total timeout, client gone).
+func (s *relay) finish(ctx context.Context, r *http.Request, err error) outcome {
+	if errors.Is(err, io.EOF) {
+		out, endErr := s.conv.End(s.out)
+		if endErr == nil {
+			s.write(out)
+			return outcome{done: true}
+		}
+		err = endErr
+	}
+	return s.failed(ctx, r, err)
+}
+
+// failed reports a stream failure: before the commit point it is a failed attempt,
+// after it one in-band error event in the client's protocol ends the stream.
+func (s *relay) failed(ctx context.Context, r *http.Request, err error) outcome {
+	if r.Context().Err() != nil {
+		s.rec.errMsg = "client went away"
+		return outcome{done: true}
+	}
+	aerr := s.streamError(ctx, err)
+	if !s.commit {
+		retry := s.x.t.model.Retry.OnNetworkError
+		var se *translate.StreamError
+		if errors.As(err, &se) {
+			retry = upstream.RetryStatus(s.x.t.model.Retry, aerr.Status)
+		}
+		return outcome{retryable: retry, err: aerr}
+	}
+	s.rec.errMsg = aerr.Error()
+	s.write(append(s.out, aerr.event(s.x.client)...))
+	return outcome{done: true}
+}
+
+// streamError describes a stream failure for the client, without secrets.
+func (s *relay) streamError(ctx context.Context, err error) *apiError {
+	var se *translate.StreamError
+	switch {
+	case errors.As(err, &se):
+		status := statusOfType(se.Type)
+		msg := string(scrub([]byte(se.Message), s.g.secrets, s.x.creds))
+		return &apiError{Status: status, Type: clientType(s.x.client, se.Type, status), Message: msg, Err: err}
+	case errors.Is(err, translate.ErrTruncated):
+		return &apiError{Status: http.StatusBadGateway, Message: "upstream stream ended before it was complete (truncated)", Err: err}
+	case errors.Is(err, sse.ErrTooLarge):
+		return &apiError{Status: http.StatusBadGateway, Message: "upstream sent a stream event larger than the router accepts", Err: err}
+	}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		err = cause
+	}
+	if upstream.IsTimeout(err) {
+		return &apiError{Status: http.StatusGatewayTimeout, Message: "upstream timed out mid-stream: " + causeMessage(err), Err: err}
+	}
+	return &apiError{Status: http.StatusBadGateway, Message: "upstream connection failed mid-stream: " + causeMessage(err), Err: err}
+}
+
+// write sends b to the client, committing the response first if needed, and
+// flushes. It reports false when the client is gone.
+func (s *relay) write(b []byte) bool {
+	if !s.commit {
+		s.commit = true
+		s.startResponse()
+	}
+	if len(b) == 0 {
+		_ = s.rc.Flush()
+		return true
+	}
+	s.idle.Pause()
+	defer s.idle.Resume()
+	if d := s.x.t.model.Timeouts.Idle; d > 0 {
+		_ = s.rc.SetWriteDeadline(time.Now().Add(d))
+	}
+	if _, err := s.w.Write(b); err != nil {
+		return false
+	}
+	return s.rc.Flush() == nil
+}
+
+func (s *relay) startResponse() {
+	h := s.w.Header()
+	copyResponseHeaders(h, s.resp, s.x.tr != nil)
+	if s.x.tr != nil || s.resp.Header.Get("Content-Type") == "" {
+		h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	}
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	s.w.WriteHeader(http.StatusOK)
+}

@@ -1,0 +1,69 @@
+package logging
+
+import (
+	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/llmrouter/llmrouter/internal/config"
+)
+
+// credentialNames are the headers (and attribute keys) whose values are credentials,
+// lower-cased with `-`: Authorization and Proxy-Authorization (Bearer/Basic), OpenAI's
+// api-key (Azure), Anthropic's x-api-key, Gemini's x-goog-api-key, and cookies.
+var credentialNames = [...]string{
+	"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key",
+	"cookie", "set-cookie",
+}
+
+// isCredential reports whether name is a credential header name, case-insensitively
+// and with `_` matching `-` (so an attribute keyed api_key counts).
+func isCredential(name string) bool {
+	for _, c := range credentialNames {
+		if len(c) == len(name) && equalFoldDash(name, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// equalFoldDash compares s with lower, an ASCII lower-case name, ignoring case and
+// treating `_` in s as `-`. len(s) must equal len(lower).
+func equalFoldDash(s, lower string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		case c == '_':
+			c = '-'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// HeaderAttr renders h as a group attribute named key: one string per header, names
+// sorted, repeated values joined with ", ". Credential headers (Authorization,
+// Proxy-Authorization, x-api-key, api-key, x-goog-api-key, Cookie, Set-Cookie) are
+// masked whole with config.Mask, so at most their last 4 characters show. Other values
+// are left to the logger's handler, which still scrubs known secrets from them.
+func HeaderAttr(key string, h http.Header) slog.Attr {
+	return slog.Attr{Key: key, Value: headerValue(h)}
+}
+
+func headerValue(h http.Header) slog.Value {
+	attrs := make([]slog.Attr, 0, len(h))
+	for _, name := range slices.Sorted(maps.Keys(h)) {
+		v := strings.Join(h[name], ", ")
+		if isCredential(name) {
+			v = config.Mask(v)
+		}
+		attrs = append(attrs, slog.String(name, v))
+	}
+	return slog.GroupValue(attrs...)
+}

@@ -1,0 +1,240 @@
+package logging
+
+import (
+	"bytes"
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/llmrouter/llmrouter/internal/config"
+)
+
+// minSecret is the shortest secret Scrub looks for. A shorter "secret" (a test value,
+// a placeholder like "none") would match ordinary text and mangle messages, and is
+// masked only where its position says it is a credential (a header, a query value).
+const minSecret = 8
+
+// Scrub returns s with every occurrence of each secret of at least 8 bytes replaced by
+// config.Mask(secret); shorter secrets are ignored. When one secret contains another,
+// the longer is masked whole. s itself is returned when nothing matched.
+func Scrub(s string, secrets ...string) string {
+	found := false
+	for _, sec := range secrets {
+		found = found || (len(sec) >= minSecret && strings.Contains(s, sec))
+	}
+	if !found {
+		return s
+	}
+	for _, sec := range usable(secrets) {
+		s = strings.ReplaceAll(s, sec, config.Mask(sec))
+	}
+	return s
+}
+
+// ScrubBytes is Scrub for byte slices. It returns b itself (same backing array) when
+// nothing matched, so the common case costs no copy.
+func ScrubBytes(b []byte, secrets ...string) []byte {
+	for _, sec := range secrets {
+		if len(sec) >= minSecret && bytes.Contains(b, []byte(sec)) {
+			return []byte(Scrub(string(b), secrets...))
+		}
+	}
+	return b
+}
+
+// usable returns the secrets Scrub looks for: deduplicated, at least minSecret bytes,
+// longest first.
+func usable(secrets []string) []string {
+	out := make([]string, 0, len(secrets))
+	for _, s := range secrets {
+		if len(s) >= minSecret && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	return out
+}
+
+// RedactURL masks, in a URL or in text holding URLs, the values of the query (and
+// fragment) parameters key, api_key, api-key, apikey, token and access_token (names
+// case-insensitive) and any userinfo password. u itself is returned when nothing
+// matched.
+func RedactURL(u string) string {
+	u, _ = maskQuery(u)
+	u, _ = maskUserinfo(u)
+	return u
+}
+
+// queryKeys are the URL parameters whose values are credentials. Google's APIs take
+// ?key=, many proxies ?api_key= or ?token=, OAuth fragments #access_token=.
+var queryKeys = [...]string{"key", "api_key", "api-key", "apikey", "token", "access_token"}
+
+// maskQuery masks credential parameter values: a `?`, `&` or `#`, a name from
+// queryKeys, `=`, then the value up to the first byte that cannot be part of it.
+func maskQuery(s string) (string, bool) {
+	if strings.IndexByte(s, '=') < 0 {
+		return s, false
+	}
+	var b []byte
+	last := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '?' && c != '&' && c != '#' {
+			continue
+		}
+		start := credentialValue(s, i+1)
+		if start < 0 {
+			continue
+		}
+		end := tokenEnd(s, start)
+		if end == start || isMask(s[start:end]) {
+			continue
+		}
+		b = append(b, s[last:start]...)
+		b = append(b, config.Mask(s[start:end])...)
+		last, i = end, end-1
+	}
+	if b == nil {
+		return s, false
+	}
+	return string(append(b, s[last:]...)), true
+}
+
+// credentialValue returns where the value starts when s[i:] begins with a credential
+// parameter name and `=`, else -1.
+func credentialValue(s string, i int) int {
+	eq := strings.IndexByte(s[i:], '=')
+	if eq <= 0 || eq > len("access_token") {
+		return -1
+	}
+	for _, k := range queryKeys {
+		if strings.EqualFold(s[i:i+eq], k) {
+			return i + eq + 1
+		}
+	}
+	return -1
+}
+
+// tokenEnd returns the end of the credential-like token starting at i: letters,
+// digits, and the bytes of URL-safe and standard base64 and percent-encoding.
+func tokenEnd(s string, i int) int {
+	for i < len(s) && isTokenByte(s[i]) {
+		i++
+	}
+	return i
+}
+
+func isTokenByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		strings.IndexByte("-._~%+/=*", c) >= 0
+}
+
+// maskUserinfo masks the password of `scheme://user:password@host`.
+func maskUserinfo(s string) (string, bool) {
+	if strings.IndexByte(s, '@') < 0 || !strings.Contains(s, "://") {
+		return s, false
+	}
+	var b []byte
+	last := 0
+	for i := 0; ; {
+		j := strings.Index(s[i:], "://")
+		if j < 0 {
+			break
+		}
+		host := i + j + 3
+		end := host
+		for end < len(s) && !isAuthorityEnd(s[end]) {
+			end++
+		}
+		i = end
+		at := strings.LastIndexByte(s[host:end], '@')
+		colon := strings.IndexByte(s[host:end], ':')
+		if at < 0 || colon < 0 || colon > at || isMask(s[host+colon+1:host+at]) {
+			continue
+		}
+		b = append(b, s[last:host+colon+1]...)
+		b = append(b, config.Mask(s[host+colon+1:host+at])...)
+		last = host + at
+	}
+	if b == nil {
+		return s, false
+	}
+	return string(append(b, s[last:]...)), true
+}
+
+func isAuthorityEnd(c byte) bool {
+	return c <= ' ' || strings.IndexByte("/?#\"'\\<>`", c) >= 0
+}
+
+// maskBearer masks the token after "Bearer " (any case) when it is at least 8 bytes,
+// so that a dumped Authorization header holding a key we were not told about (a
+// client's passthrough credential) is masked too; shorter words ("bearer token") are
+// left alone.
+func maskBearer(s string) (string, bool) {
+	const word = "bearer "
+	if !strings.Contains(s, "earer ") && !strings.Contains(s, "EARER ") {
+		return s, false
+	}
+	var b []byte
+	last := 0
+	for i := 0; i+len(word) < len(s); i++ {
+		if (i > 0 && isLetter(s[i-1])) || !strings.EqualFold(s[i:i+len(word)], word) {
+			continue
+		}
+		start := i + len(word)
+		end := tokenEnd(s, start)
+		if end-start < minSecret || isMask(s[start:end]) {
+			continue
+		}
+		b = append(b, s[last:start]...)
+		b = append(b, config.Mask(s[start:end])...)
+		last, i = end, end-1
+	}
+	if b == nil {
+		return s, false
+	}
+	return string(append(b, s[last:]...)), true
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// Truncate returns b as a string, cut to at most limit bytes on a UTF-8 boundary and
+// followed by "…(truncated N bytes)" when anything was cut. limit <= 0 keeps nothing.
+func Truncate(b []byte, limit int64) string {
+	if int64(len(b)) <= limit {
+		return string(b)
+	}
+	n := utf8Cut(b, int(max(limit, 0)))
+	return string(b[:n]) + "…(truncated " + strconv.Itoa(len(b)-n) + " bytes)"
+}
+
+// utf8Cut returns the largest length <= n that does not split a UTF-8 sequence of b:
+// n itself, or the start of the sequence that b[n] continues. Invalid UTF-8 is cut at n.
+func utf8Cut[T string | []byte](b T, n int) int {
+	if n >= len(b) {
+		return len(b)
+	}
+	for i := n; i >= 0 && i > n-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if i+seqLen(b[i]) > n {
+				return i
+			}
+			return n
+		}
+	}
+	return n
+}
+
+// seqLen is the length of the UTF-8 sequence that starts with c.
+func seqLen(c byte) int {
+	switch {
+	case c >= 0xF0:
+		return 4
+	case c >= 0xE0:
+		return 3
+	case c >= 0xC0:
+		return 2
+	}
+	return 1
+}

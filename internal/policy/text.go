@@ -1,0 +1,225 @@
+package policy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/llmrouter/llmrouter/internal/wire"
+)
+
+// errProtocol reports a regex rule asked to find texts in a protocol this package
+// does not know: a bug in the caller, not in the request.
+var errProtocol = errors.New("no text locations known for protocol")
+
+// regexRule rewrites the texts of a request. It never changes anything but the
+// JSON strings that hold message text, so ids, tool arguments, image data and
+// thinking signatures cannot be corrupted by a broad pattern.
+type regexRule struct {
+	re    *regexp.Regexp
+	repl  []byte   // with $1 / ${name} references, expanded as by Regexp.Expand
+	roles []string // lower-cased; empty: every role
+}
+
+func compileRegex(pattern, replace, flags string, roles []string) (*regexRule, error) {
+	if strings.Trim(flags, "imsU") != "" {
+		return nil, fmt.Errorf("regex flags %q: only i, m, s and U are allowed", flags)
+	}
+	if flags != "" {
+		pattern = "(?" + flags + ")" + pattern
+	}
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		return nil, fmt.Errorf("regex: %w", err)
+	}
+	r := &regexRule{re: re, repl: []byte(replace)}
+	for _, role := range roles {
+		r.roles = append(r.roles, strings.ToLower(role))
+	}
+	return r, nil
+}
+
+// apply replaces every match in every text the rule's roles select. Texts the
+// pattern does not change are not edited, so a body nothing matches keeps its
+// bytes (and costs no allocation).
+func (r *regexRule) apply(d *document, proto wire.Protocol) error {
+	sh := shapes[proto]
+	if sh == nil {
+		return fmt.Errorf("%w %v", errProtocol, proto)
+	}
+	w := walk{b: d.b, sh: sh, rule: r}
+	root := skipSpace(d.b, 0)
+	w.system(root)
+	w.prompt(root)
+	w.messages(root)
+	// Texts are visited field by field (Anthropic's system before its messages),
+	// which need not be their order in the body: apply sorts.
+	d.apply(w.edits)
+	return nil
+}
+
+// rewrite returns the edit for one text, or false when the rule leaves it as is.
+func (r *regexRule) rewrite(b []byte, s site) (edit, bool) {
+	if !r.selects(s) {
+		return edit{}, false
+	}
+	text, ok := stringAt(b, s.value)
+	if !ok || !r.re.Match(text) {
+		return edit{}, false
+	}
+	out := r.re.ReplaceAll(text, r.repl)
+	if bytes.Equal(out, text) {
+		return edit{}, false
+	}
+	return edit{s.value.start, s.value.end, appendString(nil, out)}, true
+}
+
+// selects reports whether the rule applies to the text at s.
+func (r *regexRule) selects(s site) bool {
+	if len(r.roles) == 0 {
+		return true
+	}
+	for _, role := range r.roles {
+		if string(s.role) == role || (s.toolResult && role == "tool") {
+			return true
+		}
+	}
+	return false
+}
+
+// site is one text of a request: the JSON string that holds it, and the role it
+// counts as for a rule's roles filter.
+type site struct {
+	value      span
+	role       []byte // as written in the body; nil when absent
+	toolResult bool   // inside an Anthropic tool_result block: roles [tool] match it too
+}
+
+// shape says where a protocol keeps its texts.
+type shape struct {
+	messages    bool   // messages[].content, role from messages[].role
+	blocks      bool   // content may be an array of {"type":"text","text":...} blocks
+	toolResults bool   // blocks of type tool_result carry text (Anthropic)
+	system      string // top-level system field: "blocks" (Anthropic) or "string" (Ollama generate)
+	prompt      bool   // top-level prompt: a string, or an array of strings
+}
+
+// shapes maps each protocol to where its texts live (docs: shared/protocols/README.md §1-4).
+var shapes = map[wire.Protocol]*shape{
+	wire.OpenAIChat:        {messages: true, blocks: true},
+	wire.AnthropicMessages: {messages: true, blocks: true, toolResults: true, system: "blocks"},
+	wire.OllamaChat:        {messages: true},
+	wire.OpenAICompletions: {prompt: true},
+	wire.OllamaGenerate:    {prompt: true, system: "string"},
+}
+
+var (
+	roleSystem = []byte("system")
+	roleUser   = []byte("user")
+)
+
+// walk visits the texts of one body in one protocol and collects the rule's
+// edits. It calls the rule directly, not through a func value, so that a body
+// without matches is walked without allocating.
+type walk struct {
+	b     []byte
+	sh    *shape
+	rule  *regexRule
+	edits []edit
+}
+
+func (w *walk) system(root int) {
+	if w.sh.system == "" {
+		return
+	}
+	sp, ok := field(w.b, root, "system")
+	switch {
+	case !ok:
+	case w.sh.system == "blocks":
+		w.content(sp, roleSystem, false)
+	default:
+		w.str(sp, roleSystem, false)
+	}
+}
+
+func (w *walk) prompt(root int) {
+	if !w.sh.prompt {
+		return
+	}
+	sp, ok := field(w.b, root, "prompt")
+	switch {
+	case !ok:
+	case w.b[sp.start] == '[':
+		for e := range entries(w.b, sp.start) {
+			w.str(e.value, roleUser, false)
+		}
+	default:
+		w.str(sp, roleUser, false)
+	}
+}
+
+func (w *walk) messages(root int) {
+	if !w.sh.messages {
+		return
+	}
+	sp, ok := field(w.b, root, "messages")
+	if !ok || w.b[sp.start] != '[' {
+		return
+	}
+	for e := range entries(w.b, sp.start) {
+		role, content := fields2(w.b, e.value.start, "role", "content")
+		if content == (span{}) {
+			continue
+		}
+		var name []byte
+		if role != (span{}) {
+			name, _ = stringAt(w.b, role)
+		}
+		w.content(content, name, false)
+	}
+}
+
+// content visits a content value: a string, or an array of blocks.
+func (w *walk) content(sp span, role []byte, toolResult bool) {
+	if w.b[sp.start] != '[' {
+		w.str(sp, role, toolResult)
+		return
+	}
+	if !w.sh.blocks {
+		return
+	}
+	for e := range entries(w.b, sp.start) {
+		w.block(e.value, role, toolResult)
+	}
+}
+
+// block visits a text block's text, or the texts of an Anthropic tool_result.
+// Every other block type (images, tool_use, thinking, ...) is left alone.
+func (w *walk) block(sp span, role []byte, toolResult bool) {
+	t, text := fields2(w.b, sp.start, "type", "text")
+	if t == (span{}) {
+		return
+	}
+	switch typ, _ := stringAt(w.b, t); {
+	case string(typ) == "text":
+		if text != (span{}) {
+			w.str(text, role, toolResult)
+		}
+	case string(typ) == "tool_result" && w.sh.toolResults && !toolResult:
+		if v, ok := field(w.b, sp.start, "content"); ok {
+			w.content(v, role, true)
+		}
+	}
+}
+
+// str hands the value at sp to the rule when it is a string.
+func (w *walk) str(sp span, role []byte, toolResult bool) {
+	if w.b[sp.start] != '"' {
+		return
+	}
+	if e, ok := w.rule.rewrite(w.b, site{value: sp, role: role, toolResult: toolResult}); ok {
+		w.edits = append(w.edits, e)
+	}
+}

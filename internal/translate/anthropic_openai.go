@@ -1,0 +1,750 @@
+package translate
+
+// Anthropic Messages client, OpenAI Chat Completions upstream (README §1, §3, §7-14).
+//
+// Request decisions where the digest is silent:
+//   - model is Options.Model, or the client's model when Options.Model is empty.
+//   - max_tokens becomes max_completion_tokens: reasoning models reject max_tokens.
+//   - temperature (Anthropic 0-1) fits OpenAI's 0-2 range and is passed unchanged.
+//   - system becomes one "system" message (not "developer", which older models and
+//     OpenAI-compatible servers reject); several text blocks become text parts, so
+//     no separator is invented. The same holds for user and assistant text.
+//   - tool_result content becomes one string: text blocks joined with "\n". Images
+//     inside a tool_result are dropped and recorded (OpenAI tool messages carry only
+//     text). is_error:true is folded into the text as an "Error: " prefix.
+//   - thinking and redacted_thinking blocks in the history are dropped and recorded:
+//     OpenAI has no field for the signature (README §10). An assistant message left
+//     with nothing to send is not sent.
+//   - tools with a type other than "custom" (server tools) are dropped and recorded;
+//     document blocks are a RequestError.
+//   - stream:true always adds stream_options.include_usage, the only way to get usage.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/llmrouter/llmrouter/internal/sse"
+	"github.com/llmrouter/llmrouter/internal/wire"
+	"github.com/tidwall/gjson"
+)
+
+func init() {
+	register(wire.AnthropicMessages, wire.OpenAIChat, func(o Options) Translator {
+		return &anthropicToOpenAI{opt: o}
+	})
+}
+
+// anthropicToOpenAI serves an Anthropic Messages client from an OpenAI Chat upstream.
+type anthropicToOpenAI struct {
+	opt     Options
+	dropped drops
+	enc     anthropicEncoder
+}
+
+// Dropped implements Translator.
+func (t *anthropicToOpenAI) Dropped() []string { return t.dropped }
+
+// Request implements Translator.
+func (t *anthropicToOpenAI) Request(body []byte) ([]byte, error) {
+	t.dropped = nil
+	c := messagesConv{drops: &t.dropped}
+	req, err := c.convert(body, t.opt)
+	if err != nil {
+		return nil, err
+	}
+	return marshal("openai request", req)
+}
+
+// OpenAI Chat request shapes (README §1.1).
+type (
+	chatRequest struct {
+		Model               string          `json:"model"`
+		Messages            []chatMsg       `json:"messages"`
+		MaxCompletionTokens json.RawMessage `json:"max_completion_tokens,omitempty"`
+		Temperature         json.RawMessage `json:"temperature,omitempty"`
+		TopP                json.RawMessage `json:"top_p,omitempty"`
+		Stop                []string        `json:"stop,omitempty"`
+		User                string          `json:"user,omitempty"`
+		Tools               []chatTool      `json:"tools,omitempty"`
+		ToolChoice          any             `json:"tool_choice,omitempty"`
+		ParallelToolCalls   *bool           `json:"parallel_tool_calls,omitempty"`
+		Stream              bool            `json:"stream,omitempty"`
+		StreamOptions       *streamOptions  `json:"stream_options,omitempty"`
+	}
+	chatMsg struct {
+		Role       string         `json:"role"`
+		Content    any            `json:"content,omitempty"` // string or []any of parts
+		ToolCalls  []chatToolCall `json:"tool_calls,omitempty"`
+		ToolCallID string         `json:"tool_call_id,omitempty"`
+	}
+	textPart struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	imagePart struct {
+		Type     string   `json:"type"`
+		ImageURL imageURL `json:"image_url"`
+	}
+	imageURL struct {
+		URL string `json:"url"`
+	}
+	chatTool struct {
+		Type     string      `json:"type"`
+		Function functionDef `json:"function"`
+	}
+	functionDef struct {
+		Name        string          `json:"name"`
+		Description string          `json:"description,omitempty"`
+		Parameters  json.RawMessage `json:"parameters"`
+	}
+	namedToolChoice struct {
+		Type     string `json:"type"`
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	}
+	streamOptions struct {
+		IncludeUsage bool `json:"include_usage"`
+	}
+)
+
+// messagesConv converts one Anthropic Messages request.
+type messagesConv struct {
+	drops       *drops
+	out         chatRequest
+	clientModel string
+	system      *chatMsg
+	sawMessages bool
+	choice      gjson.Result
+}
+
+func (c *messagesConv) convert(body []byte, opt Options) (*chatRequest, error) {
+	r, err := parseObject(body)
+	if err != nil {
+		return nil, err
+	}
+	c.out.Messages = []chatMsg{}
+	if err := eachKey(r, c.field); err != nil {
+		return nil, err
+	}
+	if !c.sawMessages {
+		return nil, reqErr("messages", "is required")
+	}
+	c.out.Model = cmpOr(opt.Model, c.clientModel)
+	if c.system != nil {
+		c.out.Messages = append([]chatMsg{*c.system}, c.out.Messages...)
+	}
+	return &c.out, c.toolChoice()
+}
+
+// field handles one top-level member of the request.
+func (c *messagesConv) field(key string, v gjson.Result) error {
+	var err error
+	switch key {
+	case "model":
+		c.clientModel, err = wantString(v, key)
+	case "max_tokens":
+		if _, err = wantPositive(v, key); err == nil {
+			c.out.MaxCompletionTokens = json.RawMessage(v.Raw)
+		}
+	case "system":
+		err = c.systemField(v)
+	case "messages":
+		c.sawMessages = true
+		if err = wantArray(v, key); err == nil {
+			err = eachElem(v, c.message)
+		}
+	case "stop_sequences":
+		c.out.Stop, err = stringList(v, key)
+	case "temperature":
+		c.out.Temperature, err = wantNumber(v, key)
+	case "top_p":
+		c.out.TopP, err = wantNumber(v, key)
+	case "metadata":
+		err = c.metadata(v)
+	case "tools":
+		err = c.tools(v)
+	case "tool_choice":
+		c.choice = v
+	case "stream":
+		c.out.Stream, err = wantBool(v, key)
+		if c.out.Stream {
+			c.out.StreamOptions = &streamOptions{IncludeUsage: true}
+		}
+	default: // top_k, thinking, service_tier, output_config, …
+		c.drops.add(jsonPath("", key))
+	}
+	return err
+}
+
+func (c *messagesConv) metadata(v gjson.Result) error {
+	if err := wantObject(v, "metadata"); err != nil {
+		return err
+	}
+	c.drops.unknown("metadata", v, "user_id")
+	if u := v.Get("user_id"); u.Exists() && u.Type != gjson.Null {
+		s, err := wantString(u, "metadata.user_id")
+		c.out.User = s
+		return err
+	}
+	return nil
+}
+
+func (c *messagesConv) systemField(v gjson.Result) error {
+	if v.Type == gjson.String {
+		c.system = &chatMsg{Role: "system", Content: v.Str}
+		return nil
+	}
+	parts, err := c.textBlocks("system", v)
+	c.system = &chatMsg{Role: "system", Content: partsContent(parts)}
+	return err
+}
+
+// textBlocks reads an array that may hold only text blocks.
+func (c *messagesConv) textBlocks(path string, v gjson.Result) ([]any, error) {
+	if err := wantArray(v, path); err != nil {
+		return nil, err
+	}
+	var parts []any
+	err := eachElem(v, func(j int, b gjson.Result) error {
+		bpath := jsonPath(path, j)
+		if b.Get("type").String() != "text" {
+			return reqErr(jsonPath(bpath, "type"), "only text blocks are allowed here")
+		}
+		p, err := c.textPart(bpath, b)
+		parts = append(parts, p)
+		return err
+	})
+	return parts, err
+}
+
+func (c *messagesConv) textPart(path string, b gjson.Result) (textPart, error) {
+	c.drops.unknown(path, b, "type", "text") // cache_control, citations
+	s, err := wantString(b.Get("text"), jsonPath(path, "text"))
+	return textPart{Type: "text", Text: s}, err
+}
+
+// partsContent is a lone text part as a plain string, else the parts array.
+func partsContent(parts []any) any {
+	if len(parts) == 1 {
+		if p, ok := parts[0].(textPart); ok {
+			return p.Text
+		}
+	}
+	if parts == nil {
+		return []any{}
+	}
+	return parts
+}
+
+func (c *messagesConv) message(i int, m gjson.Result) error {
+	path := jsonPath("messages", i)
+	if err := wantObject(m, path); err != nil {
+		return err
+	}
+	c.drops.unknown(path, m, "role", "content")
+	role := m.Get("role").String()
+	if role != "user" && role != "assistant" && role != "system" {
+		return reqErr(jsonPath(path, "role"), "unsupported role %q", role)
+	}
+	cpath := jsonPath(path, "content")
+	content := m.Get("content")
+	if content.Type == gjson.String {
+		c.out.Messages = append(c.out.Messages, chatMsg{Role: role, Content: content.Str})
+		return nil
+	}
+	switch role {
+	case "user":
+		return c.userBlocks(cpath, content)
+	case "assistant":
+		return c.assistantBlocks(path, content)
+	}
+	parts, err := c.textBlocks(cpath, content)
+	c.out.Messages = append(c.out.Messages, chatMsg{Role: "system", Content: partsContent(parts)})
+	return err
+}
+
+// userBlocks emits one tool message per tool_result block, then the rest of the
+// turn as one user message: OpenAI wants the tool messages right after the
+// assistant message that made the calls.
+func (c *messagesConv) userBlocks(path string, content gjson.Result) error {
+	if err := wantArray(content, path); err != nil {
+		return err
+	}
+	var parts []any
+	tools := 0
+	err := eachElem(content, func(j int, b gjson.Result) error {
+		bpath := jsonPath(path, j)
+		switch typ := b.Get("type").String(); typ {
+		case "text":
+			p, err := c.textPart(bpath, b)
+			parts = append(parts, p)
+			return err
+		case "image":
+			p, err := c.imagePart(bpath, b)
+			parts = append(parts, p)
+			return err
+		case "tool_result":
+			tools++
+			return c.toolResult(bpath, b)
+		case "document":
+			return reqErr(bpath, "document blocks cannot be sent to an OpenAI upstream")
+		default:
+			return reqErr(jsonPath(bpath, "type"), "unsupported block type %q in a user message", typ)
+		}
+	})
+	if len(parts) > 0 || tools == 0 {
+		c.out.Messages = append(c.out.Messages, chatMsg{Role: "user", Content: partsContent(parts)})
+	}
+	return err
+}
+
+func (c *messagesConv) imagePart(path string, b gjson.Result) (any, error) {
+	spath := jsonPath(path, "source")
+	src := b.Get("source")
+	if err := wantObject(src, spath); err != nil {
+		return nil, err
+	}
+	c.drops.unknown(path, b, "type", "source") // cache_control
+	switch typ := src.Get("type").String(); typ {
+	case "base64":
+		c.drops.unknown(spath, src, "type", "media_type", "data")
+		mt, err := wantString(src.Get("media_type"), jsonPath(spath, "media_type"))
+		if err != nil {
+			return nil, err
+		}
+		data, err := wantString(src.Get("data"), jsonPath(spath, "data"))
+		return imagePart{Type: "image_url", ImageURL: imageURL{URL: "data:" + mt + ";base64," + data}}, err
+	case "url":
+		c.drops.unknown(spath, src, "type", "url")
+		u, err := wantString(src.Get("url"), jsonPath(spath, "url"))
+		return imagePart{Type: "image_url", ImageURL: imageURL{URL: u}}, err
+	default:
+		return nil, reqErr(jsonPath(spath, "type"), "image source %q cannot be sent to an OpenAI upstream", typ)
+	}
+}
+
+func (c *messagesConv) toolResult(path string, b gjson.Result) error {
+	c.drops.unknown(path, b, "type", "tool_use_id", "content", "is_error")
+	id, err := wantString(b.Get("tool_use_id"), jsonPath(path, "tool_use_id"))
+	if err != nil {
+		return err
+	}
+	text, err := c.toolResultText(jsonPath(path, "content"), b.Get("content"))
+	if err != nil {
+		return err
+	}
+	if b.Get("is_error").Bool() {
+		text = strings.TrimSpace("Error: " + text)
+	}
+	c.out.Messages = append(c.out.Messages, chatMsg{Role: "tool", Content: text, ToolCallID: id})
+	return nil
+}
+
+// toolResultText flattens tool_result content into a string; non-text blocks are
+// dropped and recorded.
+func (c *messagesConv) toolResultText(path string, v gjson.Result) (string, error) {
+	switch {
+	case !v.Exists() || v.Type == gjson.Null:
+		return "", nil
+	case v.Type == gjson.String:
+		return v.Str, nil
+	case !v.IsArray():
+		return "", reqErr(path, "must be a string or an array of blocks")
+	}
+	var texts []string
+	err := eachElem(v, func(j int, b gjson.Result) error {
+		bpath := jsonPath(path, j)
+		if b.Get("type").String() != "text" {
+			c.drops.add(bpath)
+			return nil
+		}
+		p, err := c.textPart(bpath, b)
+		texts = append(texts, p.Text)
+		return err
+	})
+	return strings.Join(texts, "\n"), err
+}
+
+func (c *messagesConv) assistantBlocks(path string, content gjson.Result) error {
+	cpath := jsonPath(path, "content")
+	if err := wantArray(content, cpath); err != nil {
+		return err
+	}
+	msg := chatMsg{Role: "assistant"}
+	var texts []any
+	err := eachElem(content, func(j int, b gjson.Result) error {
+		bpath := jsonPath(cpath, j)
+		switch typ := b.Get("type").String(); typ {
+		case "text":
+			p, err := c.textPart(bpath, b)
+			texts = append(texts, p)
+			return err
+		case "tool_use":
+			call, err := c.toolUse(bpath, b)
+			msg.ToolCalls = append(msg.ToolCalls, call)
+			return err
+		case "thinking", "redacted_thinking":
+			c.drops.add(bpath) // no place for the signature in OpenAI
+			return nil
+		default:
+			return reqErr(jsonPath(bpath, "type"), "unsupported block type %q in an assistant message", typ)
+		}
+	})
+	if len(texts) > 0 {
+		msg.Content = partsContent(texts)
+	}
+	switch {
+	case msg.Content != nil || msg.ToolCalls != nil:
+		c.out.Messages = append(c.out.Messages, msg)
+	case len(content.Array()) == 0:
+		c.drops.add(path)
+	}
+	return err
+}
+
+func (c *messagesConv) toolUse(path string, b gjson.Result) (chatToolCall, error) {
+	c.drops.unknown(path, b, "type", "id", "name", "input") // caller, cache_control
+	id, err := wantString(b.Get("id"), jsonPath(path, "id"))
+	if err != nil {
+		return chatToolCall{}, err
+	}
+	name, err := wantString(b.Get("name"), jsonPath(path, "name"))
+	if err != nil {
+		return chatToolCall{}, err
+	}
+	in := b.Get("input")
+	if in.Exists() && !in.IsObject() {
+		return chatToolCall{}, reqErr(jsonPath(path, "input"), "must be an object")
+	}
+	return chatToolCall{ID: id, Type: "function", Function: chatFunction{Name: name, Arguments: inputArguments(in)}}, nil
+}
+
+func (c *messagesConv) tools(v gjson.Result) error {
+	if err := wantArray(v, "tools"); err != nil {
+		return err
+	}
+	return eachElem(v, func(i int, tool gjson.Result) error {
+		path := jsonPath("tools", i)
+		if err := wantObject(tool, path); err != nil {
+			return err
+		}
+		if typ := tool.Get("type"); typ.Exists() && typ.Type != gjson.Null && typ.String() != "custom" {
+			c.drops.add(path) // server tool (web_search_…, bash_…): nothing to call on OpenAI
+			return nil
+		}
+		c.drops.unknown(path, tool, "type", "name", "description", "input_schema")
+		name, err := wantString(tool.Get("name"), jsonPath(path, "name"))
+		if err != nil {
+			return err
+		}
+		fn := functionDef{Name: name, Parameters: json.RawMessage(`{"type":"object"}`)}
+		if d := tool.Get("description"); d.Exists() && d.Type != gjson.Null {
+			if fn.Description, err = wantString(d, jsonPath(path, "description")); err != nil {
+				return err
+			}
+		}
+		if s := tool.Get("input_schema"); s.Exists() && s.Type != gjson.Null {
+			if err := wantObject(s, jsonPath(path, "input_schema")); err != nil {
+				return err
+			}
+			fn.Parameters = json.RawMessage(s.Raw)
+		}
+		c.out.Tools = append(c.out.Tools, chatTool{Type: "function", Function: fn})
+		return nil
+	})
+}
+
+// toolChoice maps tool_choice (README §7). Without tools OpenAI rejects both
+// tool_choice and parallel_tool_calls, so they are then dropped and recorded.
+func (c *messagesConv) toolChoice() error {
+	v := c.choice
+	if !v.Exists() {
+		return nil
+	}
+	if err := wantObject(v, "tool_choice"); err != nil {
+		return err
+	}
+	if len(c.out.Tools) == 0 {
+		c.drops.add("tool_choice")
+		return nil
+	}
+	c.drops.unknown("tool_choice", v, "type", "name", "disable_parallel_tool_use")
+	switch typ := v.Get("type").String(); typ {
+	case "auto", "none":
+		c.out.ToolChoice = typ
+	case "any":
+		c.out.ToolChoice = "required"
+	case "tool":
+		name, err := wantString(v.Get("name"), "tool_choice.name")
+		if err != nil {
+			return err
+		}
+		var nc namedToolChoice
+		nc.Type, nc.Function.Name = "function", name
+		c.out.ToolChoice = nc
+	default:
+		return reqErr("tool_choice.type", "unsupported value %q", typ)
+	}
+	if v.Get("disable_parallel_tool_use").Bool() {
+		f := false
+		c.out.ParallelToolCalls = &f
+	}
+	return nil
+}
+
+// Anthropic response and event shapes (README §3.2-3.3).
+type (
+	anthropicResponse struct {
+		ID           string         `json:"id"`
+		Type         string         `json:"type"`
+		Role         string         `json:"role"`
+		Model        string         `json:"model"`
+		Content      []any          `json:"content"`
+		StopReason   *string        `json:"stop_reason"`
+		StopSequence *string        `json:"stop_sequence"`
+		Usage        anthropicUsage `json:"usage"`
+	}
+	messageStartEvent struct {
+		Type    string            `json:"type"`
+		Message anthropicResponse `json:"message"`
+	}
+	blockStartEvent struct {
+		Type         string `json:"type"`
+		Index        int    `json:"index"`
+		ContentBlock any    `json:"content_block"`
+	}
+	blockDeltaEvent struct {
+		Type  string `json:"type"`
+		Index int    `json:"index"`
+		Delta any    `json:"delta"`
+	}
+	blockStopEvent struct {
+		Type  string `json:"type"`
+		Index int    `json:"index"`
+	}
+	textDelta struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	inputJSONDelta struct {
+		Type        string `json:"type"`
+		PartialJSON string `json:"partial_json"`
+	}
+	messageDeltaEvent struct {
+		Type  string `json:"type"`
+		Delta struct {
+			StopReason   string  `json:"stop_reason"`
+			StopSequence *string `json:"stop_sequence"`
+		} `json:"delta"`
+		Usage anthropicUsage `json:"usage"`
+	}
+	typeOnly struct {
+		Type string `json:"type"`
+	}
+)
+
+// Response implements Translator: the first choice becomes content blocks, a text
+// block (content or refusal) first, then one tool_use block per call. Arguments that
+// are not a JSON object (e.g. cut by length) become the input {}. reasoning_content,
+// which some OpenAI-compatible servers add, is not turned into a thinking block: it
+// has no signature for the client to send back.
+func (t *anthropicToOpenAI) Response(body []byte) ([]byte, error) {
+	if !json.Valid(body) {
+		return nil, fmt.Errorf("decoding openai response: invalid JSON")
+	}
+	r := gjson.ParseBytes(body)
+	ch := r.Get("choices.0")
+	msg := ch.Get("message")
+	content := []any{}
+	for _, key := range []string{"content", "refusal"} {
+		if s := msg.Get(key); s.Type == gjson.String && s.Str != "" {
+			content = append(content, textBlock{Type: "text", Text: s.Str})
+		}
+	}
+	msg.Get("tool_calls").ForEach(func(_, tc gjson.Result) bool {
+		content = append(content, toolUseBlock{
+			Type: "tool_use", ID: cmpOr(tc.Get("id").String(), newID("toolu_")),
+			Name: tc.Get("function.name").String(), Input: argumentsInput(tc.Get("function.arguments").String()),
+		})
+		return true
+	})
+	stop := openAIToAnthropicStop(ch.Get("finish_reason").String())
+	return marshal("anthropic message", anthropicResponse{
+		ID: cmpOr(r.Get("id").String(), newID("msg_")), Type: "message", Role: "assistant",
+		Model: r.Get("model").String(), Content: content, StopReason: &stop,
+		Usage: readOpenAIUsage(r.Get("usage")),
+	})
+}
+
+// argumentsInput parses an upstream's arguments string; anything but a JSON object
+// becomes {}.
+func argumentsInput(s string) json.RawMessage {
+	if !json.Valid([]byte(s)) || !gjson.Parse(s).IsObject() {
+		return json.RawMessage("{}")
+	}
+	return json.RawMessage(s)
+}
+
+// Stream implements Translator: OpenAI chunks in, Anthropic events out (README
+// §13.1, "OpenAI upstream → Anthropic client"). content and refusal deltas feed a
+// text block; reasoning_content deltas are ignored, as in Response; logprobs and
+// obfuscation have no Anthropic field.
+func (t *anthropicToOpenAI) Stream(dst []byte, ev sse.Event) ([]byte, error) {
+	return t.enc.chunk(dst, ev.Data)
+}
+
+// End implements Translator: an OpenAI stream is complete only after [DONE], even
+// when a finish_reason came.
+func (t *anthropicToOpenAI) End(dst []byte) ([]byte, error) {
+	if !t.enc.done {
+		return dst, ErrTruncated
+	}
+	return dst, nil
+}
+
+// anthropicEncoder writes Anthropic events for an OpenAI chunk stream. It holds the
+// message id and model, the open block, the finish reason and the last usage seen:
+// constant memory however long the stream.
+type anthropicEncoder struct {
+	started, done bool
+	id, model     string
+	next          int    // index of the next content block
+	open          string // type of the open block: "", "text" or "tool_use"
+	tool          int    // OpenAI tool_calls index of the open tool_use block
+	tools         int    // OpenAI tool indexes below this one have been opened
+	finish        string
+	usage         anthropicUsage
+	w             eventWriter
+}
+
+// maxToolIndex bounds the tool_calls index accepted from an upstream.
+const maxToolIndex = 1 << 16
+
+func (e *anthropicEncoder) chunk(dst []byte, data []byte) ([]byte, error) {
+	data = bytes.TrimSpace(data)
+	if e.done || len(data) == 0 {
+		return dst, nil
+	}
+	e.w = eventWriter{dst: dst}
+	if string(data) == "[DONE]" {
+		e.end()
+		return e.w.dst, e.w.err
+	}
+	if !json.Valid(data) {
+		return dst, fmt.Errorf("openai stream: chunk is not valid JSON")
+	}
+	r := gjson.ParseBytes(data)
+	if er := r.Get("error"); er.Exists() && er.Type != gjson.Null {
+		return dst, &StreamError{Type: er.Get("type").String(), Message: cmpOr(er.Get("message").String(), er.Raw)}
+	}
+	e.start(r)
+	if u := r.Get("usage"); u.IsObject() {
+		e.usage = readOpenAIUsage(u) // a real stream sends one usage chunk; the last wins
+	}
+	ch := r.Get("choices.0")
+	delta := ch.Get("delta")
+	e.text(delta.Get("content"))
+	e.text(delta.Get("refusal"))
+	delta.Get("tool_calls").ForEach(func(_, tc gjson.Result) bool {
+		e.toolCall(tc)
+		return true
+	})
+	if f := ch.Get("finish_reason"); f.Type == gjson.String {
+		e.finish = f.Str
+	}
+	return e.w.dst, e.w.err
+}
+
+// start sends message_start once, with the first chunk's id and model. OpenAI
+// reports input tokens only at the end, so its usage is 0 until message_delta.
+func (e *anthropicEncoder) start(r gjson.Result) {
+	if e.started {
+		return
+	}
+	e.started = true
+	e.id, e.model = cmpOr(r.Get("id").String(), newID("msg_")), r.Get("model").String()
+	e.w.event("message_start", messageStartEvent{Type: "message_start", Message: anthropicResponse{
+		ID: e.id, Type: "message", Role: "assistant", Model: e.model, Content: []any{},
+	}})
+}
+
+func (e *anthropicEncoder) text(v gjson.Result) {
+	if v.Type != gjson.String || v.Str == "" {
+		return
+	}
+	if e.open != "text" {
+		e.openBlock("text", textBlock{Type: "text"})
+	}
+	e.w.event("content_block_delta", blockDeltaEvent{Type: "content_block_delta", Index: e.next - 1,
+		Delta: textDelta{Type: "text_delta", Text: v.Str}})
+}
+
+// toolCall opens a tool_use block for a tool index not seen before and streams the
+// argument fragments of the open one. Fragments of an earlier, already closed call
+// cannot be expressed (Anthropic blocks are sequential) and are ignored.
+func (e *anthropicEncoder) toolCall(tc gjson.Result) {
+	idx := int(tc.Get("index").Int())
+	switch {
+	case idx < 0 || idx > maxToolIndex:
+		return
+	case idx >= e.tools:
+		e.tools, e.tool = idx+1, idx
+		e.openBlock("tool_use", toolUseBlock{Type: "tool_use", ID: cmpOr(tc.Get("id").String(), newID("toolu_")),
+			Name: tc.Get("function.name").String(), Input: json.RawMessage("{}")})
+	case e.open != "tool_use" || idx != e.tool:
+		return
+	}
+	if a := tc.Get("function.arguments").String(); a != "" {
+		e.w.event("content_block_delta", blockDeltaEvent{Type: "content_block_delta", Index: e.next - 1,
+			Delta: inputJSONDelta{Type: "input_json_delta", PartialJSON: a}})
+	}
+}
+
+func (e *anthropicEncoder) openBlock(typ string, block any) {
+	e.closeBlock()
+	e.open = typ
+	e.w.event("content_block_start", blockStartEvent{Type: "content_block_start", Index: e.next, ContentBlock: block})
+	e.next++
+}
+
+func (e *anthropicEncoder) closeBlock() {
+	if e.open == "" {
+		return
+	}
+	e.open = ""
+	e.w.event("content_block_stop", blockStopEvent{Type: "content_block_stop", Index: e.next - 1})
+}
+
+// end answers [DONE]: close the open block, then message_delta with the stop reason
+// and the usage, then message_stop.
+func (e *anthropicEncoder) end() {
+	e.start(gjson.Result{})
+	e.closeBlock()
+	ev := messageDeltaEvent{Type: "message_delta", Usage: e.usage}
+	ev.Delta.StopReason = openAIToAnthropicStop(e.finish)
+	e.w.event("message_delta", ev)
+	e.w.event("message_stop", typeOnly{Type: "message_stop"})
+	e.done = true
+}
+
+// eventWriter appends named SSE events with JSON data; the first encoding error
+// sticks and stops further writes.
+type eventWriter struct {
+	dst []byte
+	err error
+}
+
+func (w *eventWriter) event(name string, v any) {
+	if w.err != nil {
+		return
+	}
+	b, err := marshal(name+" event", v)
+	if err != nil {
+		w.err = err
+		return
+	}
+	w.dst = sse.AppendEvent(w.dst, name, b)
+}

@@ -1,0 +1,108 @@
+package translate
+
+// Fuzzers for the OpenAI/Anthropic converters. They check that no input panics, that
+// a failed request conversion is a *RequestError, that a converted request is JSON,
+// and that streams only ever emit SSE events whose data is JSON (or [DONE]).
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/llmrouter/llmrouter/internal/sse"
+	"github.com/llmrouter/llmrouter/internal/wire"
+)
+
+func addFixtureSeeds(f *testing.F, glob string) {
+	for _, name := range fixtureNames(f, glob) {
+		f.Add(readFixture(f, name))
+	}
+}
+
+func fuzzRequest(t *testing.T, client, upstream wire.Protocol, body []byte) {
+	tr := New(client, upstream, Options{Model: "m"})
+	out, err := tr.Request(body)
+	if err != nil {
+		var re *RequestError
+		if !errors.As(err, &re) {
+			t.Fatalf("Request error %v is not a *RequestError", err)
+		}
+		return
+	}
+	if !json.Valid(out) {
+		t.Fatalf("Request produced invalid JSON: %s", out)
+	}
+	_ = tr.Dropped()
+}
+
+func FuzzOpenAIToAnthropicRequest(f *testing.F) {
+	addFixtureSeeds(f, "openai-chat-request*.json")
+	f.Add([]byte(`{"messages":[{"role":"tool","tool_call_id":"x","content":[{"type":"text","text":"r"}]},{"role":"user","content":"u"}],"parallel_tool_calls":false,"tools":[{"type":"function","function":{"name":"f"}}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fuzzRequest(t, wire.OpenAIChat, wire.AnthropicMessages, body)
+		fuzzRequest(t, wire.OpenAICompletions, wire.AnthropicMessages, body)
+	})
+}
+
+func FuzzAnthropicToOpenAIRequest(f *testing.F) {
+	addFixtureSeeds(f, "anthropic-messages-request*.json")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fuzzRequest(t, wire.AnthropicMessages, wire.OpenAIChat, body)
+	})
+}
+
+// fuzzStream runs body through the translator for pair and checks its output.
+func fuzzStream(t *testing.T, pair string, body []byte) {
+	tr, err := streamTranslator(pair)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := runStream(tr, bytes.NewReader(body))
+	rd := sse.NewReader(bytes.NewReader(out), 0)
+	for {
+		ev, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("client output is not SSE: %v\n%q", err, out)
+		}
+		if string(ev.Data) != "[DONE]" && !json.Valid(ev.Data) {
+			t.Fatalf("event %q data is not JSON: %q", ev.Name, ev.Data)
+		}
+	}
+}
+
+func FuzzAnthropicStreamToOpenAI(f *testing.F) {
+	addFixtureSeeds(f, "anthropic-messages-stream-*.sse")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fuzzStream(t, "openai_anthropic", body)
+		fuzzStream(t, "completions_anthropic", body)
+	})
+}
+
+func FuzzOpenAIStreamToAnthropic(f *testing.F) {
+	addFixtureSeeds(f, "openai-chat-stream-*.sse")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fuzzStream(t, "anthropic_openai", body)
+	})
+}
+
+func FuzzResponses(f *testing.F) {
+	addFixtureSeeds(f, "anthropic-messages-response*.json")
+	addFixtureSeeds(f, "openai-chat-response*.json")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, p := range [][2]wire.Protocol{
+			{wire.OpenAIChat, wire.AnthropicMessages},
+			{wire.OpenAICompletions, wire.AnthropicMessages},
+			{wire.AnthropicMessages, wire.OpenAIChat},
+		} {
+			out, err := New(p[0], p[1], Options{}).Response(body)
+			if err == nil && !json.Valid(out) {
+				t.Fatalf("%v→%v Response produced invalid JSON: %s", p[0], p[1], out)
+			}
+		}
+	})
+}
