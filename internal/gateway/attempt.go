@@ -13,6 +13,7 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/anthropic"
 	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/logging"
 	"github.com/llmrouter/llmrouter/internal/ollama"
 	"github.com/llmrouter/llmrouter/internal/openai"
 	"github.com/llmrouter/llmrouter/internal/upstream"
@@ -114,7 +115,7 @@ func (g *Gateway) attempt(ctx context.Context, w http.ResponseWriter, r *http.Re
 	if x.stream {
 		return g.relayStream(actx, w, r, x, rec, resp, idle)
 	}
-	return g.deliver(actx, w, x, resp, idle)
+	return g.deliver(actx, w, x, rec, resp, idle)
 }
 
 // transportError classifies a failure before any response: 504 for timeouts, 502
@@ -147,7 +148,8 @@ func (g *Gateway) fail(w http.ResponseWriter, x *exchange, rec *record, o outcom
 		writeError(w, x.client, o.err)
 		return
 	}
-	body := scrub(o.body, g.secrets, x.creds)
+	body := logging.ScrubBytes(o.body, x.secrets(g)...)
+	g.logResponse(rec, body)
 	for _, name := range []string{"Retry-After", "Retry-After-Ms", "X-Should-Retry"} {
 		if v := o.header.Get(name); v != "" {
 			w.Header().Set(name, v)
@@ -186,17 +188,9 @@ func upstreamMessage(up wire.Protocol, status int, body []byte) string {
 
 // deliver answers a non-streaming request: bytes relayed as they come when the
 // protocols match, else the whole body read, translated and written.
-func (g *Gateway) deliver(ctx context.Context, w http.ResponseWriter, x *exchange, resp *http.Response, body io.Reader) outcome {
+func (g *Gateway) deliver(ctx context.Context, w http.ResponseWriter, x *exchange, rec *record, resp *http.Response, body io.Reader) outcome {
 	if x.tr == nil {
-		copyResponseHeaders(w.Header(), resp, false)
-		if resp.ContentLength >= 0 && !resp.Uncompressed {
-			w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
-		}
-		w.WriteHeader(resp.StatusCode)
-		if _, err := io.Copy(w, body); err != nil && ctx.Err() == nil {
-			panic(http.ErrAbortHandler) // a cut response must not look complete
-		}
-		return outcome{done: true}
+		return g.relayBody(ctx, w, rec, resp, body)
 	}
 	b, err := io.ReadAll(io.LimitReader(body, maxResponseBody))
 	if err != nil {
@@ -210,6 +204,29 @@ func (g *Gateway) deliver(ctx context.Context, w http.ResponseWriter, x *exchang
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out)
+	g.logResponse(rec, out)
+	return outcome{done: true}
+}
+
+// relayBody copies a same-protocol response as it arrives, without holding it.
+func (g *Gateway) relayBody(ctx context.Context, w http.ResponseWriter, rec *record, resp *http.Response, body io.Reader) outcome {
+	copyResponseHeaders(w.Header(), resp, false)
+	if resp.ContentLength >= 0 && !resp.Uncompressed {
+		w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
+	}
+	w.WriteHeader(resp.StatusCode)
+	var dst io.Writer = w
+	var logged *capBuffer
+	if lc := g.cfg.Logging; lc.ResponseBody {
+		logged = &capBuffer{max: lc.MaxBodyBytes}
+		dst = io.MultiWriter(w, logged)
+	}
+	if _, err := io.Copy(dst, body); err != nil && ctx.Err() == nil {
+		panic(http.ErrAbortHandler) // a cut response must not look complete
+	}
+	if logged != nil {
+		g.logResponse(rec, logged.buf.Bytes())
+	}
 	return outcome{done: true}
 }
 

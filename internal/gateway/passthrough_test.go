@@ -176,11 +176,11 @@ func TestAnthropicPassthrough(t *testing.T) {
 	}
 	got := up.last(t)
 	checks := map[string]string{
-		"path":              got.Path,
-		"query":             got.Query,
-		"x-api-key":         got.Header.Get("X-Api-Key"),
-		"anthropic-beta":    got.Header.Get("Anthropic-Beta"),
-		"model":             gjson.GetBytes(got.Body, "model").String(),
+		"path":           got.Path,
+		"query":          got.Query,
+		"x-api-key":      got.Header.Get("X-Api-Key"),
+		"anthropic-beta": got.Header.Get("Anthropic-Beta"),
+		"model":          gjson.GetBytes(got.Body, "model").String(),
 	}
 	want := map[string]string{
 		"path": "/v1/messages", "query": "beta=true", "x-api-key": "ant-model-key-0123456789abcdef",

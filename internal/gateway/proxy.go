@@ -84,6 +84,7 @@ func (g *Gateway) prepare(r *http.Request, p wire.Protocol, k kind, rec *record)
 	if aerr != nil {
 		return nil, aerr
 	}
+	g.logRequest(rec, r, body)
 	model, aerr := validate(body, p, k)
 	if aerr != nil {
 		return nil, aerr
@@ -105,6 +106,7 @@ func (g *Gateway) prepare(r *http.Request, p wire.Protocol, k kind, rec *record)
 	}
 	x.url = upstreamURL(t.model.Endpoint, x.up, k, r.URL.RawQuery)
 	x.buildHeader(r.Header, len(g.cfg.Server.APIKeys) > 0)
+	g.logUpstreamHeaders(rec, x.header)
 	return x, nil
 }
 

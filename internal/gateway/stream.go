@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/llmrouter/llmrouter/internal/logging"
 	"github.com/llmrouter/llmrouter/internal/sse"
 	"github.com/llmrouter/llmrouter/internal/translate"
 	"github.com/llmrouter/llmrouter/internal/upstream"
@@ -29,6 +30,7 @@ type relay struct {
 	rec    *record
 	out    []byte
 	commit bool
+	log    *streamLog
 }
 
 // converter is the part of translate.Translator a stream needs; passthrough
@@ -52,6 +54,13 @@ func (g *Gateway) relayStream(ctx context.Context, w http.ResponseWriter, r *htt
 	s.conv = x.tr
 	if x.tr == nil {
 		s.conv = &passthrough{up: x.up}
+	}
+	if s.log = g.newStreamLog(x.client); s.log != nil {
+		defer func() {
+			if a, ok := s.log.attr(); ok && s.commit {
+				rec.extra = append(rec.extra, a)
+			}
+		}()
 	}
 	for {
 		ev, err := s.rd.Next()
@@ -122,7 +131,7 @@ func (s *relay) streamError(ctx context.Context, err error) *apiError {
 	switch {
 	case errors.As(err, &se):
 		status := statusOfType(se.Type)
-		msg := string(scrub([]byte(se.Message), s.g.secrets, s.x.creds))
+		msg := logging.Scrub(se.Message, s.x.secrets(s.g)...)
 		return &apiError{Status: status, Type: clientType(s.x.client, se.Type, status), Message: msg, Err: err}
 	case errors.Is(err, translate.ErrTruncated):
 		return &apiError{Status: http.StatusBadGateway, Message: "upstream stream ended before it was complete (truncated)", Err: err}
@@ -157,6 +166,7 @@ func (s *relay) write(b []byte) bool {
 	if _, err := s.w.Write(b); err != nil {
 		return false
 	}
+	s.log.add(b)
 	return s.rc.Flush() == nil
 }
 

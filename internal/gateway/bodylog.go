@@ -1,0 +1,87 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"github.com/llmrouter/llmrouter/internal/logging"
+	"github.com/llmrouter/llmrouter/internal/sse"
+	"github.com/llmrouter/llmrouter/internal/wire"
+)
+
+// logRequest adds the request headers and body to the access-log record when
+// logging.request_headers / request_body are on. The log sink masks credentials.
+func (g *Gateway) logRequest(rec *record, r *http.Request, body []byte) {
+	lc := g.cfg.Logging
+	if lc.RequestHeaders {
+		rec.extra = append(rec.extra, logging.HeaderAttr("request_headers", r.Header))
+	}
+	if lc.RequestBody {
+		rec.extra = append(rec.extra, slog.String("request_body", logging.Truncate(body, lc.MaxBodyBytes)))
+	}
+}
+
+// logUpstreamHeaders records the headers sent upstream (credentials masked).
+func (g *Gateway) logUpstreamHeaders(rec *record, h http.Header) {
+	if g.cfg.Logging.RequestHeaders {
+		rec.extra = append(rec.extra, logging.HeaderAttr("upstream_request_headers", h))
+	}
+}
+
+// logResponse records a non-streaming response body, truncated.
+func (g *Gateway) logResponse(rec *record, body []byte) {
+	if lc := g.cfg.Logging; lc.ResponseBody {
+		rec.extra = append(rec.extra, slog.String("response_body", logging.Truncate(body, lc.MaxBodyBytes)))
+	}
+}
+
+// capBuffer keeps the first max bytes written to it and discards the rest, so a
+// logged passthrough body costs bounded memory.
+type capBuffer struct {
+	buf bytes.Buffer
+	max int64
+}
+
+func (c *capBuffer) Write(p []byte) (int, error) {
+	if room := c.max - int64(c.buf.Len()); room > 0 {
+		c.buf.Write(p[:min(int64(len(p)), room)])
+	}
+	return len(p), nil
+}
+
+// streamLog assembles what a stream told the client (text, tool calls, finish,
+// usage) for the log, rather than logging raw events.
+type streamLog struct {
+	t *logging.Transcript
+}
+
+func (g *Gateway) newStreamLog(p wire.Protocol) *streamLog {
+	if lc := g.cfg.Logging; lc.ResponseBody {
+		return &streamLog{t: logging.NewTranscript(p, lc.MaxBodyBytes)}
+	}
+	return nil
+}
+
+// add feeds client-bound bytes (whole SSE events) to the transcript.
+func (s *streamLog) add(b []byte) {
+	if s == nil || len(b) == 0 {
+		return
+	}
+	rd := sse.NewReader(bytes.NewReader(b), len(b)+1)
+	for {
+		ev, err := rd.Next()
+		if err != nil {
+			return
+		}
+		s.t.Add(ev)
+	}
+}
+
+func (s *streamLog) attr() (slog.Attr, bool) {
+	if s == nil {
+		return slog.Attr{}, false
+	}
+	return slog.Any("response_body", json.RawMessage(s.t.JSON())), true
+}
