@@ -89,6 +89,9 @@ func (g *Gateway) middleware(p wire.Protocol, next http.Handler) http.Handler {
 }
 
 func (g *Gateway) access(r *http.Request, rec *record, sw *statusWriter, start time.Time) {
+	if !g.log.Enabled(r.Context(), slog.LevelInfo) {
+		return
+	}
 	status := sw.status
 	if status == 0 && r.Context().Err() != nil {
 		status = 499 // client closed the request before any answer

@@ -40,7 +40,7 @@ func NewReader(r io.Reader, max int) *Reader {
 	if max <= 0 {
 		max = DefaultMaxEvent
 	}
-	return &Reader{br: bufio.NewReaderSize(r, 16<<10), max: max}
+	return &Reader{br: bufio.NewReaderSize(r, 4<<10), max: max}
 }
 
 // NewNDJSONReader returns a reader whose events are the non-blank lines of r.

@@ -88,8 +88,9 @@ func newTransport(k poolKey) (*http.Transport, error) {
 		IdleConnTimeout:        90 * time.Second,
 		ExpectContinueTimeout:  0,
 		MaxResponseHeaderBytes: 1 << 20,
-		WriteBufferSize:        32 << 10,
-		ReadBufferSize:         32 << 10,
+		// Go's 4 KiB default buffers: 1,000 open streams must fit in tens of MB.
+		WriteBufferSize: 4 << 10,
+		ReadBufferSize:  4 << 10,
 	}, nil
 }
 
