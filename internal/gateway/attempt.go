@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -115,7 +116,7 @@ func (g *Gateway) attempt(ctx context.Context, w http.ResponseWriter, r *http.Re
 	if x.stream {
 		return g.relayStream(actx, w, r, x, rec, resp, idle)
 	}
-	return g.deliver(actx, w, x, rec, resp, idle)
+	return g.deliver(actx, w, r, x, rec, resp, idle)
 }
 
 // transportError classifies a failure before any response: 504 for timeouts, 502
@@ -144,7 +145,9 @@ func (g *Gateway) upstreamError(x *exchange, resp *http.Response, body io.Reader
 // its status and message (re-enveloped when protocols differ, scrubbed of keys).
 func (g *Gateway) fail(w http.ResponseWriter, x *exchange, rec *record, o outcome) {
 	if o.err != nil {
-		rec.errMsg = o.err.Error()
+		// Err may quote the upstream (an in-band error echoing a key): scrubbed
+		// for the log as the message is for the client.
+		rec.errMsg = logging.Scrub(o.err.Error(), x.secrets(g)...)
 		writeError(w, x.client, o.err)
 		return
 	}
@@ -157,7 +160,8 @@ func (g *Gateway) fail(w http.ResponseWriter, x *exchange, rec *record, o outcom
 	}
 	rec.errMsg = fmt.Sprintf("upstream status %d", o.status)
 	if x.client == x.up {
-		w.Header().Set("Content-Type", o.header.Get("Content-Type"))
+		// An error without a Content-Type must not go out with an empty one.
+		w.Header().Set("Content-Type", cmp.Or(o.header.Get("Content-Type"), "application/json"))
 		w.WriteHeader(o.status)
 		_, _ = w.Write(body)
 		return
@@ -188,9 +192,9 @@ func upstreamMessage(up wire.Protocol, status int, body []byte) string {
 
 // deliver answers a non-streaming request: bytes relayed as they come when the
 // protocols match, else the whole body read, translated and written.
-func (g *Gateway) deliver(ctx context.Context, w http.ResponseWriter, x *exchange, rec *record, resp *http.Response, body io.Reader) outcome {
+func (g *Gateway) deliver(ctx context.Context, w http.ResponseWriter, r *http.Request, x *exchange, rec *record, resp *http.Response, body io.Reader) outcome {
 	if x.tr == nil {
-		return g.relayBody(ctx, w, rec, resp, body)
+		return g.relayBody(w, r, rec, resp, body, x.t.model.Timeouts.Idle)
 	}
 	b, err := io.ReadAll(io.LimitReader(body, maxResponseBody))
 	if err != nil {
@@ -203,31 +207,60 @@ func (g *Gateway) deliver(ctx context.Context, w http.ResponseWriter, x *exchang
 	copyResponseHeaders(w.Header(), resp, true)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(out)
+	_, _ = clientWriter(w, x.t.model.Timeouts.Idle).Write(out)
 	g.logResponse(rec, out)
 	return outcome{done: true}
 }
 
 // relayBody copies a same-protocol response as it arrives, without holding it.
-func (g *Gateway) relayBody(ctx context.Context, w http.ResponseWriter, rec *record, resp *http.Response, body io.Reader) outcome {
+func (g *Gateway) relayBody(w http.ResponseWriter, r *http.Request, rec *record, resp *http.Response, body io.Reader, idle time.Duration) outcome {
 	copyResponseHeaders(w.Header(), resp, false)
 	if resp.ContentLength >= 0 && !resp.Uncompressed {
 		w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
 	}
 	w.WriteHeader(resp.StatusCode)
-	var dst io.Writer = w
+	dst := clientWriter(w, idle)
 	var logged *capBuffer
 	if lc := g.cfg.Logging; lc.ResponseBody {
 		logged = &capBuffer{max: lc.MaxBodyBytes}
-		dst = io.MultiWriter(w, logged)
+		dst = io.MultiWriter(dst, logged)
 	}
-	if _, err := io.Copy(dst, body); err != nil && ctx.Err() == nil {
-		panic(http.ErrAbortHandler) // a cut response must not look complete
+	if _, err := io.Copy(dst, body); err != nil {
+		if r.Context().Err() != nil {
+			rec.errMsg = "client went away"
+			return outcome{done: true}
+		}
+		// A cut response must not look complete, whatever cut it: a reset, or the
+		// idle or total timeout, which cancel the attempt's context (so that
+		// context's state says nothing about the client).
+		panic(http.ErrAbortHandler)
 	}
 	if logged != nil {
-		g.logResponse(rec, logged.buf.Bytes())
+		g.logRelayed(rec, logged)
 	}
 	return outcome{done: true}
+}
+
+// clientWriter gives every write to the client the idle timeout as its deadline,
+// as the stream relay does: a client that stops reading a non-streaming answer
+// cannot hold the handler (and, through it, the upstream connection) forever,
+// since the server has no WriteTimeout (it would cut long streams).
+func clientWriter(w http.ResponseWriter, idle time.Duration) io.Writer {
+	if idle <= 0 {
+		return w
+	}
+	return deadlineWriter{w: w, rc: http.NewResponseController(w), d: idle}
+}
+
+type deadlineWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+	d  time.Duration
+}
+
+func (d deadlineWriter) Write(p []byte) (int, error) {
+	_ = d.rc.SetWriteDeadline(time.Now().Add(d.d))
+	return d.w.Write(p)
 }
 
 // copyResponseHeaders relays the upstream's end-to-end response headers. A

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/llmrouter/llmrouter/internal/logging"
 	"github.com/llmrouter/llmrouter/internal/sse"
@@ -37,18 +39,45 @@ func (g *Gateway) logResponse(rec *record, body []byte) {
 	}
 }
 
-// capBuffer keeps the first max bytes written to it and discards the rest, so a
-// logged passthrough body costs bounded memory.
+// logRelayed records a relayed response body kept by a capBuffer.
+func (g *Gateway) logRelayed(rec *record, c *capBuffer) {
+	rec.extra = append(rec.extra, slog.String("response_body", c.text()))
+}
+
+// capBuffer keeps the first max bytes written to it and counts the rest, so a
+// logged passthrough body costs bounded memory and its log still says how much
+// was cut, as logging.Truncate does for bodies held whole.
 type capBuffer struct {
-	buf bytes.Buffer
-	max int64
+	buf   bytes.Buffer
+	max   int64
+	total int64
 }
 
 func (c *capBuffer) Write(p []byte) (int, error) {
+	c.total += int64(len(p))
 	if room := c.max - int64(c.buf.Len()); room > 0 {
 		c.buf.Write(p[:min(int64(len(p)), room)])
 	}
 	return len(p), nil
+}
+
+// text is the kept body, cut on a UTF-8 boundary and followed by
+// "…(truncated N bytes)" when anything was cut, N counting every byte not shown.
+func (c *capBuffer) text() string {
+	b := c.buf.Bytes()
+	if c.total <= int64(len(b)) {
+		return string(b)
+	}
+	n := len(b)
+	for i := n - 1; i >= 0 && i >= n-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				n = i // the last character was only partly kept
+			}
+			break
+		}
+	}
+	return string(b[:n]) + "…(truncated " + strconv.FormatInt(c.total-int64(n), 10) + " bytes)"
 }
 
 // streamLog assembles what a stream told the client (text, tool calls, finish,

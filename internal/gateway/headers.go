@@ -52,7 +52,9 @@ func clientHeaders(in http.Header) http.Header {
 // token (Authorization) rather than x-api-key / api-key.
 func clientCredential(h http.Header) (key string, bearer bool) {
 	if v := h.Get("Authorization"); v != "" {
-		if k, ok := strings.CutPrefix(v, "Bearer "); ok {
+		// The auth scheme is case-insensitive (RFC 9110 §11.1): "bearer K" is K,
+		// and only K is known to the scrubber, which must find it in echoes.
+		if scheme, k, ok := strings.Cut(v, " "); ok && strings.EqualFold(scheme, "Bearer") {
 			return strings.TrimSpace(k), true
 		}
 		return v, true

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"cmp"
 
 	"github.com/llmrouter/llmrouter/internal/anthropic"
 	"github.com/llmrouter/llmrouter/internal/ollama"
@@ -23,33 +24,51 @@ type passthrough struct {
 var doneData = []byte("[DONE]")
 
 func (p *passthrough) Stream(dst []byte, ev sse.Event) ([]byte, error) {
+	if err := inBandError(p.up, ev); err != nil {
+		return dst, err
+	}
 	switch p.up {
 	case wire.AnthropicMessages:
-		name := ev.Name
-		if name == "" {
-			name = gjson.GetBytes(ev.Data, "type").String()
-		}
-		if name == "error" {
+		p.done = p.done || eventName(ev) == "message_stop"
+	case wire.OllamaChat, wire.OllamaGenerate:
+		p.done = p.done || gjson.GetBytes(ev.Data, "done").Bool()
+	default:
+		p.done = p.done || bytes.Equal(ev.Data, doneData)
+	}
+	return append(dst, ev.Raw...), nil
+}
+
+// inBandError returns the upstream's in-band error event as a
+// *translate.StreamError, else nil. It reads only the raw event, so the relay can
+// recognise a failed attempt before any converter has seen it.
+func inBandError(up wire.Protocol, ev sse.Event) error {
+	switch up {
+	case wire.AnthropicMessages:
+		if eventName(ev) == "error" {
 			typ, msg, _ := anthropic.ParseError(ev.Data)
-			return dst, &translate.StreamError{Type: typ, Message: msg}
-		}
-		if name == "message_stop" {
-			p.done = true
+			return &translate.StreamError{Type: typ, Message: cmp.Or(msg, string(ev.Data))}
 		}
 	case wire.OllamaChat, wire.OllamaGenerate:
 		if msg, ok := ollama.ParseError(ev.Data); ok {
-			return dst, &translate.StreamError{Message: msg}
+			return &translate.StreamError{Message: msg}
 		}
-		p.done = p.done || gjson.GetBytes(ev.Data, "done").Bool()
 	default:
-		if bytes.Equal(ev.Data, doneData) {
-			p.done = true
-		} else if openai.IsStreamError(ev.Data) {
+		// "error": null is not an error (the translators agree).
+		if e := gjson.GetBytes(ev.Data, "error"); e.Exists() && e.Type != gjson.Null {
 			typ, msg, _ := openai.ParseError(ev.Data)
-			return dst, &translate.StreamError{Type: typ, Message: msg}
+			return &translate.StreamError{Type: typ, Message: cmp.Or(msg, e.Raw)}
 		}
 	}
-	return append(dst, ev.Raw...), nil
+	return nil
+}
+
+// eventName is an Anthropic event's name, or its data.type when the `event:`
+// line is missing.
+func eventName(ev sse.Event) string {
+	if ev.Name != "" {
+		return ev.Name
+	}
+	return gjson.GetBytes(ev.Data, "type").String()
 }
 
 func (p *passthrough) End(dst []byte) ([]byte, error) {
@@ -65,7 +84,7 @@ func (p *passthrough) End(dst []byte) ([]byte, error) {
 func isContent(up wire.Protocol, ev sse.Event) bool {
 	switch up {
 	case wire.AnthropicMessages:
-		switch ev.Name {
+		switch eventName(ev) {
 		case "content_block_delta", "content_block_stop", "message_delta", "message_stop":
 			return true
 		case "content_block_start":

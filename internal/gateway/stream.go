@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -19,18 +20,21 @@ const maxPending = 64 << 10
 
 // relay is one streaming response in flight: upstream reader, converter, client.
 type relay struct {
-	g      *Gateway
-	x      *exchange
-	w      http.ResponseWriter
-	rc     *http.ResponseController
-	resp   *http.Response
-	idle   *upstream.IdleReader
-	rd     *sse.Reader
-	conv   converter
-	rec    *record
-	out    []byte
-	commit bool
-	log    *streamLog
+	g       *Gateway
+	x       *exchange
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	resp    *http.Response
+	idle    *upstream.IdleReader
+	rd      *sse.Reader
+	conv    converter
+	rec     *record
+	out     []byte
+	commit  bool
+	log     *streamLog
+	pending []sse.Event // upstream events held before the commit point, copied
+	held    int         // their raw size
+	fed     bool        // conv has been given an event of this attempt
 }
 
 // converter is the part of translate.Translator a stream needs; passthrough
@@ -73,15 +77,30 @@ func (g *Gateway) relayStream(ctx context.Context, w http.ResponseWriter, r *htt
 	}
 }
 
-// event converts one upstream event; stop reports that the attempt is over.
+// event handles one upstream event; stop reports that the attempt is over.
+//
+// Before the commit point the events are only held, unconverted: the translator
+// keeps the stream's state (message_start sent, role chunk sent, ids, usage), so
+// had it converted the events of an attempt that then fails, the retry would be
+// converted as the continuation of a stream the client never saw, without its
+// message_start or role chunk. In-band errors are recognised on the raw events, so
+// that such an attempt fails (and is retried) without the converter.
 func (s *relay) event(ctx context.Context, r *http.Request, ev sse.Event) (outcome, bool) {
-	var err error
-	s.out, err = s.conv.Stream(s.out, ev)
-	if err != nil {
-		return s.failed(ctx, r, err), true
+	if !s.commit {
+		if err := inBandError(s.x.up, ev); err != nil {
+			return s.failed(ctx, r, err), true
+		}
+		if !isContent(s.x.up, ev) && s.held+len(ev.Raw) < maxPending {
+			s.pending = append(s.pending, sse.Event{Name: ev.Name, Data: bytes.Clone(ev.Data), Raw: bytes.Clone(ev.Raw)})
+			s.held += len(ev.Raw)
+			return outcome{}, false
+		}
+		if err := s.convertHeld(); err != nil {
+			return s.failed(ctx, r, err), true
+		}
 	}
-	if !s.commit && !isContent(s.x.up, ev) && len(s.out) < maxPending {
-		return outcome{}, false
+	if err := s.convert(ev); err != nil {
+		return s.failed(ctx, r, err), true
 	}
 	if !s.write(s.out) {
 		return outcome{done: true}, true
@@ -90,10 +109,48 @@ func (s *relay) event(ctx context.Context, r *http.Request, ev sse.Event) (outco
 	return outcome{}, false
 }
 
+// convert appends the client's bytes for one upstream event to s.out. A failure
+// other than an in-band upstream error is an event the converter cannot read.
+func (s *relay) convert(ev sse.Event) error {
+	s.fed = true
+	var err error
+	s.out, err = s.conv.Stream(s.out, ev)
+	var se *translate.StreamError
+	if err != nil && !errors.As(err, &se) {
+		return &badEventError{err: err}
+	}
+	return err
+}
+
+// convertHeld converts the events held before the commit point.
+func (s *relay) convertHeld() error {
+	for _, ev := range s.pending {
+		if err := s.convert(ev); err != nil {
+			return err
+		}
+	}
+	s.pending, s.held = nil, 0
+	return nil
+}
+
+// badEventError is an upstream stream event that could not be converted
+// (malformed JSON, an unexpected shape): an upstream protocol error, not a
+// connection failure.
+type badEventError struct{ err error }
+
+func (e *badEventError) Error() string { return e.err.Error() }
+func (e *badEventError) Unwrap() error { return e.err }
+
 // finish handles the end of the upstream body: a normal end, a truncation, or a
 // read failure (reset, idle or total timeout, client gone).
 func (s *relay) finish(ctx context.Context, r *http.Request, err error) outcome {
-	if errors.Is(err, io.EOF) {
+	switch {
+	case errors.Is(err, io.EOF) && !s.commit:
+		// Every terminal event ([DONE], message_stop, done:true) is content and
+		// commits, so a body that ends before the commit point is truncated; the
+		// held events are not converted, to keep the translator fresh for a retry.
+		err = translate.ErrTruncated
+	case errors.Is(err, io.EOF):
 		out, endErr := s.conv.End(s.out)
 		if endErr == nil {
 			s.write(out)
@@ -118,9 +175,17 @@ func (s *relay) failed(ctx context.Context, r *http.Request, err error) outcome 
 		if errors.As(err, &se) {
 			retry = upstream.RetryStatus(s.x.t.model.Retry, aerr.Status)
 		}
+		// A translator that converted events of this attempt holds their state and
+		// cannot start another stream (see event); this only happens when an event
+		// fails to convert at the commit point.
+		if s.fed && s.x.tr != nil {
+			retry = false
+		}
 		return outcome{retryable: retry, err: aerr}
 	}
-	s.rec.errMsg = aerr.Error()
+	// The error's cause may quote the upstream (an in-band message echoing a key):
+	// the log gets it scrubbed like the client does.
+	s.rec.errMsg = logging.Scrub(aerr.Error(), s.x.secrets(s.g)...)
 	s.write(append(s.out, aerr.event(s.x.client)...))
 	return outcome{done: true}
 }
@@ -137,6 +202,9 @@ func (s *relay) streamError(ctx context.Context, err error) *apiError {
 		return &apiError{Status: http.StatusBadGateway, Message: "upstream stream ended before it was complete (truncated)", Err: err}
 	case errors.Is(err, sse.ErrTooLarge):
 		return &apiError{Status: http.StatusBadGateway, Message: "upstream sent a stream event larger than the router accepts", Err: err}
+	case errors.As(err, new(*badEventError)):
+		msg := logging.Scrub(err.Error(), s.x.secrets(s.g)...)
+		return &apiError{Status: http.StatusBadGateway, Message: "upstream sent a malformed stream event: " + msg, Err: err}
 	}
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		err = cause
@@ -164,10 +232,15 @@ func (s *relay) write(b []byte) bool {
 		_ = s.rc.SetWriteDeadline(time.Now().Add(d))
 	}
 	if _, err := s.w.Write(b); err != nil {
+		s.rec.errMsg = "writing to the client failed"
 		return false
 	}
 	s.log.add(b)
-	return s.rc.Flush() == nil
+	if err := s.rc.Flush(); err != nil {
+		s.rec.errMsg = "writing to the client failed"
+		return false
+	}
+	return true
 }
 
 func (s *relay) startResponse() {

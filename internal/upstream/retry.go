@@ -46,7 +46,7 @@ func randFloat(rnd *rand.Rand) float64 {
 func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	if v := h.Get("Retry-After-Ms"); v != "" {
 		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 {
-			return time.Duration(ms * float64(time.Millisecond)), true
+			return duration(ms * float64(time.Millisecond)), true
 		}
 	}
 	v := h.Get("Retry-After")
@@ -54,12 +54,22 @@ func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
-		return time.Duration(s * float64(time.Second)), true
+		return duration(s * float64(time.Second)), true
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(t.Sub(now), 0), true
 	}
 	return 0, false
+}
+
+// duration converts nanoseconds, saturating: a float beyond the range of
+// time.Duration converts to an arbitrary (on amd64, negative) value, and a
+// Retry-After of 1e12 seconds must mean "too long to wait", not "no hint".
+func duration(ns float64) time.Duration {
+	if ns >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(ns)
 }
 
 // Sleep waits d or until ctx ends, whichever is first; it reports whether the full

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"testing"
@@ -60,6 +61,8 @@ func TestRetryAfter(t *testing.T) {
 		{"date in the past", map[string]string{"Retry-After": now.Add(-time.Minute).Format(http.TimeFormat)}, 0, true},
 		{"ms wins", map[string]string{"Retry-After": "3", "Retry-After-Ms": "250"}, 250 * time.Millisecond, true},
 		{"garbage", map[string]string{"Retry-After": "soon"}, 0, false},
+		{"beyond time.Duration saturates", map[string]string{"Retry-After": "1e12"}, math.MaxInt64, true},
+		{"ms beyond time.Duration saturates", map[string]string{"Retry-After-Ms": "1e300"}, math.MaxInt64, true},
 		{"absent", nil, 0, false},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tidwall/gjson"
+)
+
+// Canary keys: the whole key and its first 12 characters must never be printed.
+const (
+	canaryConfigKey = "sk-canary-CONFIGKEY-7f3a9c41d2e8b6a05f1c"
+	canaryRouterKey = "sk-canary-ROUTERKEY-3b8e1f9a2c7d4e6f0a5b"
+	canaryClientKey = "sk-canary-CLIENTKEY-9d2c4a7e1f3b8c6a0e5d"
+)
+
+func noCanary(t *testing.T, what, s string) {
+	t.Helper()
+	for _, c := range []string{canaryConfigKey, canaryRouterKey, canaryClientKey} {
+		if strings.Contains(s, c[:12]) {
+			t.Errorf("%s holds a key (%s…):\n%s", what, c[:12], s)
+		}
+	}
+}
+
+// tripwire is an upstream address that counts every connection made to it:
+// explain must never send anything.
+func tripwire(t *testing.T) (addr string, contacted *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	contacted = new(atomic.Int32)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			contacted.Add(1)
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	return ln.Addr().String(), contacted
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// explained is explain's output split into its parts.
+type explained struct {
+	requestLine string
+	header      map[string]string
+	body        string
+}
+
+func parseExplain(t *testing.T, out string) explained {
+	t.Helper()
+	head, body, ok := strings.Cut(out, "\n\n")
+	if !ok {
+		t.Fatalf("no blank line between headers and body:\n%s", out)
+	}
+	lines := strings.Split(head, "\n")
+	e := explained{requestLine: lines[0], header: map[string]string{}, body: strings.TrimSuffix(body, "\n")}
+	for _, l := range lines[1:] {
+		name, value, ok := strings.Cut(l, ": ")
+		if !ok {
+			t.Fatalf("header line %q is not `Name: value`", l)
+		}
+		e.header[name] = value
+	}
+	return e
+}
+
+const explainRequest = `{"model":"claude-via-openai","max_tokens":100,"system":"You are ACME's helper.","metadata":{"user_id":"u-1"},"messages":[{"role":"user","content":"Tell me about ACME"}]}`
+
+// An Anthropic client's request to a model on an OpenAI upstream: the exact
+// upstream request, translated to OpenAI's format, with the header rules and the
+// transforms applied, the key masked, and nothing sent.
+func TestExplainTranslatedRoute(t *testing.T) {
+	addr, contacted := tripwire(t)
+	cfg := writeFile(t, "llmrouter.yaml", `
+server:
+  api_keys: [`+canaryRouterKey+`]
+models:
+  - name: claude-via-openai
+    provider: openai
+    endpoint: http://`+addr+`/v1
+    upstream_model: gpt-4o-mini
+    api_key: `+canaryConfigKey+`
+    headers:
+      drop: [x-drop-*]
+      add: {X-Added: added, X-Team: not-this}
+      force: {X-Team: research}
+    transforms:
+      - set: '$.temperature'
+        value: 0.2
+      - regex: 'ACME'
+        replace: 'Acme'
+`)
+	req := writeFile(t, "request.json", explainRequest)
+	args := []string{"explain", "-config", cfg, "-endpoint", "/v1/messages",
+		"-H", "X-Drop-Me: gone", "-H", "X-Kept: kept", "-H", "x-api-key: " + canaryRouterKey}
+
+	var fromFile, fromStdin, errb bytes.Buffer
+	if code := run(append(args, req), nil, &fromFile, &errb); code != 0 {
+		t.Fatalf("explain exit %d: %s", code, errb.String())
+	}
+	if code := run(args, strings.NewReader(explainRequest), &fromStdin, &errb); code != 0 {
+		t.Fatalf("explain from stdin exit %d: %s", code, errb.String())
+	}
+	if d := cmp.Diff(fromFile.String(), fromStdin.String()); d != "" {
+		t.Errorf("stdin and file give different output (-file +stdin):\n%s", d)
+	}
+	noCanary(t, "explain output", fromFile.String()+errb.String())
+
+	e := parseExplain(t, fromFile.String())
+	if want := "POST http://" + addr + "/v1/chat/completions"; e.requestLine != want {
+		t.Errorf("request line %q, want %q", e.requestLine, want)
+	}
+	wantHeader := map[string]string{
+		"Authorization": "Bearer ****" + canaryConfigKey[len(canaryConfigKey)-4:],
+		"Content-Type":  "application/json",
+		"X-Added":       "added",
+		"X-Team":        "research",
+		"X-Kept":        "kept",
+	}
+	if d := cmp.Diff(wantHeader, e.header); d != "" {
+		t.Errorf("headers (-want +got):\n%s", d)
+	}
+	b := gjson.Parse(e.body)
+	if !gjson.Valid(e.body) {
+		t.Fatalf("body is not JSON: %s", e.body)
+	}
+	checks := map[string]string{
+		"model":              "gpt-4o-mini",
+		"messages.0.role":    "system",
+		"messages.0.content": "You are Acme's helper.",
+		"messages.1.role":    "user",
+		"messages.1.content": "Tell me about Acme",
+		"temperature":        "0.2",
+	}
+	for path, want := range checks {
+		if got := b.Get(path).String(); got != want {
+			t.Errorf("body %s = %q, want %q", path, got, want)
+		}
+	}
+	if b.Get("system").Exists() || b.Get("max_tokens").Int()+b.Get("max_completion_tokens").Int() != 100 {
+		t.Errorf("body is not in OpenAI's format: %s", e.body)
+	}
+	if n := contacted.Load(); n != 0 {
+		t.Errorf("explain connected to the upstream %d times", n)
+	}
+}
+
+// With no key configured anywhere the client's own credential is what goes
+// upstream, moved into the upstream's header kind, and printed masked.
+func TestExplainPassthroughCredentialMasked(t *testing.T) {
+	addr, contacted := tripwire(t)
+	cfg := writeFile(t, "llmrouter.yaml", `
+models:
+  - name: claude-*
+    provider: anthropic
+    endpoint: http://`+addr+`
+  - name: gpt-*
+    provider: openai
+    endpoint: http://`+addr+`/v1
+`)
+	tests := []struct {
+		name, endpoint, body, header, wantName, wantValue string
+	}{
+		{"openai client to anthropic", "/v1/chat/completions", `{"model":"claude-x","messages":[{"role":"user","content":"hi"}]}`,
+			"Authorization: Bearer " + canaryClientKey, "X-Api-Key", "****" + canaryClientKey[len(canaryClientKey)-4:]},
+		{"anthropic client to openai", "/v1/messages", `{"model":"gpt-x","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`,
+			"x-api-key: " + canaryClientKey, "Authorization", "Bearer ****" + canaryClientKey[len(canaryClientKey)-4:]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if code := run([]string{"explain", "-config", cfg, "-endpoint", tt.endpoint, "-H", tt.header}, strings.NewReader(tt.body), &out, &errb); code != 0 {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			noCanary(t, "explain output", out.String()+errb.String())
+			e := parseExplain(t, out.String())
+			if got := e.header[tt.wantName]; got != tt.wantValue {
+				t.Errorf("%s = %q, want %q\n%s", tt.wantName, got, tt.wantValue, out.String())
+			}
+		})
+	}
+	if n := contacted.Load(); n != 0 {
+		t.Errorf("explain connected to the upstream %d times", n)
+	}
+}
+
+// An invalid client request is reported, without the client's key, and nothing
+// is printed as a request.
+func TestExplainInvalidRequest(t *testing.T) {
+	addr, contacted := tripwire(t)
+	cfg := writeFile(t, "llmrouter.yaml", "models:\n  - name: gpt-*\n    provider: openai\n    endpoint: http://"+addr+"/v1\n    api_key: "+canaryConfigKey+"\n")
+	var out, errb bytes.Buffer
+	code := run([]string{"explain", "-config", cfg, "-H", "Authorization: Bearer " + canaryClientKey}, strings.NewReader(`{"model":"nope","messages":[]}`), &out, &errb)
+	if code != 1 || out.Len() != 0 || !strings.Contains(errb.String(), `"nope"`) {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+	noCanary(t, "explain error", out.String()+errb.String())
+	if n := contacted.Load(); n != 0 {
+		t.Errorf("explain connected to the upstream %d times", n)
+	}
+}
+
+// check prints a summary with every key masked, for a valid config and for an
+// invalid one alike.
+func TestCheckNeverPrintsKeys(t *testing.T) {
+	t.Setenv("CANARY_KEY", canaryConfigKey)
+	valid := writeFile(t, "valid.yaml", `
+server:
+  api_keys: [`+canaryRouterKey+`]
+models:
+  - name: gpt-4o
+    provider: openai
+    endpoint: https://api.openai.com/v1
+    api_key: ${CANARY_KEY}
+  - name: claude-*
+    provider: anthropic
+    endpoint: https://api.anthropic.com
+    api_key: `+canaryClientKey+`
+`)
+	var out, errb bytes.Buffer
+	if code := run([]string{"check", "-config", valid}, nil, &out, &errb); code != 0 {
+		t.Fatalf("check exit %d: %s", code, errb.String())
+	}
+	noCanary(t, "check output", out.String()+errb.String())
+	for _, masked := range []string{"****0a5b", "****5f1c", "****0e5d"} {
+		if !strings.Contains(out.String(), masked) {
+			t.Errorf("summary lacks the masked key %s:\n%s", masked, out.String())
+		}
+	}
+
+	invalid := writeFile(t, "invalid.yaml", `
+server:
+  api_keys: [`+canaryRouterKey+`]
+  listen: nowhere
+models:
+  - name: gpt-4o
+    provider: openai
+    endpoint: https://api.openai.com/v1
+    api_key: `+canaryConfigKey+`
+    typo_field: 1
+`)
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"check", "-config", invalid}, nil, &out, &errb); code != 1 {
+		t.Fatalf("check of an invalid config exit %d", code)
+	}
+	noCanary(t, "check errors", out.String()+errb.String())
+	if !strings.Contains(errb.String(), "typo_field") {
+		t.Errorf("check errors do not name the problem:\n%s", errb.String())
+	}
+}
