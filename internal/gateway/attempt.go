@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/anthropic"
@@ -225,7 +226,10 @@ func (g *Gateway) relayBody(w http.ResponseWriter, r *http.Request, rec *record,
 		logged = &capBuffer{max: lc.MaxBodyBytes}
 		dst = io.MultiWriter(dst, logged)
 	}
-	if _, err := io.Copy(dst, body); err != nil {
+	buf := copyBufs.Get().(*[]byte)
+	_, err := io.CopyBuffer(dst, body, *buf)
+	copyBufs.Put(buf)
+	if err != nil {
 		if r.Context().Err() != nil {
 			rec.errMsg = "client went away"
 			return outcome{done: true}
@@ -240,6 +244,9 @@ func (g *Gateway) relayBody(w http.ResponseWriter, r *http.Request, rec *record,
 	}
 	return outcome{done: true}
 }
+
+// copyBufs recycles the buffers of relayed bodies: one per request otherwise.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
 
 // clientWriter gives every write to the client the idle timeout as its deadline,
 // as the stream relay does: a client that stops reading a non-streaming answer
@@ -267,18 +274,16 @@ func (d deadlineWriter) Write(p []byte) (int, error) {
 // translated response keeps only rate-limit and retry hints: the rest describe a
 // body the client does not get.
 func copyResponseHeaders(dst http.Header, resp *http.Response, translated bool) {
-	src := resp.Header.Clone()
-	removeHopByHop(src)
-	src.Del("Content-Length")
-	src.Del("X-Request-Id")
-	if resp.Uncompressed {
-		src.Del("Content-Encoding")
-	}
-	for name, v := range src {
-		if translated && !keptWhenTranslated(name) {
-			continue
+	for name, v := range resp.Header {
+		if (translated && !keptWhenTranslated(name)) || name == "X-Request-Id" {
+			continue // ours identifies the request to the client
 		}
 		dst[name] = v
+	}
+	removeHopByHop(dst)
+	dst.Del("Content-Length")
+	if resp.Uncompressed {
+		dst.Del("Content-Encoding")
 	}
 }
 

@@ -1,9 +1,9 @@
 package gateway
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
@@ -111,8 +111,14 @@ func (g *Gateway) prepare(r *http.Request, p wire.Protocol, k kind, rec *record)
 }
 
 func (g *Gateway) readBody(r *http.Request) ([]byte, *apiError) {
-	rd := http.MaxBytesReader(nil, r.Body, g.cfg.Server.MaxRequestBytes)
-	body, err := io.ReadAll(rd)
+	limit := g.cfg.Server.MaxRequestBytes
+	rd := http.MaxBytesReader(nil, r.Body, limit)
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= limit {
+		buf.Grow(int(n) + bytes.MinRead) // one allocation: ReadFrom wants MinRead spare to read EOF
+	}
+	_, err := buf.ReadFrom(rd)
+	body := buf.Bytes()
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -127,7 +133,7 @@ func (g *Gateway) readBody(r *http.Request) ([]byte, *apiError) {
 // validate checks the body is a JSON object with a model and the protocol's
 // required content field, and returns the model.
 func validate(body []byte, p wire.Protocol, k kind) (string, *apiError) {
-	if !gjson.ValidBytes(body) || !gjson.ParseBytes(body).IsObject() {
+	if first := bytes.TrimLeft(body, " \t\r\n"); len(first) == 0 || first[0] != '{' || !gjson.ValidBytes(body) {
 		return "", errorf(http.StatusBadRequest, "request body is not a valid JSON object")
 	}
 	m := gjson.GetBytes(body, "model")

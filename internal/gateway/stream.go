@@ -18,6 +18,10 @@ import (
 // message_start, pings): past it the stream is committed anyway.
 const maxPending = 64 << 10
 
+// maxCoalesce bounds the client bytes gathered from events that arrived together
+// before they are written and flushed.
+const maxCoalesce = 32 << 10
+
 // relay is one streaming response in flight: upstream reader, converter, client.
 type relay struct {
 	g       *Gateway
@@ -101,6 +105,9 @@ func (s *relay) event(ctx context.Context, r *http.Request, ev sse.Event) (outco
 	}
 	if err := s.convert(ev); err != nil {
 		return s.failed(ctx, r, err), true
+	}
+	if s.commit && len(s.out) < maxCoalesce && s.rd.Ready() {
+		return outcome{}, false // the next event is already here: one write for both
 	}
 	if !s.write(s.out) {
 		return outcome{done: true}, true

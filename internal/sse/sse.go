@@ -107,6 +107,31 @@ func (r *Reader) nextLine() (Event, error) {
 	}
 }
 
+// Ready reports whether a whole next event is already buffered, so that Next will
+// return it without reading from the network. A relay uses it to write events that
+// arrived together in one write and one flush, while an event followed by silence is
+// still flushed at once.
+func (r *Reader) Ready() bool {
+	buf, _ := r.br.Peek(r.br.Buffered())
+	field := false
+	for len(buf) > 0 {
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 {
+			return false
+		}
+		blank := len(bytes.TrimSpace(buf[:i])) == 0
+		if !blank && r.ndjson {
+			return true
+		}
+		if blank && field {
+			return true
+		}
+		field = field || !blank
+		buf = buf[i+1:]
+	}
+	return false
+}
+
 // line reads one line into r.raw and returns it (a sub-slice of r.raw).
 func (r *Reader) line() ([]byte, error) {
 	start := len(r.raw)

@@ -159,3 +159,35 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+func TestReady(t *testing.T) {
+	tests := []struct {
+		name   string
+		in     string
+		ndjson bool
+		want   []bool // Ready after each Next
+	}{
+		{"two events in one read", "data: a\n\ndata: b\n\n", false, []bool{true, false}},
+		{"partial next event", "data: a\n\ndata: b\n", false, []bool{false}},
+		{"stray blank lines only", "data: a\n\n\n\n", false, []bool{false}},
+		{"ndjson", "{\"a\":1}\n{\"b\":2}\n", true, []bool{true, false}},
+		{"ndjson partial", "{\"a\":1}\n{\"b\"", true, []bool{false}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mk := NewReader
+			if tt.ndjson {
+				mk = NewNDJSONReader
+			}
+			r := mk(strings.NewReader(tt.in), 0)
+			for i, want := range tt.want {
+				if _, err := r.Next(); err != nil {
+					t.Fatal(err)
+				}
+				if got := r.Ready(); got != want {
+					t.Errorf("Ready after event %d = %v, want %v", i, got, want)
+				}
+			}
+		})
+	}
+}
