@@ -70,6 +70,8 @@ func BenchmarkRequestPath(b *testing.B) {
 		body []byte
 	}{
 		{"passthrough-1KB", wire.OpenAIChat, "/v1/chat/completions", chatBody("gpt-4o", 1<<10)},
+		{"passthrough-5KB", wire.OpenAIChat, "/v1/chat/completions", chatBody("gpt-4o", 5<<10)},
+		{"passthrough-200KB", wire.OpenAIChat, "/v1/chat/completions", chatBody("gpt-4o", 200<<10)},
 		{"translate-anthropic-to-openai-5KB", wire.AnthropicMessages, "/v1/messages", anthropicBody("gpt-4o", 5<<10)},
 		{"translate-anthropic-to-openai-200KB", wire.AnthropicMessages, "/v1/messages", anthropicBody("gpt-4o", 200<<10)},
 		{"translate-openai-to-anthropic-5KB", wire.OpenAIChat, "/v1/chat/completions", chatBody("claude-x", 5<<10)},
