@@ -118,42 +118,6 @@ func openAIContent(data []byte) bool {
 	return content
 }
 
-// statusOfType maps a provider's in-band error type to the HTTP status it would
-// have had before the stream started, so on_status decides about retrying it.
-func statusOfType(typ string) int {
-	switch typ {
-	case "overloaded_error":
-		return 529
-	case "rate_limit_error", "rate_limit_exceeded", "requests", "tokens":
-		return 429
-	case "invalid_request_error":
-		return 400
-	case "authentication_error":
-		return 401
-	case "permission_error":
-		return 403
-	case "not_found_error":
-		return 404
-	case "timeout_error":
-		return 504
-	}
-	return 500
-}
-
-// clientType keeps the upstream's error type when the client speaks the same
-// family, else lets the envelope derive one from the status.
-func clientType(client wire.Protocol, typ string, _ int) string {
-	if typ == "" {
-		return ""
-	}
-	anthropicType := typ == "overloaded_error" || typ == "api_error" || typ == "rate_limit_error" ||
-		typ == "authentication_error" || typ == "permission_error" || typ == "not_found_error" || typ == "timeout_error"
-	if (client == wire.AnthropicMessages) == anthropicType {
-		return typ
-	}
-	return ""
-}
-
 // secrets lists every key that must never reach the client: the configured ones
 // and the credential this request sent upstream.
 func (x *exchange) secrets(g *Gateway) []string {
