@@ -127,7 +127,7 @@ func TestSIGTERMDuringStream(t *testing.T) {
 	defer up.Close()
 	addr := freeAddr(t)
 	cfgPath := filepath.Join(t.TempDir(), "llmrouter.yaml")
-	cfg := fmt.Sprintf("server:\n  listen: %s\n  shutdown_delay: 300ms\n  shutdown_grace: 20s\nmodels:\n  - name: gpt-4o\n    provider: openai\n    endpoint: %s/v1\n", addr, up.URL)
+	cfg := fmt.Sprintf("server:\n  listen: %s\n  shutdown_delay: 1s\n  shutdown_grace: 20s\nmodels:\n  - name: gpt-4o\n    provider: openai\n    endpoint: %s/v1\n", addr, up.URL)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
