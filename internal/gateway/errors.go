@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/anthropic"
 	"github.com/llmrouter/llmrouter/internal/openai"
@@ -20,11 +21,16 @@ type apiError struct {
 	Err     error // cause, for the log
 }
 
+// Error is the log's view: the message, and the cause when it adds something.
 func (e *apiError) Error() string {
-	if e.Err != nil {
-		return e.Message + ": " + e.Err.Error()
+	if e.Err == nil {
+		return e.Message
 	}
-	return e.Message
+	cause := e.Err.Error()
+	if strings.Contains(e.Message, causeMessage(e.Err)) || strings.Contains(e.Message, cause) {
+		return e.Message
+	}
+	return e.Message + ": " + cause
 }
 
 func errorf(status int, msg string) *apiError { return &apiError{Status: status, Message: msg} }
