@@ -213,21 +213,12 @@ func (c *antOllReq) tools(v gjson.Result) error {
 		return err
 	}
 	return eachElem(v, func(i int, tool gjson.Result) error {
-		path := jsonPath("tools", i)
-		if err := wantObject(tool, path); err != nil {
+		decl, ok, err := anthropicFunction(jsonPath("tools", i), tool, &c.t.dropped)
+		if !ok || err != nil {
 			return err
-		}
-		if typ := tool.Get("type"); typ.Exists() && typ.Type != gjson.Null && typ.String() != "custom" {
-			c.t.dropped.add(path)
-			return nil
-		}
-		decl := ollamaFunctionDecl{Name: tool.Get("name").String(), Description: tool.Get("description").String()}
-		if s := tool.Get("input_schema"); s.IsObject() {
-			decl.Parameters = json.RawMessage(s.Raw)
 		}
 		fn, err := ollamaMarshal(decl)
 		c.out.Tools = append(c.out.Tools, ollamaTool{Type: "function", Function: fn})
-		c.t.dropOthers(path, tool, "type", "name", "description", "input_schema")
 		return err
 	})
 }

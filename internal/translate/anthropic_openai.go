@@ -427,34 +427,43 @@ func (c *messagesConv) tools(v gjson.Result) error {
 		return err
 	}
 	return eachElem(v, func(i int, tool gjson.Result) error {
-		path := jsonPath("tools", i)
-		if err := wantObject(tool, path); err != nil {
-			return err
+		fn, ok, err := anthropicFunction(jsonPath("tools", i), tool, c.drops)
+		if ok {
+			c.out.Tools = append(c.out.Tools, chatTool{Type: "function", Function: fn})
 		}
-		if typ := tool.Get("type"); typ.Exists() && typ.Type != gjson.Null && typ.String() != "custom" {
-			c.drops.add(path) // server tool (web_search_…, bash_…): nothing to call on OpenAI
-			return nil
-		}
-		c.drops.unknown(path, tool, "type", "name", "description", "input_schema")
-		name, err := wantString(tool.Get("name"), jsonPath(path, "name"))
-		if err != nil {
-			return err
-		}
-		fn := functionDef{Name: name, Parameters: json.RawMessage(`{"type":"object"}`)}
-		if d := tool.Get("description"); d.Exists() && d.Type != gjson.Null {
-			if fn.Description, err = wantString(d, jsonPath(path, "description")); err != nil {
-				return err
-			}
-		}
-		if s := tool.Get("input_schema"); s.Exists() && s.Type != gjson.Null {
-			if err := wantObject(s, jsonPath(path, "input_schema")); err != nil {
-				return err
-			}
-			fn.Parameters = json.RawMessage(s.Raw)
-		}
-		c.out.Tools = append(c.out.Tools, chatTool{Type: "function", Function: fn})
-		return nil
+		return err
 	})
+}
+
+// anthropicFunction reads one Anthropic tool {name, description, input_schema} as the
+// function declaration OpenAI and Ollama share. A server tool (a type other than
+// "custom": web_search_…, bash_…) has nothing to call on those upstreams: it is
+// dropped and recorded, and ok is false.
+func anthropicFunction(path string, tool gjson.Result, d *drops) (fn functionDef, ok bool, err error) {
+	if err := wantObject(tool, path); err != nil {
+		return fn, false, err
+	}
+	if typ := tool.Get("type"); typ.Exists() && typ.Type != gjson.Null && typ.String() != "custom" {
+		d.add(path)
+		return fn, false, nil
+	}
+	d.unknown(path, tool, "type", "name", "description", "input_schema")
+	if fn.Name, err = wantString(tool.Get("name"), jsonPath(path, "name")); err != nil {
+		return fn, false, err
+	}
+	fn.Parameters = json.RawMessage(`{"type":"object"}`)
+	if desc := tool.Get("description"); desc.Exists() && desc.Type != gjson.Null {
+		if fn.Description, err = wantString(desc, jsonPath(path, "description")); err != nil {
+			return fn, false, err
+		}
+	}
+	if schema := tool.Get("input_schema"); schema.Exists() && schema.Type != gjson.Null {
+		if err := wantObject(schema, jsonPath(path, "input_schema")); err != nil {
+			return fn, false, err
+		}
+		fn.Parameters = json.RawMessage(schema.Raw)
+	}
+	return fn, true, nil
 }
 
 // toolChoice maps tool_choice (README §7). Without tools OpenAI rejects both

@@ -142,13 +142,6 @@ type ollamaTool struct {
 	Function json.RawMessage `json:"function"`
 }
 
-// ollamaFunctionDecl builds a tool's "function" object from Anthropic's fields.
-type ollamaFunctionDecl struct {
-	Name        string          `json:"name"`
-	Description string          `json:"description,omitempty"`
-	Parameters  json.RawMessage `json:"parameters,omitempty"`
-}
-
 // ollamaOptions are the sampling options the translators fill. Values are the
 // client's JSON numbers, passed on unchanged.
 type ollamaOptions struct {
