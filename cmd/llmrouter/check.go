@@ -96,11 +96,11 @@ func printExplain(cfg *config.Config, proto wire.Protocol, endpoint string, head
 		r.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
 	}
 	p, err := g.Explain(r, proto)
-	secrets := append(gateway.Secrets(cfg), clientKeys(r.Header)...)
 	if err != nil {
-		fmt.Fprintf(stderr, "llmrouter: %s\n", logging.Scrub(err.Error(), secrets...))
+		fmt.Fprintf(stderr, "llmrouter: %s\n", logging.Scrub(err.Error(), gateway.Secrets(cfg)...))
 		return 1
 	}
+	secrets := append(gateway.Secrets(cfg), p.Secrets...)
 	fmt.Fprintf(stdout, "POST %s\n", logging.RedactURL(p.URL))
 	names := make([]string, 0, len(p.Header))
 	for name := range p.Header {
@@ -119,27 +119,16 @@ func printExplain(cfg *config.Config, proto wire.Protocol, endpoint string, head
 	return 0
 }
 
-func clientKeys(h http.Header) []string {
-	var keys []string
-	for _, name := range []string{"Authorization", "X-Api-Key", "Api-Key"} {
-		if v := h.Get(name); v != "" {
-			keys = append(keys, strings.TrimPrefix(v, "Bearer "))
-		}
-	}
-	return keys
-}
-
 // maskHeader masks credential headers whole (at most the last 4 characters show)
 // and any known secret inside other values.
 func maskHeader(name, v string, secrets []string) string {
-	switch strings.ToLower(name) {
-	case "authorization", "x-api-key", "api-key", "proxy-authorization", "cookie":
-		if k, ok := strings.CutPrefix(v, "Bearer "); ok {
-			return "Bearer " + config.Mask(k)
-		}
-		return config.Mask(v)
+	if !logging.IsCredential(name) {
+		return logging.Scrub(v, secrets...)
 	}
-	return logging.Scrub(v, secrets...)
+	if k, ok := strings.CutPrefix(v, "Bearer "); ok {
+		return "Bearer " + config.Mask(k)
+	}
+	return config.Mask(v)
 }
 
 func readInput(path string, stdin io.Reader) ([]byte, error) {

@@ -182,3 +182,18 @@ func TestUnknownRouteIs404(t *testing.T) {
 		t.Errorf("status %d", resp.StatusCode)
 	}
 }
+
+// A body nested deeper than the router accepts is a 400, never a stack exhaustion in
+// the JSON validator (which recurses per level).
+func TestDeepNestingRejected(t *testing.T) {
+	up := newUpstream(t, replay(200, "application/json", []byte(`{}`)))
+	rt := newRouter(t, passthroughConfig, up.URL)
+	body := `{"model":"gpt-4o","messages":[],"x":` + strings.Repeat("[", 1<<20) + strings.Repeat("]", 1<<20) + `}`
+	resp, b := post(t, rt.URL+"/v1/chat/completions", body, nil)
+	if resp.StatusCode != 400 || !strings.Contains(gjson.GetBytes(b, "error.message").String(), "deeper than 512") {
+		t.Errorf("status %d: %s", resp.StatusCode, b)
+	}
+	if n := len(up.requests()); n != 0 {
+		t.Errorf("upstream received %d requests", n)
+	}
+}

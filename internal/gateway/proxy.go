@@ -61,6 +61,7 @@ type Prepared struct {
 	Header  http.Header
 	Body    []byte
 	Dropped []string
+	Secrets []string // the credentials in Header, for masking when printed
 }
 
 // Explain builds the upstream request for a client request without sending it.
@@ -74,7 +75,7 @@ func (g *Gateway) Explain(r *http.Request, p wire.Protocol) (*Prepared, error) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	return &Prepared{URL: x.url, Header: x.header, Body: x.body, Dropped: rec.dropped}, nil
+	return &Prepared{URL: x.url, Header: x.header, Body: x.body, Dropped: rec.dropped, Secrets: x.creds}, nil
 }
 
 // prepare reads and validates the client request, routes it, and builds the exact
@@ -85,7 +86,7 @@ func (g *Gateway) prepare(r *http.Request, p wire.Protocol, k kind, rec *record)
 		return nil, aerr
 	}
 	g.logRequest(rec, r, body)
-	model, aerr := validate(body, p, k)
+	model, stream, aerr := validate(body, p, k)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -96,7 +97,7 @@ func (g *Gateway) prepare(r *http.Request, p wire.Protocol, k kind, rec *record)
 			Message: fmt.Sprintf("model %q is not configured on this router", model)}
 	}
 	t := &g.targets[i]
-	x := &exchange{client: p, t: t, up: wire.Upstream(p, t.model.Provider), stream: gjson.GetBytes(body, "stream").Bool()}
+	x := &exchange{client: p, t: t, up: wire.Upstream(p, t.model.Provider), stream: stream}
 	rec.provider, rec.stream = t.model.Provider, x.stream
 	if k == kindCountTokens && x.up != wire.AnthropicMessages {
 		return nil, errorf(http.StatusBadRequest, "count_tokens is only available for models on anthropic upstreams")
@@ -131,26 +132,78 @@ func (g *Gateway) readBody(r *http.Request) ([]byte, *apiError) {
 }
 
 // validate checks the body is a JSON object with a model and the protocol's
-// required content field, and returns the model.
-func validate(body []byte, p wire.Protocol, k kind) (string, *apiError) {
-	if first := bytes.TrimLeft(body, " \t\r\n"); len(first) == 0 || first[0] != '{' || !gjson.ValidBytes(body) {
-		return "", errorf(http.StatusBadRequest, "request body is not a valid JSON object")
+// required content field, and returns the model and whether it asks for a stream.
+func validate(body []byte, p wire.Protocol, k kind) (model string, stream bool, aerr *apiError) {
+	if !nestingWithin(body, maxNesting) {
+		return "", false, errorf(http.StatusBadRequest, fmt.Sprintf("request body nests deeper than %d levels", maxNesting))
 	}
-	m := gjson.GetBytes(body, "model")
-	if m.Type != gjson.String || m.Str == "" {
-		return "", &apiError{Status: http.StatusBadRequest, Param: "model", Message: "missing required field: model"}
+	if first := bytes.TrimLeft(body, " \t\r\n"); len(first) == 0 || first[0] != '{' || !gjson.ValidBytes(body) {
+		return "", false, errorf(http.StatusBadRequest, "request body is not a valid JSON object")
 	}
 	field := "messages"
 	if p == wire.OpenAICompletions {
 		field = "prompt"
 	}
-	if v := gjson.GetBytes(body, field); !v.Exists() || v.Type == gjson.Null {
-		return "", &apiError{Status: http.StatusBadRequest, Param: field, Message: "missing required field: " + field}
+	r := gjson.GetManyBytes(body, "model", field, "stream")
+	if m := r[0]; m.Type != gjson.String || m.Str == "" {
+		return "", false, &apiError{Status: http.StatusBadRequest, Param: "model", Message: "missing required field: model"}
 	}
-	if k == kindGenerate && p == wire.AnthropicMessages && !gjson.GetBytes(body, "messages").IsArray() {
-		return "", &apiError{Status: http.StatusBadRequest, Param: "messages", Message: "messages must be an array"}
+	if v := r[1]; !v.Exists() || v.Type == gjson.Null {
+		return "", false, &apiError{Status: http.StatusBadRequest, Param: field, Message: "missing required field: " + field}
 	}
-	return m.Str, nil
+	if k == kindGenerate && p == wire.AnthropicMessages && !r[1].IsArray() {
+		return "", false, &apiError{Status: http.StatusBadRequest, Param: "messages", Message: "messages must be an array"}
+	}
+	return r[0].Str, r[2].Bool(), nil
+}
+
+// maxNesting bounds how deep a request's arrays and objects may nest. gjson's
+// validator recurses once per level: unbounded, a body of a few MB of `[` would
+// exhaust the goroutine stack, which is fatal to the process, not a panic.
+const maxNesting = 512
+
+// nestingWithin reports whether the arrays and objects of b nest at most max deep,
+// ignoring brackets inside strings. One pass, no allocation; string contents, most
+// of a request, are skipped with IndexByte.
+func nestingWithin(b []byte, max int) bool {
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			end := stringEnd(b, i+1)
+			if end < 0 {
+				return true // unterminated: the validator reports it
+			}
+			i = end
+		case '[', '{':
+			if depth++; depth > max {
+				return false
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return true
+}
+
+// stringEnd returns the index of the quote closing a JSON string whose contents
+// start at i, or -1: a quote preceded by an odd run of backslashes is escaped.
+func stringEnd(b []byte, i int) int {
+	for {
+		q := bytes.IndexByte(b[i:], '"')
+		if q < 0 {
+			return -1
+		}
+		q += i
+		n := 0
+		for k := q - 1; k >= i && b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q
+		}
+		i = q + 1
+	}
 }
 
 // buildBody translates (or, for the same protocol, only renames the model) and

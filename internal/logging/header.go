@@ -18,9 +18,9 @@ var credentialNames = [...]string{
 	"cookie", "set-cookie",
 }
 
-// isCredential reports whether name is a credential header name, case-insensitively
+// IsCredential reports whether name is a credential header name, case-insensitively
 // and with `_` matching `-` (so an attribute keyed api_key counts).
-func isCredential(name string) bool {
+func IsCredential(name string) bool {
 	for _, c := range credentialNames {
 		if len(c) == len(name) && equalFoldDash(name, c) {
 			return true
@@ -60,7 +60,7 @@ func headerValue(h http.Header) slog.Value {
 	attrs := make([]slog.Attr, 0, len(h))
 	for _, name := range slices.Sorted(maps.Keys(h)) {
 		v := strings.Join(h[name], ", ")
-		if isCredential(name) {
+		if IsCredential(name) {
 			v = config.Mask(v)
 		}
 		attrs = append(attrs, slog.String(name, v))

@@ -76,7 +76,7 @@ func (r *redactor) attr(a slog.Attr) (slog.Attr, bool) {
 	if k, ch := r.scrub(a.Key); ch { // a key is a name, not a URL: secrets only
 		a.Key, changed = k, true
 	}
-	if isCredential(a.Key) {
+	if IsCredential(a.Key) {
 		return slog.String(a.Key, maskValue(v)), true
 	}
 	switch v.Kind() {
