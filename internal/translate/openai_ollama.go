@@ -289,7 +289,7 @@ func ollamaArgsObject(v gjson.Result, path string) (json.RawMessage, error) {
 	if strings.TrimSpace(raw) == "" || v.Type == gjson.Null {
 		return json.RawMessage("{}"), nil
 	}
-	if !gjson.Valid(raw) || !gjson.Parse(raw).IsObject() {
+	if !json.Valid([]byte(raw)) || !gjson.Parse(raw).IsObject() { // json.Valid: iterative (see parseObject)
 		return nil, reqErr(path, "must be a JSON object")
 	}
 	return json.RawMessage(raw), nil
