@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -140,7 +141,11 @@ func (d *decoder) mapping(n *yaml.Node, path string, fields []field) map[string]
 			d.fail(m.Content[i], path, "want a key name, got %s", describe(k))
 			continue
 		}
-		p := join(path, k.Value)
+		name := k.Value
+		if looksLikeKey(name) {
+			name = Mask(name) // a key pasted as a mapping key
+		}
+		p := join(path, name)
 		f, ok := lookupField(fields, k.Value)
 		_, dup := present[k.Value]
 		switch {
@@ -262,10 +267,34 @@ func parseNode[T any](d *decoder, n *yaml.Node, path string, parse parser[T]) (T
 	}
 	v, err := parse(s)
 	if err != nil {
-		d.fail(n, path, "%v", err)
+		d.fail(n, path, "%s", d.hideValue(n, s, err.Error()))
 		return zero, false
 	}
 	return v, true
+}
+
+// hideValue masks the rejected value s in msg when it may be a secret: it looks like
+// an API key, or it was expanded from a ${VAR} whose name says it holds one
+// (${OPENAI_API_KEY} written under the wrong field). Such a value must not be printed
+// by `check` into a terminal or a CI log; at most its last 4 characters show. Other
+// values are echoed as written, since seeing a typo is how a user finds it.
+func (d *decoder) hideValue(n *yaml.Node, s, msg string) string {
+	raw := resolve(n)
+	_, override := d.env[raw]
+	var reason string
+	if looksLikeKey(s) {
+		reason = "it looks like a credential"
+	} else if name, ok := secretVariable(raw.Value); ok && !override {
+		reason = "${" + name + "} may hold a secret"
+	} else {
+		return msg
+	}
+	masked := Mask(s)
+	msg = strings.ReplaceAll(msg, strconv.Quote(s), strconv.Quote(masked))
+	if s != "" && strings.Contains(msg, s) {
+		msg = strings.ReplaceAll(msg, s, masked)
+	}
+	return msg + " (value hidden: " + reason + ")"
 }
 
 // resolve follows an alias to its anchored node.

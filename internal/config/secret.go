@@ -1,6 +1,9 @@
 package config
 
-import "log/slog"
+import (
+	"log/slog"
+	"strings"
+)
 
 // Secret is a credential. Every way of formatting it masks all but its last 4
 // characters, so a forgotten log call cannot leak it; Reveal is the one way out.
@@ -31,4 +34,42 @@ func Mask(s string) string {
 	default:
 		return "****" + s[len(s)-4:]
 	}
+}
+
+// keyPrefixes start the API keys of well-known providers (OpenAI sk- and sk-proj-,
+// Anthropic sk-ant-, Google AIza, AWS AKIA, GitHub ghp_, Groq gsk_, xAI xai-).
+var keyPrefixes = []string{"sk-", "sk_", "AIza", "AKIA", "ghp_", "gsk_", "xai-"}
+
+// looksLikeKey reports whether s has the shape of an API key: a well-known key prefix
+// followed by at least 8 more characters, or a token of 32 or more letters, digits,
+// '-' and '_' that mixes upper case, lower case and digits (model names, durations,
+// host names and URLs do not). Used to decide what a config error may echo.
+func looksLikeKey(s string) bool {
+	if !isToken(s) {
+		return false
+	}
+	for _, p := range keyPrefixes {
+		if strings.HasPrefix(s, p) && len(s) >= len(p)+8 {
+			return true
+		}
+	}
+	if len(s) < 32 {
+		return false
+	}
+	var upper, lower, digit bool
+	for _, c := range s {
+		upper = upper || 'A' <= c && c <= 'Z'
+		lower = lower || 'a' <= c && c <= 'z'
+		digit = digit || '0' <= c && c <= '9'
+	}
+	return upper && lower && digit
+}
+
+func isToken(s string) bool {
+	for _, c := range s {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -195,7 +196,7 @@ func upstreamMessage(up wire.Protocol, status int, body []byte) string {
 // protocols match, else the whole body read, translated and written.
 func (g *Gateway) deliver(ctx context.Context, w http.ResponseWriter, r *http.Request, x *exchange, rec *record, resp *http.Response, body io.Reader) outcome {
 	if x.tr == nil {
-		return g.relayBody(w, r, rec, resp, body, x.t.model.Timeouts.Idle)
+		return g.relayBody(w, r, rec, resp, body, x)
 	}
 	b, err := io.ReadAll(io.LimitReader(body, maxResponseBody))
 	if err != nil {
@@ -205,7 +206,7 @@ func (g *Gateway) deliver(ctx context.Context, w http.ResponseWriter, r *http.Re
 	if err != nil {
 		return outcome{err: &apiError{Status: http.StatusBadGateway, Message: "upstream response could not be translated", Err: err}}
 	}
-	copyResponseHeaders(w.Header(), resp, true)
+	copyResponseHeaders(w.Header(), resp, true, x.secrets(g))
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = clientWriter(w, x.t.model.Timeouts.Idle).Write(out)
@@ -214,13 +215,13 @@ func (g *Gateway) deliver(ctx context.Context, w http.ResponseWriter, r *http.Re
 }
 
 // relayBody copies a same-protocol response as it arrives, without holding it.
-func (g *Gateway) relayBody(w http.ResponseWriter, r *http.Request, rec *record, resp *http.Response, body io.Reader, idle time.Duration) outcome {
-	copyResponseHeaders(w.Header(), resp, false)
+func (g *Gateway) relayBody(w http.ResponseWriter, r *http.Request, rec *record, resp *http.Response, body io.Reader, x *exchange) outcome {
+	copyResponseHeaders(w.Header(), resp, false, x.secrets(g))
 	if resp.ContentLength >= 0 && !resp.Uncompressed {
 		w.Header().Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
 	}
 	w.WriteHeader(resp.StatusCode)
-	dst := clientWriter(w, idle)
+	dst := clientWriter(w, x.t.model.Timeouts.Idle)
 	var logged *capBuffer
 	if lc := g.cfg.Logging; lc.ResponseBody {
 		logged = &capBuffer{max: lc.MaxBodyBytes}
@@ -270,21 +271,36 @@ func (d deadlineWriter) Write(p []byte) (int, error) {
 	return d.w.Write(p)
 }
 
-// copyResponseHeaders relays the upstream's end-to-end response headers. A
-// translated response keeps only rate-limit and retry hints: the rest describe a
-// body the client does not get.
-func copyResponseHeaders(dst http.Header, resp *http.Response, translated bool) {
+// copyResponseHeaders relays the upstream's end-to-end response headers, with any
+// of secrets an upstream echoes masked. A translated response keeps only rate-limit
+// and retry hints: the rest describe a body the client does not get.
+func copyResponseHeaders(dst http.Header, resp *http.Response, translated bool, secrets []string) {
 	for name, v := range resp.Header {
 		if (translated && !keptWhenTranslated(name)) || name == "X-Request-Id" {
 			continue // ours identifies the request to the client
 		}
-		dst[name] = v
+		dst[name] = scrubValues(v, secrets)
 	}
 	removeHopByHop(dst)
 	dst.Del("Content-Length")
 	if resp.Uncompressed {
 		dst.Del("Content-Encoding")
 	}
+}
+
+// scrubValues returns vs, or a copy with every secret masked when one appears.
+func scrubValues(vs []string, secrets []string) []string {
+	for i, v := range vs {
+		if s := logging.Scrub(v, secrets...); s != v {
+			out := slices.Clone(vs)
+			out[i] = s
+			for j := i + 1; j < len(out); j++ {
+				out[j] = logging.Scrub(out[j], secrets...)
+			}
+			return out
+		}
+	}
+	return vs
 }
 
 func keptWhenTranslated(name string) bool {

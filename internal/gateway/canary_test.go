@@ -36,8 +36,8 @@ func leaks(s string) []string {
 }
 
 // canaryUpstream plays every behaviour the model name asks for, and echoes the
-// credential it received wherever an upstream might: in an HTTP error message,
-// in an in-band stream error before or after content.
+// credential it received wherever an upstream might: in a response header, in an
+// HTTP error message, in an in-band stream error before or after content.
 type canaryUpstream struct {
 	mu       sync.Mutex
 	received map[string]bool // credentials seen
@@ -54,6 +54,8 @@ func (c *canaryUpstream) handler(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	c.received[key] = true
 	c.mu.Unlock()
+	w.Header().Set("X-Debug-Credential", "received "+key)
+	w.Header().Set("X-Ratelimit-Debug", "key="+key) // kept on translated routes too
 	body, _ := io.ReadAll(r.Body)
 	model := gjson.GetBytes(body, "model").String()
 	stream := gjson.GetBytes(body, "stream").Bool()

@@ -252,7 +252,7 @@ func (s *relay) write(b []byte) bool {
 
 func (s *relay) startResponse() {
 	h := s.w.Header()
-	copyResponseHeaders(h, s.resp, s.x.tr != nil)
+	copyResponseHeaders(h, s.resp, s.x.tr != nil, s.x.secrets(s.g))
 	if s.x.tr != nil || s.resp.Header.Get("Content-Type") == "" {
 		h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	}
