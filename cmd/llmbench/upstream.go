@@ -105,14 +105,22 @@ func (u *upstream) releaseHeld() {
 	}
 }
 
+// hold counts a stream that will be held in held, from before its first event is
+// sent (so a client that has that event sees it counted) until the returned func.
+func (u *upstream) hold(hold bool) func() {
+	if !hold {
+		return func() {}
+	}
+	u.held.Add(1)
+	return func() { u.held.Add(-1) }
+}
+
 // wait holds a stream until releaseHeld, the client leaving, or maxHold. It
 // reports whether the stream should go on.
 func (u *upstream) wait(ctx context.Context) bool {
 	u.mu.Lock()
 	ch := u.release
 	u.mu.Unlock()
-	u.held.Add(1)
-	defer u.held.Add(-1)
 	t := time.NewTimer(maxHold)
 	defer t.Stop()
 	select {
@@ -184,6 +192,7 @@ func (u *upstream) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	events, hold := streamShape(r)
+	defer u.hold(hold)()
 	s := startSSE(w)
 	for i := range events {
 		if !s.send(chatChunk) {
@@ -212,6 +221,7 @@ func (u *upstream) messages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	events, hold := streamShape(r)
+	defer u.hold(hold)()
 	s := startSSE(w)
 	if !s.send(messageStart) || !s.send(blockStart) {
 		return
