@@ -122,7 +122,7 @@ func printExplain(cfg *config.Config, proto wire.Protocol, endpoint string, head
 // maskHeader masks credential headers whole (at most the last 4 characters show)
 // and any known secret inside other values.
 func maskHeader(name, v string, secrets []string) string {
-	if !logging.IsCredential(name) {
+	if !logging.SecretHeader(name) {
 		return logging.Scrub(v, secrets...)
 	}
 	if k, ok := strings.CutPrefix(v, "Bearer "); ok {

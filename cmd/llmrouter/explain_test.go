@@ -18,11 +18,12 @@ const (
 	canaryConfigKey = "sk-canary-CONFIGKEY-7f3a9c41d2e8b6a05f1c"
 	canaryRouterKey = "sk-canary-ROUTERKEY-3b8e1f9a2c7d4e6f0a5b"
 	canaryClientKey = "sk-canary-CLIENTKEY-9d2c4a7e1f3b8c6a0e5d"
+	canaryHeaderKey = "pk-canary-HEADERKEY-5e1a7c3b9d2f4a6c8e0b" // set by a header rule
 )
 
 func noCanary(t *testing.T, what, s string) {
 	t.Helper()
-	for _, c := range []string{canaryConfigKey, canaryRouterKey, canaryClientKey} {
+	for _, c := range []string{canaryConfigKey, canaryRouterKey, canaryClientKey, canaryHeaderKey} {
 		if strings.Contains(s, c[:12]) {
 			t.Errorf("%s holds a key (%s…):\n%s", what, c[:12], s)
 		}
@@ -105,7 +106,7 @@ models:
     headers:
       drop: [x-drop-*]
       add: {X-Added: added, X-Team: not-this}
-      force: {X-Team: research}
+      force: {X-Team: research, X-Portkey-Api-Key: `+canaryHeaderKey+`}
     transforms:
       - set: '$.temperature'
         value: 0.2
@@ -138,6 +139,8 @@ models:
 		"X-Added":       "added",
 		"X-Team":        "research",
 		"X-Kept":        "kept",
+		// A header rule's secret is masked like a key.
+		"X-Portkey-Api-Key": "****" + canaryHeaderKey[len(canaryHeaderKey)-4:],
 	}
 	if d := cmp.Diff(wantHeader, e.header); d != "" {
 		t.Errorf("headers (-want +got):\n%s", d)

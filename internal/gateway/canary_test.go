@@ -18,9 +18,10 @@ const (
 	canaryConfigKey = "sk-canary-CONFIGKEY-7f3a9c41d2e8b6a05f1c"
 	canaryRouterKey = "sk-canary-ROUTERKEY-3b8e1f9a2c7d4e6f0a5b"
 	canaryClientKey = "sk-canary-CLIENTKEY-9d2c4a7e1f3b8c6a0e5d"
+	canaryHeaderKey = "pk-canary-HEADERKEY-5e1a7c3b9d2f4a6c8e0b" // set by a header rule
 )
 
-var canaries = []string{canaryConfigKey, canaryRouterKey, canaryClientKey}
+var canaries = []string{canaryConfigKey, canaryRouterKey, canaryClientKey, canaryHeaderKey}
 
 // leaks returns the canaries (or their 12-character prefixes) found in s.
 func leaks(s string) []string {
@@ -55,12 +56,18 @@ func (c *canaryUpstream) handler(w http.ResponseWriter, r *http.Request) {
 	c.received[key] = true
 	c.mu.Unlock()
 	w.Header().Set("X-Debug-Credential", "received "+key)
+	if v := r.Header.Get("X-Portkey-Api-Key"); v != canaryHeaderKey {
+		jsonReply(500, `{"error":{"message":"header rule not applied","type":"server_error","param":null,"code":null}}`)(w, r)
+		return
+	}
+	w.Header().Set("X-Debug-Gateway", "received "+r.Header.Get("X-Portkey-Api-Key"))
+	echo := "gateway key " + canaryHeaderKey + ", api key " + key
 	w.Header().Set("X-Ratelimit-Debug", "key="+key) // kept on translated routes too
 	body, _ := io.ReadAll(r.Body)
 	model := gjson.GetBytes(body, "model").String()
 	stream := gjson.GetBytes(body, "stream").Bool()
 	anthropicUp := strings.HasPrefix(r.URL.Path, "/v1/messages")
-	echo := "Incorrect API key provided: " + key + ". You can find your API key in your account settings."
+	echo += "; Incorrect API key provided: " + key + ". You can find your API key in your account settings."
 	oaErr := fmt.Sprintf(`{"error":{"message":%q,"type":"invalid_request_error","param":null,"code":"invalid_api_key"}}`, echo)
 	antErr := fmt.Sprintf(`{"type":"error","error":{"type":"authentication_error","message":%q}}`, echo)
 	oaInBand := fmt.Sprintf(`data: {"error":{"message":%q,"type":"server_error","param":null,"code":null}}`, echo) + "\n\n"
@@ -247,6 +254,8 @@ func canaryConfig(format string, keyed bool, dead string) string {
 defaults:
   timeouts: {first_byte: 200ms, idle: 200ms}
   retry: {attempts: 1}
+  headers:
+    force: {X-Portkey-Api-Key: ` + canaryHeaderKey + `}
 models:
   - name: gpt-*
     provider: openai

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/logging"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/route"
 	"github.com/llmrouter/llmrouter/internal/upstream"
@@ -68,7 +69,8 @@ func (g *Gateway) compile(m *config.Model) (target, error) {
 	return target{model: m, policy: p, transport: tr}, nil
 }
 
-// Secrets returns every key in cfg, for scrubbing.
+// Secrets returns every key in cfg, for scrubbing: router keys, model keys, and the
+// values header rules set in secret-named headers (defaults are merged into models).
 func Secrets(cfg *config.Config) []string {
 	var s []string
 	for _, k := range cfg.Server.APIKeys {
@@ -77,6 +79,20 @@ func Secrets(cfg *config.Config) []string {
 	for _, m := range cfg.Models {
 		if k := m.APIKey.Reveal(); k != "" {
 			s = append(s, k)
+		}
+		s = headerSecrets(s, m.Headers)
+	}
+	return s
+}
+
+// headerSecrets appends the values that header rules set in secret-named headers
+// (X-Portkey-Api-Key: ${PORTKEY_KEY}), so they are scrubbed like keys everywhere.
+func headerSecrets(s []string, h config.Headers) []string {
+	for _, m := range []map[string]string{h.Add, h.Force} {
+		for name, v := range m {
+			if v != "" && logging.SecretHeader(name) {
+				s = append(s, v)
+			}
 		}
 	}
 	return s

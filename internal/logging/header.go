@@ -29,6 +29,37 @@ func IsCredential(name string) bool {
 	return false
 }
 
+// secretSuffixes and secretParts mark other header names whose values are secrets:
+// gateway and API-management keys (X-Portkey-Api-Key, Ocp-Apim-Subscription-Key),
+// tokens (X-Auth-Token, X-Amz-Security-Token), signatures. Rate-limit headers that
+// count tokens (x-ratelimit-remaining-tokens, anthropic-ratelimit-tokens-limit) do
+// not end in "-token", so they stay readable.
+var (
+	secretSuffixes = [...]string{"-key", "-token", "-secret", "-password", "-signature"}
+	secretParts    = [...]string{"auth", "apikey", "api-key", "api_key", "cookie", "credential", "secret", "passw"}
+)
+
+// SecretHeader reports whether a header's value should be masked wherever it is
+// shown (logs, explain): the credential headers of IsCredential, and any name that
+// says it holds a key, token, secret, password or signature.
+func SecretHeader(name string) bool {
+	if IsCredential(name) {
+		return true
+	}
+	n := strings.ToLower(name)
+	for _, s := range secretSuffixes {
+		if strings.HasSuffix(n, s) {
+			return true
+		}
+	}
+	for _, p := range secretParts {
+		if strings.Contains(n, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // equalFoldDash compares s with lower, an ASCII lower-case name, ignoring case and
 // treating `_` in s as `-`. len(s) must equal len(lower).
 func equalFoldDash(s, lower string) bool {
@@ -48,9 +79,9 @@ func equalFoldDash(s, lower string) bool {
 }
 
 // HeaderAttr renders h as a group attribute named key: one string per header, names
-// sorted, repeated values joined with ", ". Credential headers (Authorization,
-// Proxy-Authorization, x-api-key, api-key, x-goog-api-key, Cookie, Set-Cookie) are
-// masked whole with config.Mask, so at most their last 4 characters show. Other values
+// sorted, repeated values joined with ", ". Secret headers (SecretHeader: Authorization,
+// x-api-key, Cookie, X-Portkey-Api-Key, X-Auth-Token, ...) are masked whole with
+// config.Mask, so at most their last 4 characters show. Other values
 // are left to the logger's handler, which still scrubs known secrets from them.
 func HeaderAttr(key string, h http.Header) slog.Attr {
 	return slog.Attr{Key: key, Value: headerValue(h)}
@@ -60,7 +91,7 @@ func headerValue(h http.Header) slog.Value {
 	attrs := make([]slog.Attr, 0, len(h))
 	for _, name := range slices.Sorted(maps.Keys(h)) {
 		v := strings.Join(h[name], ", ")
-		if IsCredential(name) {
+		if SecretHeader(name) {
 			v = config.Mask(v)
 		}
 		attrs = append(attrs, slog.String(name, v))
