@@ -53,8 +53,32 @@ var endpoints = map[string]wire.Protocol{
 // headerFlags collects repeated -H 'Name: value' flags.
 type headerFlags []string
 
-func (h *headerFlags) String() string     { return strings.Join(*h, ", ") }
+func (h *headerFlags) String() string { return strings.Join(*h, ", ") }
+
 func (h *headerFlags) Set(v string) error { *h = append(*h, v); return nil }
+
+// check rejects a -H that is not 'Name: value'. The error never repeats the
+// argument (the flag package would): a mistyped -H 'Authorization Bearer sk-…'
+// holds a key.
+func (h *headerFlags) check() error {
+	for i, v := range *h {
+		name, _, ok := strings.Cut(v, ":")
+		if name = strings.TrimSpace(name); !ok || !validHeaderName(name) {
+			return fmt.Errorf("-H number %d is not 'Name: value' with a header name of letters, digits and -", i+1)
+		}
+	}
+	return nil
+}
+
+// validHeaderName reports whether name is an HTTP field name (RFC 9110 §5.1 token).
+func validHeaderName(name string) bool {
+	for _, c := range []byte(name) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return name != ""
+}
 
 func explain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
@@ -64,6 +88,10 @@ func explain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var headers headerFlags
 	fs.Var(&headers, "H", "client request header 'Name: value' (repeatable)")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if err := headers.check(); err != nil {
+		fmt.Fprintf(stderr, "llmrouter: explain: %v\n", err)
 		return 2
 	}
 	proto, ok := endpoints[strings.SplitN(*endpoint, "?", 2)[0]]

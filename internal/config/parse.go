@@ -145,13 +145,24 @@ func endpoint(s string) (string, error) {
 	case u.User != nil:
 		return "", errors.New("must not hold credentials (user:password@); use api_key")
 	case u.Scheme != "http" && u.Scheme != "https":
-		return "", fmt.Errorf("want an http:// or https:// URL, got %q", s)
+		return "", fmt.Errorf("want an http:// or https:// URL, got %q", shownURL(u))
 	case u.Host == "":
-		return "", fmt.Errorf("URL has no host: %q", s)
+		return "", fmt.Errorf("URL has no host: %q", shownURL(u))
 	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		return "", fmt.Errorf("must not have a query or fragment: %q", s)
+		return "", fmt.Errorf("must not have a query or fragment (a key in ?key= belongs in api_key): %q", shownURL(u))
 	}
 	return strings.TrimRight(s, "/"), nil
+}
+
+// shownURL is u as an error may quote it: without its query and fragment, which
+// may hold a key (?key=AIza…), shown as "?…".
+func shownURL(u *url.URL) string {
+	c := *u
+	c.RawQuery, c.Fragment, c.RawFragment, c.ForceQuery = "", "", "", false
+	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return c.String() + "?…"
+	}
+	return c.String()
 }
 
 // secret accepts a credential; it must be sendable in a header as it is.

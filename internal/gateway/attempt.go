@@ -153,7 +153,7 @@ func (g *Gateway) fail(w http.ResponseWriter, x *exchange, rec *record, o outcom
 		writeError(w, x.client, o.err)
 		return
 	}
-	body := logging.ScrubBytes(o.body, x.secrets(g)...)
+	body := logging.ScrubJSON(o.body, x.secrets(g)...)
 	g.logResponse(rec, body)
 	for _, name := range []string{"Retry-After", "Retry-After-Ms", "X-Should-Retry"} {
 		if v := o.header.Get(name); v != "" {

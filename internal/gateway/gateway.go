@@ -86,13 +86,12 @@ func Secrets(cfg *config.Config) []string {
 }
 
 // headerSecrets appends the values that header rules set in secret-named headers
-// (X-Portkey-Api-Key: ${PORTKEY_KEY}), so they are scrubbed like keys everywhere.
+// (X-Portkey-Api-Key: ${PORTKEY_KEY}, Cf-Aig-Authorization: Bearer ${TOKEN}), with
+// and without an auth scheme, so they are scrubbed like keys everywhere.
 func headerSecrets(s []string, h config.Headers) []string {
 	for _, m := range []map[string]string{h.Add, h.Force} {
 		for name, v := range m {
-			if v != "" && logging.SecretHeader(name) {
-				s = append(s, v)
-			}
+			s = append(s, logging.CredentialValues(http.Header{name: {v}}, "")...)
 		}
 	}
 	return s

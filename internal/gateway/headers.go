@@ -17,7 +17,9 @@ var hopByHop = []string{
 }
 
 // credentialHeaders carry a client's key; they are re-created for every upstream.
-var credentialHeaders = []string{"Authorization", "X-Api-Key", "Api-Key"}
+// x-goog-api-key (Gemini's) is never meant for the model's upstream: a client's is
+// only forwarded with the others, to an upstream of its own protocol.
+var credentialHeaders = []string{"Authorization", "X-Api-Key", "Api-Key", "X-Goog-Api-Key"}
 
 // removeHopByHop deletes the hop-by-hop headers and every header Connection names.
 func removeHopByHop(h http.Header) {
@@ -59,10 +61,12 @@ func clientCredential(h http.Header) (key string, bearer bool) {
 		}
 		return v, true
 	}
-	if v := h.Get("X-Api-Key"); v != "" {
-		return v, false
+	for _, name := range []string{"X-Api-Key", "Api-Key", "X-Goog-Api-Key"} {
+		if v := h.Get(name); v != "" {
+			return v, false
+		}
 	}
-	return h.Get("Api-Key"), false
+	return "", false
 }
 
 // setCredential puts key in the upstream provider's own auth header:

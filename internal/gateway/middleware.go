@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llmrouter/llmrouter/internal/logging"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
@@ -25,6 +26,7 @@ type record struct {
 	ttfb     time.Duration
 	errMsg   string
 	extra    []slog.Attr // body and header logging, when enabled
+	secrets  []string    // this request's credentials, masked in its log line
 }
 
 type recordKey struct{}
@@ -114,9 +116,9 @@ func (g *Gateway) access(r *http.Request, rec *record, sw *statusWriter, start t
 		attrs = append(attrs, slog.String("dropped", strings.Join(rec.dropped, ",")))
 	}
 	if rec.errMsg != "" {
-		attrs = append(attrs, slog.String("error", rec.errMsg))
+		attrs = append(attrs, slog.String("error", logging.Scrub(rec.errMsg, rec.secrets...)))
 	}
-	attrs = append(attrs, rec.extra...)
+	attrs = append(attrs, logging.ScrubAttrs(rec.extra, rec.secrets...)...)
 	g.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 }
 

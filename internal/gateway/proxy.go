@@ -9,6 +9,7 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/anthropic"
 	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/logging"
 	"github.com/llmrouter/llmrouter/internal/ollama"
 	"github.com/llmrouter/llmrouter/internal/openai"
 	"github.com/llmrouter/llmrouter/internal/translate"
@@ -81,6 +82,9 @@ func (g *Gateway) Explain(r *http.Request, p wire.Protocol) (*Prepared, error) {
 // prepare reads and validates the client request, routes it, and builds the exact
 // upstream request: translated body, policy transforms, headers, credential, URL.
 func (g *Gateway) prepare(r *http.Request, p wire.Protocol, k kind, rec *record) (*exchange, *apiError) {
+	// What the client sent as credentials is masked in everything logged about
+	// this request, from the first line on (its body may repeat a key).
+	rec.secrets = logging.CredentialValues(r.Header, r.URL.RawQuery)
 	body, aerr := g.readBody(r)
 	if aerr != nil {
 		return nil, aerr
@@ -107,6 +111,10 @@ func (g *Gateway) prepare(r *http.Request, p wire.Protocol, k kind, rec *record)
 	}
 	x.url = upstreamURL(t.model.Endpoint, x.up, k, r.URL.RawQuery)
 	x.buildHeader(r.Header, len(g.cfg.Server.APIKeys) > 0)
+	// Scrubbed from relayed errors and the log: the client's credentials and every
+	// secret the upstream request carries (its key, secret-named header rule values).
+	x.creds = append(rec.secrets, logging.CredentialValues(x.header, "")...)
+	rec.secrets = x.creds
 	g.logUpstreamHeaders(rec, x.header)
 	return x, nil
 }
@@ -258,7 +266,6 @@ func (x *exchange) buildHeader(in http.Header, routerKeys bool) {
 	switch {
 	case m.APIKey != "":
 		setCredential(h, m.Provider, m.APIKey.Reveal())
-		x.creds = append(x.creds, m.APIKey.Reveal())
 	case !routerKeys:
 		x.forwardCredential(h, in)
 	}
@@ -271,16 +278,13 @@ func (x *exchange) buildHeader(in http.Header, routerKeys bool) {
 // forwardCredential passes the client's own key on: unchanged when the client
 // speaks the upstream's protocol, else moved into the upstream's header kind.
 func (x *exchange) forwardCredential(h, in http.Header) {
-	key, _ := clientCredential(in)
-	if key == "" {
-		return
-	}
-	x.creds = append(x.creds, key)
 	if x.client == x.up {
 		copyCredentials(h, in)
 		return
 	}
-	setCredential(h, x.t.model.Provider, key)
+	if key, _ := clientCredential(in); key != "" {
+		setCredential(h, x.t.model.Provider, key)
+	}
 }
 
 func upstreamURL(endpoint string, up wire.Protocol, k kind, query string) string {

@@ -203,8 +203,9 @@ func (s *relay) streamError(ctx context.Context, err error) *apiError {
 	switch {
 	case errors.As(err, &se):
 		status := statusOfType(se.Type)
-		msg := logging.Scrub(se.Message, s.x.secrets(s.g)...)
-		return &apiError{Status: status, Type: clientType(s.x.client, se.Type), Message: msg, Err: err}
+		secrets := s.x.secrets(s.g)
+		msg, typ := logging.Scrub(se.Message, secrets...), logging.Scrub(se.Type, secrets...)
+		return &apiError{Status: status, Type: clientType(s.x.client, typ), Message: msg, Err: err}
 	case errors.Is(err, translate.ErrTruncated):
 		return &apiError{Status: http.StatusBadGateway, Message: "upstream stream ended before it was complete (truncated)", Err: err}
 	case errors.Is(err, sse.ErrTooLarge):

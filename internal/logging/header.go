@@ -1,6 +1,7 @@
 package logging
 
 import (
+	"bytes"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -33,27 +34,47 @@ func IsCredential(name string) bool {
 // gateway and API-management keys (X-Portkey-Api-Key, Ocp-Apim-Subscription-Key),
 // tokens (X-Auth-Token, X-Amz-Security-Token), signatures. Rate-limit headers that
 // count tokens (x-ratelimit-remaining-tokens, anthropic-ratelimit-tokens-limit) do
-// not end in "-token", so they stay readable.
+// not end in "-token", so they stay readable. Lower case.
 var (
-	secretSuffixes = [...]string{"-key", "-token", "-secret", "-password", "-signature"}
-	secretParts    = [...]string{"auth", "apikey", "api-key", "api_key", "cookie", "credential", "secret", "passw"}
+	secretSuffixes = byteStrings("-key", "-token", "-secret", "-password", "-signature")
+	secretParts    = byteStrings("auth", "apikey", "api-key", "api_key", "cookie", "credential", "secret", "passw")
 )
 
+func byteStrings(ss ...string) [][]byte {
+	out := make([][]byte, len(ss))
+	for i, s := range ss {
+		out[i] = []byte(s)
+	}
+	return out
+}
+
 // SecretHeader reports whether a header's value should be masked wherever it is
-// shown (logs, explain): the credential headers of IsCredential, and any name that
-// says it holds a key, token, secret, password or signature.
+// shown (logs, explain) and scrubbed from what an upstream echoes: the credential
+// headers of IsCredential, and any name that says it holds a key, token, secret,
+// password or signature. It runs for every header of every request: no allocation.
 func SecretHeader(name string) bool {
 	if IsCredential(name) {
 		return true
 	}
-	n := strings.ToLower(name)
+	var buf [64]byte
+	n := buf[:0]
+	if len(name) > len(buf) {
+		n = make([]byte, 0, len(name)) // a rare long name
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		n = append(n, c)
+	}
 	for _, s := range secretSuffixes {
-		if strings.HasSuffix(n, s) {
+		if bytes.HasSuffix(n, s) {
 			return true
 		}
 	}
 	for _, p := range secretParts {
-		if strings.Contains(n, p) {
+		if bytes.Contains(n, p) {
 			return true
 		}
 	}

@@ -297,6 +297,7 @@ func TestSecretHeader(t *testing.T) {
 		"Authorization", "x-api-key", "Api-Key", "X-Goog-Api-Key", "Cookie", "Proxy-Authorization",
 		"X-Portkey-Api-Key", "Ocp-Apim-Subscription-Key", "X-Auth-Token", "X-Amz-Security-Token",
 		"X-Client-Secret", "X-Db-Password", "X-Hub-Signature", "X-Apikey", "X-Credentials",
+		"X-" + strings.Repeat("Long-", 20) + "Api-Key",
 	} {
 		if !SecretHeader(name) {
 			t.Errorf("SecretHeader(%q) = false", name)
@@ -305,7 +306,7 @@ func TestSecretHeader(t *testing.T) {
 	for _, name := range []string{
 		"Content-Type", "Anthropic-Version", "Anthropic-Beta", "X-Request-Id", "OpenAI-Organization",
 		"X-Ratelimit-Remaining-Tokens", "Anthropic-Ratelimit-Tokens-Remaining", "Keep-Alive", "X-Team",
-		"Retry-After", "X-Stainless-Lang",
+		"Retry-After", "X-Stainless-Lang", "X-" + strings.Repeat("Long-", 20) + "Name",
 	} {
 		if SecretHeader(name) {
 			t.Errorf("SecretHeader(%q) = true", name)
