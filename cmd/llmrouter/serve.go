@@ -63,6 +63,8 @@ func serveOn(ln net.Listener, g *gateway.Gateway, cfg *config.Config, log *slog.
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		// No WriteTimeout: it would cut every stream longer than it.
+		// net/http's own messages go through the redacting handler too.
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
