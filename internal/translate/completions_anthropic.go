@@ -141,7 +141,7 @@ type (
 		Created int64              `json:"created"`
 		Model   string             `json:"model"`
 		Choices []completionChoice `json:"choices"`
-		Usage   *openAIUsage       `json:"usage,omitempty"`
+		Usage   any                `json:"usage,omitempty"` // as chatChunk.Usage
 	}
 	completionChoice struct {
 		Text         string  `json:"text"`
@@ -207,7 +207,7 @@ func (t *completionsToAnthropic) appendChunk(dst []byte, text string, finish *st
 	d := &t.chat.dec
 	b, err := marshal("completion chunk", textCompletion{
 		ID: d.id, Object: "text_completion", Created: d.created, Model: d.model,
-		Choices: []completionChoice{{Text: text, FinishReason: finish}},
+		Choices: []completionChoice{{Text: text, FinishReason: finish}}, Usage: d.chunkUsage(),
 	})
 	if err != nil {
 		return dst, err

@@ -144,7 +144,10 @@ func TestCompletionsStreamShape(t *testing.T) {
 				t.Fatalf("last event is %s", evs[len(evs)-1].Data)
 			}
 			for _, ev := range evs[:len(evs)-1] {
-				var c textCompletion
+				var c struct {
+					textCompletion
+					Usage *openAIUsage `json:"usage"` // null on ordinary chunks
+				}
 				if err := json.Unmarshal(ev.Data, &c); err != nil {
 					t.Fatal(err)
 				}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 
 	"github.com/llmrouter/llmrouter/internal/ollama"
 	"github.com/llmrouter/llmrouter/internal/sse"
@@ -274,12 +275,47 @@ func ollamaArgs(raw json.RawMessage) []byte {
 
 // ollamaLogprobs wraps Ollama's per-token logprobs, whose entries have OpenAI's
 // token-logprob shape ({token, logprob, bytes, top_logprobs}), as an OpenAI choice
-// "logprobs" value; absent ones become null.
+// "logprobs" value; absent ones become null. Ollama omits top_logprobs when none
+// were asked for and bytes when empty, both of which OpenAI requires: they become
+// [] and null.
 func ollamaLogprobs(raw json.RawMessage) json.RawMessage {
 	if len(raw) == 0 || string(raw) == "null" {
 		return json.RawMessage("null")
 	}
-	return json.RawMessage(`{"content":` + string(raw) + `}`)
+	entries := gjson.ParseBytes(raw)
+	if !entries.IsArray() {
+		return json.RawMessage("null")
+	}
+	b := []byte(`{"content":[`)
+	for i, e := range entries.Array() {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendLogprob(b, e, true)
+	}
+	return append(b, "]}"...)
+}
+
+// appendLogprob appends one token logprob with OpenAI's required fields filled in.
+func appendLogprob(b []byte, e gjson.Result, top bool) []byte {
+	if !e.IsObject() {
+		return append(b, e.Raw...)
+	}
+	raw := []byte(e.Raw)
+	if !e.Get("bytes").Exists() {
+		raw, _ = sjson.SetRawBytes(raw, "bytes", []byte("null"))
+	}
+	if top {
+		tops := []byte("[")
+		for i, t := range e.Get("top_logprobs").Array() {
+			if i > 0 {
+				tops = append(tops, ',')
+			}
+			tops = appendLogprob(tops, t, false)
+		}
+		raw, _ = sjson.SetRawBytes(raw, "top_logprobs", append(tops, ']'))
+	}
+	return append(b, raw...)
 }
 
 // ollamaOpenAIFinish maps done_reason to an OpenAI finish_reason: tool calls win

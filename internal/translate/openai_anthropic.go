@@ -58,7 +58,7 @@ func (t *openAIToAnthropic) Request(body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.includeUsage = c.includeUsage
+	t.includeUsage, t.dec.nullUsage = c.includeUsage, c.includeUsage
 	return marshal("anthropic request", req)
 }
 

@@ -42,6 +42,7 @@ type (
 	chatRespMsg struct {
 		Role             string         `json:"role"`
 		Content          *string        `json:"content"`
+		Refusal          *string        `json:"refusal"` // required, null: Anthropic has no refusal text
 		ReasoningContent string         `json:"reasoning_content,omitempty"`
 		ToolCalls        []chatToolCall `json:"tool_calls,omitempty"`
 	}
@@ -180,6 +181,16 @@ type anthropicDecoder struct {
 	tools     int    // tool_use blocks started so far
 	started   bool   // message_start seen
 	stopped   bool   // message_stop seen
+	nullUsage bool   // the client asked for include_usage: chunks say "usage": null
+}
+
+// chunkUsage is the usage value of an ordinary chunk: null with include_usage, else
+// absent.
+func (d *anthropicDecoder) chunkUsage() any {
+	if d.nullUsage {
+		return json.RawMessage("null")
+	}
+	return nil
 }
 
 // decode reads one event. An `error` event is returned as a *StreamError.
@@ -268,7 +279,9 @@ type (
 		Created int64         `json:"created"`
 		Model   string        `json:"model"`
 		Choices []chunkChoice `json:"choices"`
-		Usage   *openAIUsage  `json:"usage,omitempty"`
+		// Absent without include_usage; with it null on every chunk but the last,
+		// which carries the totals (README §1.3).
+		Usage any `json:"usage,omitempty"`
 	}
 	chunkChoice struct {
 		Index        int        `json:"index"`
@@ -326,7 +339,7 @@ func (d *anthropicDecoder) appendChunk(dst []byte, delta chunkDelta, finish *str
 	}
 	b, err := marshal("chat chunk", chatChunk{
 		ID: d.id, Object: "chat.completion.chunk", Created: d.created, Model: d.model,
-		Choices: []chunkChoice{{Delta: delta, FinishReason: finish}},
+		Choices: []chunkChoice{{Delta: delta, FinishReason: finish}}, Usage: d.chunkUsage(),
 	})
 	if err != nil {
 		return dst, err

@@ -270,7 +270,7 @@ func TestAnthropicToChatResponse(t *testing.T) {
 			"stop_reason":"tool_use","stop_sequence":null,
 			"usage":{"input_tokens":10,"cache_creation_input_tokens":5,"cache_read_input_tokens":20,"output_tokens":7}}`,
 		want: `{"id":"msg_1","object":"chat.completion","created":1700000000,"model":"claude-x","choices":[{"index":0,
-			"message":{"role":"assistant","content":"Hello","reasoning_content":"hmm","tool_calls":[
+			"message":{"role":"assistant","content":"Hello","refusal":null,"reasoning_content":"hmm","tool_calls":[
 				{"id":"toolu_1","type":"function","function":{"name":"f","arguments":"{\"b\":[1,2],\"a\":\"x\"}"}}]},
 			"logprobs":null,"finish_reason":"tool_calls"}],
 			"usage":{"prompt_tokens":35,"completion_tokens":7,"total_tokens":42,
@@ -279,7 +279,7 @@ func TestAnthropicToChatResponse(t *testing.T) {
 		name: "no text block gives null content",
 		body: `{"id":"m","model":"c","content":[],"stop_reason":"max_tokens","usage":{"input_tokens":1,"output_tokens":2}}`,
 		want: `{"id":"m","object":"chat.completion","created":1700000000,"model":"c","choices":[{"index":0,
-			"message":{"role":"assistant","content":null},"logprobs":null,"finish_reason":"length"}],
+			"message":{"role":"assistant","content":null,"refusal":null},"logprobs":null,"finish_reason":"length"}],
 			"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3,"prompt_tokens_details":{"cached_tokens":0}}}`,
 	}}
 	for _, tt := range tests {
@@ -340,7 +340,10 @@ func summarizeChat(t *testing.T, out []byte, id, model, object string) chatSumma
 			s.Done = true
 			continue
 		}
-		var c chatChunk
+		var c struct {
+			chatChunk
+			Usage *openAIUsage `json:"usage"` // null on ordinary chunks
+		}
 		if err := json.Unmarshal(ev.Data, &c); err != nil || ev.Name != "" {
 			t.Fatalf("bad chunk %q (event %q): %v", ev.Data, ev.Name, err)
 		}

@@ -338,7 +338,8 @@ func TestOllamaOpenAIResponseEdges(t *testing.T) {
 		body: `{"model":"m","message":{"role":"assistant","content":"Hi"},"done":true,"done_reason":"stop",
 			"logprobs":[{"token":"Hi","logprob":-0.1,"top_logprobs":[{"token":"Hi","logprob":-0.1}]}]}`,
 		want: map[string]string{
-			"choices.0.logprobs": `{"content":[{"token":"Hi","logprob":-0.1,"top_logprobs":[{"token":"Hi","logprob":-0.1}]}]}`,
+			// OpenAI requires bytes (null allowed) in both levels.
+			"choices.0.logprobs": `{"content":[{"token":"Hi","logprob":-0.1,"top_logprobs":[{"token":"Hi","logprob":-0.1,"bytes":null}],"bytes":null}]}`,
 		},
 	}, {
 		name: "missing done_reason in a whole body is stop, missing counts are 0, missing id generated",
