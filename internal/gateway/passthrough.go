@@ -71,6 +71,9 @@ func eventName(ev sse.Event) string {
 	return gjson.GetBytes(ev.Data, "type").String()
 }
 
+// Done reports whether the terminal event has been relayed.
+func (p *passthrough) Done() bool { return p.done }
+
 func (p *passthrough) End(dst []byte) ([]byte, error) {
 	if !p.done {
 		return dst, translate.ErrTruncated

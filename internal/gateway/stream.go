@@ -46,7 +46,15 @@ type relay struct {
 type converter interface {
 	Stream(dst []byte, ev sse.Event) ([]byte, error)
 	End(dst []byte) ([]byte, error)
+	Done() bool
 }
+
+// terminalGrace is how long a relay that has sent the whole answer waits for the
+// upstream to end its body (so that the connection can be reused) before closing it.
+const terminalGrace = 250 * time.Millisecond
+
+// maxDrainEvents bounds what is read, and discarded, after the terminal event.
+const maxDrainEvents = 16
 
 // relayStream holds the client's response until the upstream's first content event
 // (the commit point): a failure before it is a failed attempt that may be retried
@@ -78,7 +86,28 @@ func (g *Gateway) relayStream(ctx context.Context, w http.ResponseWriter, r *htt
 		if o, stop := s.event(ctx, r, ev); stop {
 			return o
 		}
+		if s.commit && s.conv.Done() {
+			return s.complete()
+		}
 	}
+}
+
+// complete ends a stream whose terminal event has been converted. The client gets
+// the rest at once rather than when the upstream closes its body: an upstream that
+// holds the connection open must not turn a finished answer into an idle timeout,
+// and whatever it sends after its terminal event is never relayed.
+func (s *relay) complete() outcome {
+	if out, err := s.conv.End(s.out); err == nil {
+		s.write(out)
+	}
+	s.out = s.out[:0]
+	s.idle.SetIdle(terminalGrace)
+	for range maxDrainEvents { // normally just the body's EOF, already on its way
+		if _, err := s.rd.Next(); err != nil {
+			break
+		}
+	}
+	return outcome{done: true}
 }
 
 // event handles one upstream event; stop reports that the attempt is over.

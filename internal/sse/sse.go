@@ -63,6 +63,12 @@ func (r *Reader) Next() (Event, error) {
 		line, err := r.line()
 		if err != nil {
 			if errors.Is(err, io.EOF) && len(r.raw) > 0 && (hasData || name != nil) {
+				// Raw is relayed as is: it must end with its blank line, or the next
+				// event written after it (a relay's error event) would merge into it.
+				if !bytes.HasSuffix(r.raw, []byte("\n")) {
+					r.raw = append(r.raw, '\n')
+				}
+				r.raw = append(r.raw, '\n')
 				return Event{Name: string(name), Data: r.data, Raw: r.raw}, nil
 			}
 			return Event{}, err
@@ -110,7 +116,8 @@ func (r *Reader) nextLine() (Event, error) {
 // Ready reports whether a whole next event is already buffered, so that Next will
 // return it without reading from the network. A relay uses it to write events that
 // arrived together in one write and one flush, while an event followed by silence is
-// still flushed at once.
+// still flushed at once. Blocks Next skips (comments such as ": keep-alive", lone
+// id: or retry: fields) do not count: Next would read past them.
 func (r *Reader) Ready() bool {
 	buf, _ := r.br.Peek(r.br.Buffered())
 	field := false
@@ -119,17 +126,25 @@ func (r *Reader) Ready() bool {
 		if i < 0 {
 			return false
 		}
-		blank := len(bytes.TrimSpace(buf[:i])) == 0
+		line := bytes.TrimSpace(buf[:i])
+		blank := len(line) == 0
 		if !blank && r.ndjson {
 			return true
 		}
 		if blank && field {
 			return true
 		}
-		field = field || !blank
+		field = field || isEventField(line)
 		buf = buf[i+1:]
 	}
 	return false
+}
+
+// isEventField reports whether an SSE line is a data: or event: field, the fields
+// that make a block an event Next returns.
+func isEventField(line []byte) bool {
+	name, _ := splitField(line)
+	return string(name) == "data" || string(name) == "event"
 }
 
 // line reads one line into r.raw and returns it (a sub-slice of r.raw).

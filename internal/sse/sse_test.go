@@ -42,7 +42,9 @@ func TestReader(t *testing.T) {
 		{"multi-line data", "data: a\ndata: b\n\n", []ev{{"", "a\nb", "data: a\ndata: b\n\n"}}},
 		{"comment and id ignored", ": keepalive\nid: 7\ndata: x\n\n", []ev{{"", "x", ": keepalive\nid: 7\ndata: x\n\n"}}},
 		{"no space after colon", "data:x\n\n", []ev{{"", "x", "data:x\n\n"}}},
-		{"missing final blank line", "data: x\n", []ev{{"", "x", "data: x\n"}}},
+		// Raw gains the missing blank line: relayed as is, it must not merge with what follows.
+		{"missing final blank line", "data: x\n", []ev{{"", "x", "data: x\n\n"}}},
+		{"missing final blank line, CRLF", "event: e\r\ndata: x\r\n", []ev{{"e", "x", "event: e\r\ndata: x\r\n\n"}}},
 		{"stray blank lines", "\n\ndata: x\n\n\n", []ev{{"", "x", "data: x\n\n"}}},
 		{"trailing spaces kept", "data: {\"type\":\"message_stop\"      }\n\n", []ev{{"", `{"type":"message_stop"      }`, "data: {\"type\":\"message_stop\"      }\n\n"}}},
 	}
@@ -170,6 +172,10 @@ func TestReady(t *testing.T) {
 		{"two events in one read", "data: a\n\ndata: b\n\n", false, []bool{true, false}},
 		{"partial next event", "data: a\n\ndata: b\n", false, []bool{false}},
 		{"stray blank lines only", "data: a\n\n\n\n", false, []bool{false}},
+		// Next skips comment and id/retry-only blocks, so they are not a ready event.
+		{"keep-alive comment", "data: a\n\n: keep-alive\n\n", false, []bool{false}},
+		{"retry and id only", "data: a\n\nretry: 1000\nid: 7\n\n", false, []bool{false}},
+		{"comment then event", "data: a\n\n: ping\n\nevent: e\ndata: b\n\n", false, []bool{true, false}},
 		{"ndjson", "{\"a\":1}\n{\"b\":2}\n", true, []bool{true, false}},
 		{"ndjson partial", "{\"a\":1}\n{\"b\"", true, []bool{false}},
 	}

@@ -517,6 +517,9 @@ func (t *anthropicToOllama) finish(w *ollamaSSE, l ollamaLine) {
 // End reports a stream that never sent its done line.
 func (t *anthropicToOllama) End(dst []byte) ([]byte, error) { return t.st.end(dst) }
 
+// Done implements Translator.
+func (t *anthropicToOllama) Done() bool { return t.st.isDone() }
+
 // antOllMessage is an Anthropic message object (README §3.2); in message_start its
 // stop_reason is null and content empty.
 type antOllMessage struct {

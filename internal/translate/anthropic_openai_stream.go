@@ -114,6 +114,9 @@ func (t *anthropicToOpenAI) Stream(dst []byte, ev sse.Event) ([]byte, error) {
 	return t.enc.chunk(dst, ev.Data)
 }
 
+// Done implements Translator.
+func (t *anthropicToOpenAI) Done() bool { return t.enc.done }
+
 // End implements Translator: an OpenAI stream is complete only after [DONE], even
 // when a finish_reason came.
 func (t *anthropicToOpenAI) End(dst []byte) ([]byte, error) {

@@ -217,3 +217,6 @@ func (t *completionsToAnthropic) appendChunk(dst []byte, text string, finish *st
 
 // End implements Translator.
 func (t *completionsToAnthropic) End(dst []byte) ([]byte, error) { return t.chat.End(dst) }
+
+// Done implements Translator.
+func (t *completionsToAnthropic) Done() bool { return t.chat.Done() }

@@ -159,6 +159,9 @@ func (t *completionsToOllama) chunk(w *ollamaSSE, choices []cmplOllChoice, usage
 // End reports a stream that never sent its done line.
 func (t *completionsToOllama) End(dst []byte) ([]byte, error) { return t.st.end(dst) }
 
+// Done implements Translator.
+func (t *completionsToOllama) Done() bool { return t.st.isDone() }
+
 // cmplOllCompletion is a text_completion object or chunk (README §2).
 type cmplOllCompletion struct {
 	ID      string          `json:"id"`

@@ -422,6 +422,9 @@ func (s *ollamaStreamState) end(dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
+// isDone implements Translator.Done for the Ollama stream converters.
+func (s *ollamaStreamState) isDone() bool { return s.done }
+
 // ollamaNext decodes the next line for a stream converter. skip is true once the
 // stream is done (Ollama sends nothing after done:true; anything is ignored).
 func ollamaNext(s *ollamaStreamState, data []byte) (l ollamaLine, skip bool, err error) {

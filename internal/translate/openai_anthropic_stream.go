@@ -136,6 +136,9 @@ func (t *openAIToAnthropic) Stream(dst []byte, ev sse.Event) ([]byte, error) {
 	return t.dec.appendChunk(dst, d.chunkDelta(), nil)
 }
 
+// Done implements Translator.
+func (t *openAIToAnthropic) Done() bool { return t.dec.stopped }
+
 // End implements Translator: an Anthropic stream is complete only after message_stop.
 func (t *openAIToAnthropic) End(dst []byte) ([]byte, error) {
 	if !t.dec.stopped {

@@ -457,6 +457,9 @@ func (t *openAIToOllama) chunk(w *ollamaSSE, d oaiOllDelta, finish *string, logp
 // End reports a stream that never sent its done line.
 func (t *openAIToOllama) End(dst []byte) ([]byte, error) { return t.st.end(dst) }
 
+// Done implements Translator.
+func (t *openAIToOllama) Done() bool { return t.st.isDone() }
+
 // oaiOllCompletion is a chat.completion object (README §1.2).
 type oaiOllCompletion struct {
 	ID      string         `json:"id"`

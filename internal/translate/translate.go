@@ -33,9 +33,14 @@ type Translator interface {
 	// Ollama) and appends the client's wire bytes (complete SSE events) to dst. An
 	// in-band upstream error is returned as a *StreamError after appending nothing.
 	Stream(dst []byte, ev sse.Event) ([]byte, error)
-	// End is called when the upstream body ends. It appends the client's closing
-	// events, or returns ErrTruncated when the upstream never sent its terminal event.
+	// End is called when the upstream body ends, or once Done. It appends the
+	// client's closing events, or returns ErrTruncated when the upstream never sent
+	// its terminal event.
 	End(dst []byte) ([]byte, error)
+	// Done reports whether the upstream's terminal event ([DONE], message_stop, an
+	// Ollama done:true line) has been converted: the stream is complete, and what
+	// the upstream sends after it, if anything, is not part of the answer.
+	Done() bool
 }
 
 // ErrTruncated reports an upstream stream that ended without its terminal event.

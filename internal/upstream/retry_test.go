@@ -139,3 +139,29 @@ func TestIdleReader(t *testing.T) {
 		ir.Stop()
 	})
 }
+
+// SetIdle shortens the wait from now on, also when no idle timeout was configured:
+// a relay with the whole answer waits only briefly for the body's end.
+func TestIdleReaderSetIdle(t *testing.T) {
+	for _, idle := range []time.Duration{time.Minute, 0} {
+		synctest.Test(t, func(t *testing.T) {
+			pr, pw := io.Pipe()
+			ctx, cancel := context.WithCancelCause(context.Background())
+			go func() {
+				<-ctx.Done()
+				pw.CloseWithError(context.Cause(ctx))
+			}()
+			ir := NewIdleReader(pr, idle, cancel)
+			defer ir.Stop()
+			ir.SetIdle(250 * time.Millisecond)
+			start := time.Now()
+			_, err := ir.Read(make([]byte, 1))
+			if !errors.Is(err, ErrIdleTimeout) {
+				t.Fatalf("idle %v: err = %v, want idle timeout", idle, err)
+			}
+			if d := time.Since(start); d != 250*time.Millisecond {
+				t.Errorf("idle %v: fired after %v, want 250ms", idle, d)
+			}
+		})
+	}
+}
