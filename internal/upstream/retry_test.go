@@ -109,12 +109,7 @@ func TestSleep(t *testing.T) {
 // every successful read, so a slow but steady stream is never cut.
 func TestIdleReader(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		pr, pw := io.Pipe()
-		ctx, cancel := context.WithCancelCause(context.Background())
-		go func() {
-			<-ctx.Done()
-			pw.CloseWithError(context.Cause(ctx))
-		}()
+		pr, pw, cancel := cancellablePipe()
 		ir := NewIdleReader(pr, time.Second, cancel)
 		go func() {
 			for range 5 { // steady: one byte every 900ms, each within the idle timeout
@@ -145,12 +140,7 @@ func TestIdleReader(t *testing.T) {
 func TestIdleReaderSetIdle(t *testing.T) {
 	for _, idle := range []time.Duration{time.Minute, 0} {
 		synctest.Test(t, func(t *testing.T) {
-			pr, pw := io.Pipe()
-			ctx, cancel := context.WithCancelCause(context.Background())
-			go func() {
-				<-ctx.Done()
-				pw.CloseWithError(context.Cause(ctx))
-			}()
+			pr, _, cancel := cancellablePipe()
 			ir := NewIdleReader(pr, idle, cancel)
 			defer ir.Stop()
 			ir.SetIdle(250 * time.Millisecond)
@@ -164,4 +154,16 @@ func TestIdleReaderSetIdle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// cancellablePipe is a body whose reads fail with the cause once cancel is called,
+// as a response body does when its request's context is cancelled.
+func cancellablePipe() (*io.PipeReader, *io.PipeWriter, context.CancelCauseFunc) {
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	go func() {
+		<-ctx.Done()
+		pw.CloseWithError(context.Cause(ctx))
+	}()
+	return pr, pw, cancel
 }
