@@ -127,5 +127,8 @@ func (x *exchange) secrets(g *Gateway) []string {
 	if len(x.creds) == 0 {
 		return g.secrets
 	}
-	return append(append([]string(nil), g.secrets...), x.creds...)
+	if x.allSecrets == nil { // once per request: every relayed response asks
+		x.allSecrets = append(append([]string(nil), g.secrets...), x.creds...)
+	}
+	return x.allSecrets
 }

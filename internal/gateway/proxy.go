@@ -28,15 +28,16 @@ const (
 // exchange is one client request on its way upstream: everything the attempts
 // share. body is built once, so every attempt sends identical bytes.
 type exchange struct {
-	client wire.Protocol
-	up     wire.Protocol
-	t      *target
-	stream bool
-	body   []byte
-	url    string
-	header http.Header
-	tr     translate.Translator // nil: same protocol, bytes pass through
-	creds  []string             // credentials sent upstream, scrubbed from relayed errors
+	client     wire.Protocol
+	up         wire.Protocol
+	t          *target
+	stream     bool
+	body       []byte
+	url        string
+	header     http.Header
+	tr         translate.Translator // nil: same protocol, bytes pass through
+	creds      []string             // credentials sent upstream, scrubbed from relayed errors
+	allSecrets []string             // g.secrets and creds, built once by secrets
 }
 
 // proxy returns the handler of one inbound endpoint.

@@ -147,7 +147,7 @@ func asciiEscape(hex []byte) (byte, bool) {
 // included; attrs itself when there is nothing to look for. The sink already masks
 // the configured keys; this is for the credentials of one request.
 func ScrubAttrs(attrs []slog.Attr, secrets ...string) []slog.Attr {
-	if len(secrets) == 0 {
+	if len(secrets) == 0 || len(attrs) == 0 {
 		return attrs
 	}
 	out := make([]slog.Attr, len(attrs))
