@@ -120,15 +120,3 @@ func openAIContent(data []byte) bool {
 	})
 	return content
 }
-
-// secrets lists every key that must never reach the client: the configured ones
-// and the credential this request sent upstream.
-func (x *exchange) secrets(g *Gateway) []string {
-	if len(x.creds) == 0 {
-		return g.secrets
-	}
-	if x.allSecrets == nil { // once per request: every relayed response asks
-		x.allSecrets = append(append([]string(nil), g.secrets...), x.creds...)
-	}
-	return x.allSecrets
-}

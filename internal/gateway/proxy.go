@@ -40,6 +40,18 @@ type exchange struct {
 	allSecrets []string             // g.secrets and creds, built once by secrets
 }
 
+// secrets lists every key that must never reach the client: the configured ones
+// and every credential this request carries (x.creds).
+func (x *exchange) secrets(g *Gateway) []string {
+	if len(x.creds) == 0 {
+		return g.secrets
+	}
+	if x.allSecrets == nil { // once per request: every relayed response asks
+		x.allSecrets = append(append([]string(nil), g.secrets...), x.creds...)
+	}
+	return x.allSecrets
+}
+
 // proxy returns the handler of one inbound endpoint.
 func (g *Gateway) proxy(p wire.Protocol, k kind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {

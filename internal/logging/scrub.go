@@ -77,8 +77,7 @@ func maskQuery(s string) (string, bool) {
 	if strings.IndexByte(s, '=') < 0 {
 		return s, false
 	}
-	var b []byte
-	last := 0
+	var m masker
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c != '?' && c != '&' && c != '#' {
 			continue
@@ -91,14 +90,32 @@ func maskQuery(s string) (string, bool) {
 		if end == start || isMask(s[start:end]) {
 			continue
 		}
-		b = append(b, s[last:start]...)
-		b = append(b, config.Mask(s[start:end])...)
-		last, i = end, end-1
+		m.mask(s, start, end)
+		i = end - 1
 	}
-	if b == nil {
+	return m.result(s)
+}
+
+// masker builds a copy of a string with some spans masked, in order; it allocates
+// only once a span is masked.
+type masker struct {
+	b    []byte
+	last int // end of the last masked span
+}
+
+// mask replaces s[start:end] with config.Mask of it.
+func (m *masker) mask(s string, start, end int) {
+	m.b = append(m.b, s[m.last:start]...)
+	m.b = append(m.b, config.Mask(s[start:end])...)
+	m.last = end
+}
+
+// result returns the masked copy and true, or s and false when nothing was masked.
+func (m *masker) result(s string) (string, bool) {
+	if m.b == nil {
 		return s, false
 	}
-	return string(append(b, s[last:]...)), true
+	return string(append(m.b, s[m.last:]...)), true
 }
 
 // credentialValue returns where the value starts when s[i:] begins with a credential
@@ -135,8 +152,7 @@ func maskUserinfo(s string) (string, bool) {
 	if strings.IndexByte(s, '@') < 0 || !strings.Contains(s, "://") {
 		return s, false
 	}
-	var b []byte
-	last := 0
+	var m masker
 	for i := 0; ; {
 		j := strings.Index(s[i:], "://")
 		if j < 0 {
@@ -153,14 +169,9 @@ func maskUserinfo(s string) (string, bool) {
 		if at < 0 || colon < 0 || colon > at || isMask(s[host+colon+1:host+at]) {
 			continue
 		}
-		b = append(b, s[last:host+colon+1]...)
-		b = append(b, config.Mask(s[host+colon+1:host+at])...)
-		last = host + at
+		m.mask(s, host+colon+1, host+at)
 	}
-	if b == nil {
-		return s, false
-	}
-	return string(append(b, s[last:]...)), true
+	return m.result(s)
 }
 
 func isAuthorityEnd(c byte) bool {
@@ -176,8 +187,7 @@ func maskBearer(s string) (string, bool) {
 	if !strings.Contains(s, "earer ") && !strings.Contains(s, "EARER ") {
 		return s, false
 	}
-	var b []byte
-	last := 0
+	var m masker
 	for i := 0; i+len(word) < len(s); i++ {
 		if (i > 0 && isLetter(s[i-1])) || !strings.EqualFold(s[i:i+len(word)], word) {
 			continue
@@ -187,14 +197,10 @@ func maskBearer(s string) (string, bool) {
 		if end-start < minSecret || isMask(s[start:end]) {
 			continue
 		}
-		b = append(b, s[last:start]...)
-		b = append(b, config.Mask(s[start:end])...)
-		last, i = end, end-1
+		m.mask(s, start, end)
+		i = end - 1
 	}
-	if b == nil {
-		return s, false
-	}
-	return string(append(b, s[last:]...)), true
+	return m.result(s)
 }
 
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }

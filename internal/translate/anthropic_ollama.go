@@ -470,7 +470,7 @@ func (t *anthropicToOllama) delta(w *ollamaSSE, kind string, d antOllDelta) {
 		t.startBlock(w, start)
 		t.block = kind
 	}
-	w.event("content_block_delta", antOllBlockDelta{Type: "content_block_delta", Index: t.index - 1, Delta: d})
+	w.event("content_block_delta", blockDeltaEvent{Type: "content_block_delta", Index: t.index - 1, Delta: d})
 }
 
 // toolBlock writes one whole tool_use block.
@@ -478,7 +478,7 @@ func (t *anthropicToOllama) toolBlock(w *ollamaSSE, tc ollamaToolCall) {
 	t.closeBlock(w)
 	t.startBlock(w, t.toolUse(tc, false))
 	args := string(ollamaArgs(tc.Function.Arguments))
-	w.event("content_block_delta", antOllBlockDelta{
+	w.event("content_block_delta", blockDeltaEvent{
 		Type: "content_block_delta", Index: t.index - 1,
 		Delta: antOllDelta{Type: "input_json_delta", PartialJSON: &args},
 	})
@@ -488,7 +488,7 @@ func (t *anthropicToOllama) toolBlock(w *ollamaSSE, tc ollamaToolCall) {
 }
 
 func (t *anthropicToOllama) startBlock(w *ollamaSSE, b antOllBlock) {
-	w.event("content_block_start", antOllBlockStart{Type: "content_block_start", Index: t.index, ContentBlock: b})
+	w.event("content_block_start", blockStartEvent{Type: "content_block_start", Index: t.index, ContentBlock: b})
 	t.index++
 }
 
@@ -498,7 +498,7 @@ func (t *anthropicToOllama) closeBlock(w *ollamaSSE) {
 	if t.block == "" {
 		return
 	}
-	w.event("content_block_stop", antOllBlockStop{Type: "content_block_stop", Index: t.index - 1})
+	w.event("content_block_stop", blockStopEvent{Type: "content_block_stop", Index: t.index - 1})
 	t.block = ""
 }
 
@@ -511,7 +511,7 @@ func (t *anthropicToOllama) finish(w *ollamaSSE, l ollamaLine) {
 		Delta: antOllStop{StopReason: ollamaAnthropicStop(l.DoneReason, t.calls > 0)},
 		Usage: antOllUsage{InputTokens: l.PromptEvalCount, OutputTokens: l.EvalCount},
 	})
-	w.event("message_stop", antOllType{Type: "message_stop"})
+	w.event("message_stop", typeOnly{Type: "message_stop"})
 }
 
 // End reports a stream that never sent its done line.
@@ -554,28 +554,11 @@ type antOllStart struct {
 	Message antOllMessage `json:"message"`
 }
 
-type antOllBlockStart struct {
-	Type         string      `json:"type"`
-	Index        int         `json:"index"`
-	ContentBlock antOllBlock `json:"content_block"`
-}
-
-type antOllBlockDelta struct {
-	Type  string      `json:"type"`
-	Index int         `json:"index"`
-	Delta antOllDelta `json:"delta"`
-}
-
 type antOllDelta struct {
 	Type        string  `json:"type"`
 	Text        *string `json:"text,omitempty"`
 	Thinking    *string `json:"thinking,omitempty"`
 	PartialJSON *string `json:"partial_json,omitempty"`
-}
-
-type antOllBlockStop struct {
-	Type  string `json:"type"`
-	Index int    `json:"index"`
 }
 
 type antOllMessageDelta struct {
@@ -587,8 +570,4 @@ type antOllMessageDelta struct {
 type antOllStop struct {
 	StopReason   string  `json:"stop_reason"`
 	StopSequence *string `json:"stop_sequence"`
-}
-
-type antOllType struct {
-	Type string `json:"type"`
 }
