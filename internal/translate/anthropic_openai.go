@@ -344,26 +344,17 @@ func (c *messagesConv) toolResult(path string, b gjson.Result) error {
 // toolResultText flattens tool_result content into a string; non-text blocks are
 // dropped and recorded.
 func (c *messagesConv) toolResultText(path string, v gjson.Result) (string, error) {
-	switch {
-	case !v.Exists() || v.Type == gjson.Null:
+	if !v.Exists() || v.Type == gjson.Null {
 		return "", nil
-	case v.Type == gjson.String:
-		return v.Str, nil
-	case !v.IsArray():
-		return "", reqErr(path, "must be a string or an array of blocks")
 	}
-	var texts []string
-	err := eachElem(v, func(j int, b gjson.Result) error {
-		bpath := jsonPath(path, j)
+	return joinedText(path, v, "blocks", func(bpath string, b gjson.Result) (*string, error) {
 		if b.Get("type").String() != "text" {
 			c.drops.add(bpath)
-			return nil
+			return nil, nil
 		}
 		p, err := c.textPart(bpath, b)
-		texts = append(texts, p.Text)
-		return err
+		return &p.Text, err
 	})
-	return strings.Join(texts, "\n"), err
 }
 
 func (c *messagesConv) assistantBlocks(path string, content gjson.Result) error {

@@ -142,6 +142,27 @@ func eachElem(arr gjson.Result, fn func(i int, v gjson.Result) error) error {
 	return err
 }
 
+// joinedText reads content that is a string, or an array whose elements part turns
+// into text (nil: the element adds none), joined with "\n". Anything else is a
+// RequestError saying the array holds what.
+func joinedText(path string, v gjson.Result, what string, part func(path string, v gjson.Result) (*string, error)) (string, error) {
+	if v.Type == gjson.String {
+		return v.Str, nil
+	}
+	if !v.IsArray() {
+		return "", reqErr(path, "must be a string or an array of %s", what)
+	}
+	var texts []string
+	err := eachElem(v, func(j int, p gjson.Result) error {
+		text, err := part(jsonPath(path, j), p)
+		if text != nil {
+			texts = append(texts, *text)
+		}
+		return err
+	})
+	return strings.Join(texts, "\n"), err
+}
+
 // wantString returns v as a string, or a RequestError naming path.
 func wantString(v gjson.Result, path string) (string, error) {
 	if v.Type != gjson.String {

@@ -105,9 +105,9 @@ func (t *completionsToOllama) Response(body []byte) ([]byte, error) {
 		return nil, err
 	}
 	reason := ollamaOpenAIFinish(l.DoneReason, false)
-	return ollamaMarshal(cmplOllCompletion{
+	return ollamaMarshal(textCompletion{
 		ID: t.newID("cmpl-"), Object: "text_completion", Created: t.created(l.CreatedAt), Model: t.modelOf(l),
-		Choices: []cmplOllChoice{{Text: l.Response, Logprobs: json.RawMessage("null"), FinishReason: &reason}},
+		Choices: []completionChoice{{Text: l.Response, Logprobs: json.RawMessage("null"), FinishReason: &reason}},
 		Usage:   ollamaUsage(l),
 	})
 }
@@ -127,15 +127,15 @@ func (t *completionsToOllama) Stream(dst []byte, ev sse.Event) ([]byte, error) {
 	w := ollamaSSE{buf: dst}
 	if !l.Done {
 		if l.Response != "" {
-			t.chunk(&w, []cmplOllChoice{{Text: l.Response, Logprobs: json.RawMessage("null")}}, nil)
+			t.chunk(&w, []completionChoice{{Text: l.Response, Logprobs: json.RawMessage("null")}}, nil)
 		}
 		return w.result(dst)
 	}
 	t.st.done = true
 	reason := ollamaOpenAIFinish(l.DoneReason, false)
-	t.chunk(&w, []cmplOllChoice{{Text: l.Response, Logprobs: json.RawMessage("null"), FinishReason: &reason}}, nil)
+	t.chunk(&w, []completionChoice{{Text: l.Response, Logprobs: json.RawMessage("null"), FinishReason: &reason}}, nil)
 	if t.includeUsage {
-		t.chunk(&w, []cmplOllChoice{}, ollamaUsage(l))
+		t.chunk(&w, []completionChoice{}, ollamaUsage(l))
 	}
 	w.done()
 	return w.result(dst)
@@ -143,8 +143,8 @@ func (t *completionsToOllama) Stream(dst []byte, ev sse.Event) ([]byte, error) {
 
 // chunk appends one text_completion chunk. With include_usage, chunks other than
 // the usage chunk say "usage": null.
-func (t *completionsToOllama) chunk(w *ollamaSSE, choices []cmplOllChoice, usage *openAIUsage) {
-	c := cmplOllCompletion{
+func (t *completionsToOllama) chunk(w *ollamaSSE, choices []completionChoice, usage *openAIUsage) {
+	c := textCompletion{
 		ID: t.st.id, Object: "text_completion", Created: t.st.created, Model: t.st.model, Choices: choices,
 	}
 	switch {
@@ -161,20 +161,3 @@ func (t *completionsToOllama) End(dst []byte) ([]byte, error) { return t.st.end(
 
 // Done implements Translator.
 func (t *completionsToOllama) Done() bool { return t.st.isDone() }
-
-// cmplOllCompletion is a text_completion object or chunk (README §2).
-type cmplOllCompletion struct {
-	ID      string          `json:"id"`
-	Object  string          `json:"object"`
-	Created int64           `json:"created"`
-	Model   string          `json:"model"`
-	Choices []cmplOllChoice `json:"choices"`
-	Usage   any             `json:"usage,omitempty"`
-}
-
-type cmplOllChoice struct {
-	Text         string          `json:"text"`
-	Index        int             `json:"index"`
-	Logprobs     json.RawMessage `json:"logprobs"`
-	FinishReason *string         `json:"finish_reason"`
-}

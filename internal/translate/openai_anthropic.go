@@ -282,19 +282,10 @@ func (t turn) message() anthropicMsg {
 // textOnly reads content that may only be text: a string or an array of text parts,
 // joined with "\n".
 func (c *chatConv) textOnly(path string, v gjson.Result) (string, error) {
-	if v.Type == gjson.String {
-		return v.Str, nil
-	}
-	if !v.IsArray() {
-		return "", reqErr(path, "must be a string or an array of text parts")
-	}
-	var texts []string
-	err := eachElem(v, func(j int, p gjson.Result) error {
-		s, err := c.textPart(jsonPath(path, j), p)
-		texts = append(texts, s)
-		return err
+	return joinedText(path, v, "text parts", func(path string, p gjson.Result) (*string, error) {
+		s, err := c.textPart(path, p)
+		return &s, err
 	})
-	return strings.Join(texts, "\n"), err
 }
 
 func (c *chatConv) textPart(path string, p gjson.Result) (string, error) {

@@ -309,24 +309,12 @@ func (c *oaiOllReq) toolResult(m gjson.Result, msg *ollamaMessage) {
 // content reads a message content (a string, null, or parts) as one string, text
 // parts joined by "\n". Image parts are allowed when images is not nil.
 func (c *oaiOllReq) content(path string, v gjson.Result, images *[]string) (string, error) {
-	path = jsonPath(path, "content")
-	switch {
-	case !v.Exists() || v.Type == gjson.Null:
+	if !v.Exists() || v.Type == gjson.Null {
 		return "", nil
-	case v.Type == gjson.String:
-		return v.Str, nil
-	case !v.IsArray():
-		return "", reqErr(path, "must be a string or an array of content parts")
 	}
-	var texts []string
-	err := eachElem(v, func(j int, part gjson.Result) error {
-		text, err := c.part(jsonPath(path, j), part, images)
-		if text != nil {
-			texts = append(texts, *text)
-		}
-		return err
+	return joinedText(jsonPath(path, "content"), v, "content parts", func(path string, part gjson.Result) (*string, error) {
+		return c.part(path, part, images)
 	})
-	return strings.Join(texts, "\n"), err
 }
 
 // part converts one content part: its text, or an image appended to images.
