@@ -22,7 +22,10 @@ func (t Tried) Has(d *Deployment) bool { return t&(1<<d.pos) != 0 }
 // Request is the per-request input of Pick: keep one per request and group,
 // so successive picks never return a deployment twice.
 type Request struct {
-	// Tried holds the deployments already picked; Pick adds its pick.
+	// Tried holds the deployments already picked; Pick adds its pick. To
+	// retry after every deployment was tried (a one-deployment model with
+	// retry.attempts 3 keeps retrying its upstream, as before groups), back off
+	// and set Tried to zero: a new round.
 	Tried Tried
 	// Admit, if set, is asked about the one deployment a pick is about to
 	// return; false means the deployment is over its own rate limit (rpm/tpm):
