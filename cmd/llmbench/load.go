@@ -10,21 +10,36 @@ import (
 )
 
 // side is one way of reaching the fake upstream: directly, through the router,
-// or through the reference proxy. proc is nil for direct.
+// or through another proxy measured for context (the reference proxy, nginx).
+// proc is nil for direct.
 type side struct {
-	name string
-	url  string
-	proc *child
+	name  string
+	label string // in the report's "↳ label, same figure" rows
+	url   string
+	proc  *child
 }
 
 // sides are the ways compared in this run: direct and router always, then the
-// reference proxy unless -reference=false.
+// reference proxy and nginx when they run. Entries from index 2 on are the
+// context sides.
 func (b *bench) sides() []side {
-	s := []side{{name: "direct", url: b.up.url}, {name: "router", url: b.rt.url, proc: b.rt}}
-	if b.ref != nil {
-		s = append(s, side{name: "reference", url: b.ref.url, proc: b.ref})
+	s := []side{{name: "direct", url: b.up.url}, {name: "router", label: "router", url: b.rt.url, proc: b.rt}}
+	for _, c := range []*child{b.ref, b.ngx} {
+		if c != nil {
+			s = append(s, side{name: c.name, label: c.label, url: c.url, proc: c})
+		}
 	}
 	return s
+}
+
+// nginxSide is the index of nginx in sides(), or -1.
+func nginxSide(sides []side) int {
+	for i, s := range sides {
+		if s.proc != nil && s.name == "nginx" {
+			return i
+		}
+	}
+	return -1
 }
 
 // load is what one vegeta phase measured.
@@ -137,12 +152,12 @@ func (b *bench) compare(ctx context.Context, name string, rate vegeta.Rate, work
 	return out, nil
 }
 
-// refRow is the reference proxy's figure next to the router's, for context.
-func refRow(scenario, unit string, direct, ref float64, added bool, note string) row {
-	r := row{Scenario: scenario, Figure: "↳ reference proxy, same figure", Unit: unit,
-		Baseline: val(direct), Router: val(ref), Ratio: val(ratio(ref, direct)), Note: note}
+// contextRow is another proxy's figure next to the router's, for context.
+func contextRow(s side, scenario, unit string, direct, v float64, added bool, note string) row {
+	r := row{Scenario: scenario, Figure: "↳ " + s.label + ", same figure", Unit: unit,
+		Baseline: val(direct), Router: val(v), Ratio: val(ratio(v, direct)), Note: note}
 	if added {
-		r.Added = val(ref - direct)
+		r.Added = val(v - direct)
 	}
 	if direct == 0 { // a figure without a baseline (CPU)
 		r.Baseline, r.Ratio = nil, nil
@@ -150,10 +165,20 @@ func refRow(scenario, unit string, direct, ref float64, added bool, note string)
 	return r
 }
 
+// withContext returns r followed by one context row per side from index 2 on.
+func withContext(r row, sides []side, each func(k int, s side) row) []row {
+	out := []row{r}
+	for k := 2; k < len(sides); k++ {
+		out = append(out, each(k, sides[k]))
+	}
+	return out
+}
+
 // latency is scenario 1: added latency at a fixed request rate (open loop, so
 // a slow router cannot slow the offered load down and hide its own delay).
 func (b *bench) latency(ctx context.Context) error {
 	body := chatBody(openAI, "gpt-4o", 1024, false)
+	sides := b.sides()
 	ls, err := b.compare(ctx, "latency", vegeta.Rate{Freq: b.opt.rate, Per: time.Second}, 0, body)
 	if err != nil {
 		return err
@@ -169,43 +194,68 @@ func (b *bench) latency(ctx context.Context) error {
 		Router: val(ms(rs.P99)), Added: val(ms(rs.P99 - ds.P99)), Ratio: val(ratio(ms(rs.P99), ms(ds.P99)))}
 	cpu := row{Scenario: "1", Figure: fmt.Sprintf("router CPU per request, %d req/s", b.opt.rate), Unit: "µs",
 		Router: val(us(r.cpuPerRequest())), Note: fmt.Sprintf("%.2f s CPU", r.cpu.Seconds())}
-	if len(ls) < 3 {
-		b.rep.add(p50, p99, cpu)
-		return nil
-	}
-	fs := summarize(ls[2].lat)
-	b.rep.add(p50, refRow("1", "ms", ms(ds.P50), ms(fs.P50), true, fmt.Sprintf("n=%d", fs.N)),
-		p99, refRow("1", "ms", ms(ds.P99), ms(fs.P99), true, ""),
-		cpu, refRow("1", "µs", 0, us(ls[2].cpuPerRequest()), false, fmt.Sprintf("%.2f s CPU", ls[2].cpu.Seconds())))
+	b.rep.add(withContext(p50, sides, func(k int, s side) row {
+		fs := summarize(ls[k].lat)
+		return contextRow(s, "1", "ms", ms(ds.P50), ms(fs.P50), true, fmt.Sprintf("n=%d, achieved %.0f req/s", fs.N, ls[k].throughput()))
+	})...)
+	b.rep.add(withContext(p99, sides, func(k int, s side) row {
+		return contextRow(s, "1", "ms", ms(ds.P99), ms(summarize(ls[k].lat).P99), true, "")
+	})...)
+	b.rep.add(withContext(cpu, sides, func(k int, s side) row {
+		return contextRow(s, "1", "µs", 0, us(ls[k].cpuPerRequest()), false, fmt.Sprintf("%.2f s CPU", ls[k].cpu.Seconds()))
+	})...)
 	return nil
 }
 
+// cores describes the CPU a side used in a phase.
+func cores(l load) string {
+	return fmt.Sprintf("%.2f s CPU in %.1f s = %.2f cores", l.cpu.Seconds(), l.elapsed.Seconds(), l.cpu.Seconds()/l.elapsed.Seconds())
+}
+
 // throughput is scenario 2: the most requests per second at a fixed
-// concurrency (closed loop), and the router's CPU cost per request there.
+// concurrency (closed loop), and the router's CPU cost per request there,
+// judged against nginx's in the same phase when nginx runs.
 func (b *bench) throughput(ctx context.Context) error {
 	body := chatBody(openAI, "gpt-4o", 1024, false)
 	c := b.opt.concurrency
+	sides := b.sides()
 	ls, err := b.compare(ctx, "throughput", vegeta.Rate{Freq: 0}, uint64(c), body)
 	if err != nil {
 		return err
 	}
 	d, r := ls[0], ls[1]
 	q := ratio(r.throughput(), d.throughput())
-	cpu := r.cpuPerRequest()
 	tput := row{Scenario: "2", Figure: fmt.Sprintf("throughput, concurrency %d, 1 KB", c), Unit: "req/s",
 		Baseline: val(d.throughput()), Router: val(r.throughput()), Ratio: val(q),
 		Target: fmt.Sprintf("≥ %.1f× direct", targetThroughput), Verdict: verdict(q >= targetThroughput),
 		Note: fmt.Sprintf("n=%d/%d", d.ok, r.ok)}
-	cpuRow := row{Scenario: "2", Figure: "router CPU per request, max load", Unit: "µs", Router: val(us(cpu)),
-		Target: fmt.Sprintf("< %.0f µs", us(targetCPUPerRequest)), Verdict: verdict(cpu < targetCPUPerRequest),
-		Note: fmt.Sprintf("%.2f s CPU in %.1f s = %.2f cores", r.cpu.Seconds(), r.elapsed.Seconds(), r.cpu.Seconds()/r.elapsed.Seconds())}
-	if len(ls) < 3 {
-		b.rep.add(tput, cpuRow)
-		return nil
-	}
-	f := ls[2]
-	b.rep.add(tput, refRow("2", "req/s", d.throughput(), f.throughput(), false, fmt.Sprintf("n=%d", f.ok)),
-		cpuRow, refRow("2", "µs", 0, us(f.cpuPerRequest()), false,
-			fmt.Sprintf("%.2f s CPU in %.1f s = %.2f cores", f.cpu.Seconds(), f.elapsed.Seconds(), f.cpu.Seconds()/f.elapsed.Seconds())))
+	b.rep.add(withContext(tput, sides, func(k int, s side) row {
+		return contextRow(s, "2", "req/s", d.throughput(), ls[k].throughput(), false, fmt.Sprintf("n=%d", ls[k].ok))
+	})...)
+	b.rep.add(withContext(cpuVsNginx(r, ls, sides), sides, func(k int, s side) row {
+		return contextRow(s, "2", "µs", 0, us(ls[k].cpuPerRequest()), false, cores(ls[k]))
+	})...)
 	return nil
+}
+
+// cpuVsNginx is the router's CPU per request at max load, with nginx's in the
+// same phase as its baseline and the ratio between them held to the target.
+func cpuVsNginx(r load, ls []load, sides []side) row {
+	cpu := us(r.cpuPerRequest())
+	x := row{Scenario: "2", Figure: "router CPU per request, max load", Unit: "µs", Router: val(cpu),
+		Target: fmt.Sprintf("≤ %.0f× nginx, same run", targetCPUToNginx), Note: cores(r)}
+	k := nginxSide(sides)
+	if k < 0 {
+		x.Note += "; not judged: no nginx in this run"
+		return x
+	}
+	n := us(ls[k].cpuPerRequest())
+	if n == 0 {
+		x.Note += "; not judged: nginx used less than one 10 ms tick"
+		return x
+	}
+	q := ratio(cpu, n)
+	x.Baseline, x.Ratio, x.Verdict = val(n), val(q), verdict(q <= targetCPUToNginx)
+	x.Note = "baseline: nginx; ratio: router ÷ nginx; " + x.Note
+	return x
 }

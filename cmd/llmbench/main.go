@@ -4,13 +4,17 @@
 // through the router back to back in the same run, reporting ratios and
 // differences, so that a shared, noisy machine affects both sides alike. A bare
 // httputil.ReverseProxy child (the reference proxy) is measured alongside, to
-// separate the cost of any extra HTTP hop from the router's own work.
+// separate the cost of any extra HTTP hop from the router's own work, and so is
+// nginx when it is installed: one plain proxy hop, the limit to compare with. By
+// default the proxy under test runs alone on one CPU and llmbench (load
+// generator and fake upstream) on another.
 //
 // Usage, from the module root:
 //
 //	go run ./cmd/llmbench [-duration 10s] [-rate 500] [-concurrency 64]
 //	                      [-streams 1000] [-quick] [-json] [-only latency,rss]
-//	                      [-reference=false] [-router PATH]
+//	                      [-reference=false] [-nginx=false] [-pin=false]
+//	                      [-router PATH]
 //
 // Scenarios: 1 latency (open loop, fixed rate), 2 throughput (closed loop,
 // fixed concurrency, router CPU per request), 3 ttfb (stream time to first
@@ -29,6 +33,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -56,6 +61,8 @@ type options struct {
 	only        map[string]bool
 	router      string
 	reference   bool
+	nginx       bool
+	pin         bool
 }
 
 // count is how many sequential requests per variant a scenario makes: -n, or
@@ -91,6 +98,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	only := fs.String("only", "", "comma-separated scenarios to run: "+strings.Join(scenarios, ",")+" (or 1-5); default all")
 	fs.StringVar(&o.router, "router", "", "use this llmrouter binary instead of building ./cmd/llmrouter")
 	fs.BoolVar(&o.reference, "reference", true, "also measure a bare httputil.ReverseProxy child process, for context")
+	fs.BoolVar(&o.nginx, "nginx", true, "also measure nginx as a plain proxy (when installed): the limit of one hop")
+	fs.BoolVar(&o.pin, "pin", true, "with 2+ CPUs, run the proxy under test on the second CPU and llmbench (load, fake upstream) on the first")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -161,6 +170,7 @@ type bench struct {
 	up         *upstream
 	rt         *child       // the llmrouter
 	ref        *child       // the reference proxy; nil with -reference=false
+	ngx        *child       // nginx; nil with -nginx=false or when not installed
 	client     *http.Client // sequential requests and streams
 	loadClient *http.Client // vegeta
 	rep        *report
@@ -227,7 +237,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // dumpLogs prints what the child processes logged last (warnings and errors).
 func (b *bench) dumpLogs(w io.Writer) {
-	for _, c := range []*child{b.rt, b.ref} {
+	for _, c := range []*child{b.rt, b.ref, b.ngx} {
 		if c != nil && c.log.String() != "" {
 			fmt.Fprintf(w, "llmbench: last lines logged by the %s:\n%s\n", c.name, c.log)
 		}
@@ -249,9 +259,9 @@ func (b *bench) scenario(ctx context.Context, name string) error {
 	}
 }
 
-// setup builds the router and starts the fake upstream, the router child and
-// the reference proxy child. The returned cleanup stops them all and removes the
-// temporary directory; it is always non-nil.
+// setup builds the router, pins llmbench to its CPU, and starts the fake
+// upstream and the proxies. The returned cleanup stops them all, restores
+// llmbench's CPU mask and removes the temporary directory; it is always non-nil.
 func setup(ctx context.Context, opt options, rep *report, stderr io.Writer) (*bench, func(), error) {
 	b := &bench{opt: opt, rep: rep, client: newClient(callTimeout), loadClient: newClient(callTimeout)}
 	var undo []func()
@@ -272,38 +282,143 @@ func setup(ctx context.Context, opt options, rep *report, stderr io.Writer) (*be
 			return nil, cleanup, err
 		}
 	}
+	proxyCPU, unpin, err := pin(opt, rep)
+	if err != nil {
+		return nil, cleanup, err
+	}
+	undo = append(undo, unpin)
 	if b.up, err = startUpstream(); err != nil {
 		return nil, cleanup, err
 	}
 	undo = append(undo, b.up.close)
+	// The children are referred to through b, not copied: the RSS scenario replaces them.
+	undo = append(undo, func() {
+		for _, c := range []*child{b.ngx, b.ref, b.rt} {
+			if c != nil {
+				c.stop()
+			}
+		}
+	})
+	err = b.startProxies(ctx, dir, bin, proxyCPU)
+	rep.Settings.Pinning = describePinning(rep.Settings.Pinning, b)
+	return b, cleanup, err
+}
+
+// pin puts llmbench on its CPU when -pin is on and there are two CPUs or more,
+// and returns the CPU for the proxies (-1: not pinned) and how to undo it.
+func pin(opt options, rep *report) (proxyCPU int, undo func(), err error) {
+	plan, ok, err := planCPUs()
+	switch {
+	case err != nil:
+		return -1, func() {}, err
+	case !opt.pin:
+		rep.Settings.Pinning = "off (-pin=false)"
+		return -1, func() {}, nil
+	case !ok:
+		rep.Settings.Pinning = "off: fewer than 2 CPUs"
+		return -1, func() {}, nil
+	}
+	if undo, err = pinSelf(plan.load); err != nil {
+		return -1, func() {}, err
+	}
+	rep.Settings.Pinning = fmt.Sprintf("proxy under test alone on CPU %d; llmbench (load generator and fake upstream) on CPU %d with GOMAXPROCS 1",
+		plan.proxy, plan.load)
+	return plan.proxy, undo, nil
+}
+
+// describePinning adds the CPUs each proxy may run on, read back from /proc.
+func describePinning(desc string, b *bench) string {
+	var seen []string
+	for _, c := range []*child{b.rt, b.ref, b.ngx} {
+		if c != nil {
+			cpus, err := procStatusText(c.pid(), "Cpus_allowed_list")
+			if err != nil {
+				cpus = "?"
+			}
+			seen = append(seen, c.name+" "+cpus)
+		}
+	}
+	if len(seen) == 0 {
+		return desc
+	}
+	return desc + " (allowed CPUs read back: " + strings.Join(seen, ", ") + ")"
+}
+
+// startProxies starts the router, then the reference proxy and nginx unless
+// they are turned off, each confined to cpu (-1: not pinned).
+func (b *bench) startProxies(ctx context.Context, dir, bin string, cpu int) error {
 	listen, err := freeAddr()
 	if err != nil {
-		return nil, cleanup, err
+		return err
 	}
 	config, err := writeConfig(dir, listen, b.up.url)
 	if err != nil {
-		return nil, cleanup, err
+		return err
 	}
-	if b.rt, err = startChild(ctx, "router", []string{bin, "serve", "-config", config}, listen); err != nil {
-		return nil, cleanup, err
+	spec := childSpec{name: "router", label: "router", argv: []string{bin, "serve", "-config", config}, listen: listen, cpu: cpu}
+	if b.rt, err = startChild(ctx, spec); err != nil {
+		return err
 	}
-	// b.rt, not a copy: the RSS scenario replaces the process.
-	undo = append(undo, func() { b.rt.stop() })
-	if !opt.reference {
-		return b, cleanup, nil
+	if b.opt.reference {
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		if listen, err = freeAddr(); err != nil {
+			return err
+		}
+		spec = childSpec{name: "reference", label: "reference proxy", argv: []string{self, referenceCommand, listen, b.up.url}, listen: listen, cpu: cpu}
+		if b.ref, err = startChild(ctx, spec); err != nil {
+			return err
+		}
 	}
-	self, err := os.Executable()
+	return b.startNginx(ctx, dir, cpu)
+}
+
+// startNginx starts nginx when -nginx is on and it is installed. Its workers
+// match the CPUs a proxy may use (one when pinned), as a Go proxy there sizes
+// its GOMAXPROCS; the report says why there is no nginx column otherwise.
+func (b *bench) startNginx(ctx context.Context, dir string, cpu int) error {
+	set := &b.rep.Settings
+	if !b.opt.nginx {
+		set.Nginx = "off (-nginx=false)"
+		return nil
+	}
+	ngx, err := findNginx(ctx)
+	if errors.Is(err, errNoNginx) {
+		set.Nginx = "not measured: " + err.Error()
+		return nil
+	}
 	if err != nil {
-		return nil, cleanup, err
+		return err
 	}
-	if listen, err = freeAddr(); err != nil {
-		return nil, cleanup, err
+	listen, err := freeAddr()
+	if err != nil {
+		return err
 	}
-	if b.ref, err = startChild(ctx, "reference", []string{self, referenceCommand, listen, b.up.url}, listen); err != nil {
-		return nil, cleanup, err
+	workers := 1
+	if cpu < 0 {
+		cpus, err := allowedCPUs()
+		if err != nil {
+			return err
+		}
+		workers = len(cpus)
 	}
-	undo = append(undo, func() { b.ref.stop() })
-	return b, cleanup, nil
+	s := nginxSetup{dir: filepath.Join(dir, "nginx"), listen: listen, upstream: strings.TrimPrefix(b.up.url, "http://"),
+		workers: workers, connections: nginxConnections(b.opt.streams, b.opt.concurrency), root: os.Geteuid() == 0}
+	argv, err := ngx.writeNginx(s)
+	if err != nil {
+		return err
+	}
+	if b.ngx, err = startChild(ctx, childSpec{name: "nginx", label: "nginx", argv: argv, listen: listen, cpu: cpu}); err != nil {
+		return err
+	}
+	mode := "one process, master_process off"
+	if workers > 1 {
+		mode = fmt.Sprintf("%d workers under a master", workers)
+	}
+	set.Nginx = fmt.Sprintf("nginx/%s, %s, upstream keepalive %d, proxy_buffering off", ngx.version, mode, nginxKeepalive)
+	return nil
 }
 
 // raiseFileLimit lifts the soft open-files limit to the hard one. Calling

@@ -33,6 +33,49 @@ func procCPU(pid int) (time.Duration, error) {
 
 func ticks(n uint64) time.Duration { return time.Duration(n) * time.Second / userHZ }
 
+// parseStatPPID extracts the parent pid (field 4) from a /proc/<pid>/stat line.
+func parseStatPPID(line string) (int, error) {
+	end := strings.LastIndexByte(line, ')')
+	if end < 0 {
+		return 0, errors.New("no command name in stat line")
+	}
+	f := strings.Fields(line[end+1:])
+	if len(f) < 2 {
+		return 0, errors.New("stat line ends before the parent pid")
+	}
+	return strconv.Atoi(f[1])
+}
+
+// descendants lists the processes started by pid, theirs, and so on (nginx's
+// workers under its master), from the parent pid of every /proc/<n>/stat. The
+// kernel here has no /proc/<pid>/task/<tid>/children (CONFIG_PROC_CHILDREN).
+func descendants(pid int) ([]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	kids := map[int][]int{}
+	for _, e := range entries {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n))
+		if err != nil {
+			continue // gone meanwhile
+		}
+		if ppid, err := parseStatPPID(string(b)); err == nil {
+			kids[ppid] = append(kids[ppid], n)
+		}
+	}
+	var out []int
+	for queue := kids[pid]; len(queue) > 0; queue = queue[1:] {
+		out = append(out, queue[0])
+		queue = append(queue, kids[queue[0]]...)
+	}
+	return out, nil
+}
+
 // parseStatCPU extracts utime and stime (fields 14 and 15, in clock ticks) from
 // one /proc/<pid>/stat line. The command name (field 2) is in parentheses and may
 // itself hold spaces and parentheses, so fields are counted from its last ')'.
@@ -64,6 +107,21 @@ func procStatusBytes(pid int, field string) (uint64, error) {
 	}
 	defer f.Close()
 	return parseStatusKB(f, field)
+}
+
+// procStatusText returns the value of one field of /proc/<pid>/status, such as
+// Cpus_allowed_list.
+func procStatusText(pid int, field string) (string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return "", err
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			return strings.TrimSpace(rest), nil
+		}
+	}
+	return "", fmt.Errorf("no %s line in /proc/%d/status", field, pid)
 }
 
 // parseStatusKB finds the line "<field>:   <n> kB" of a /proc/<pid>/status text

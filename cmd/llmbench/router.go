@@ -70,30 +70,41 @@ func writeConfig(dir, listen, upstreamURL string) (string, error) {
 	return p, os.WriteFile(p, fmt.Appendf(nil, configYAML, listen, upstreamURL, upstreamURL), 0o600)
 }
 
-// child is a proxy under test running as a child process: the llmrouter, or the
-// reference proxy. Its CPU time and peak RSS are read from its own /proc entry,
-// so they exclude the load generator and the fake upstream.
-type child struct {
-	name   string
+// childSpec says how to run a proxy under test.
+type childSpec struct {
+	name   string // in logs and errors: router, reference, nginx
+	label  string // in the report: "reference proxy", "nginx"
 	argv   []string
 	listen string
+	cpu    int // the one CPU it is confined to; -1: llmbench's own mask
+}
+
+// child is a proxy under test running as a child process: the llmrouter, the
+// reference proxy or nginx. Its CPU time and peak RSS are read from /proc (its
+// own entry and those of any processes it started, such as nginx's workers), so
+// they exclude the load generator and the fake upstream.
+type child struct {
+	childSpec
 	url    string
 	cmd    *exec.Cmd
 	log    *tail
 	exited chan struct{} // closed once the process is gone
 }
 
-// startChild starts argv, which must listen on listen, and waits until its
-// GET /healthz answers 200.
-func startChild(ctx context.Context, name string, argv []string, listen string) (*child, error) {
-	c := &child{name: name, argv: argv, listen: listen, url: "http://" + listen,
-		log: &tail{max: 16 << 10}, exited: make(chan struct{})}
-	c.cmd = exec.Command(argv[0], argv[1:]...)
+// startChild starts spec.argv, which must listen on spec.listen, and waits
+// until its GET /healthz answers 200.
+func startChild(ctx context.Context, spec childSpec) (*child, error) {
+	c := &child{childSpec: spec, url: "http://" + spec.listen, log: &tail{max: 16 << 10}, exited: make(chan struct{})}
+	c.cmd = exec.Command(spec.argv[0], spec.argv[1:]...)
 	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
 	// Backstop for a llmbench that dies without running its cleanup.
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := c.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", name, err)
+	if err := startOn(c.cmd.Start, spec.cpu); err != nil {
+		if c.cmd.Process != nil {
+			_ = c.cmd.Process.Kill()
+			_ = c.cmd.Wait()
+		}
+		return nil, fmt.Errorf("starting %s: %w", spec.name, err)
 	}
 	go func() { _ = c.cmd.Wait(); close(c.exited) }()
 	if err := c.waitHealthy(ctx, 15*time.Second); err != nil {
@@ -106,7 +117,7 @@ func startChild(ctx context.Context, name string, argv []string, listen string) 
 // restart replaces the process with a fresh one on the same address.
 func (c *child) restart(ctx context.Context) (*child, error) {
 	c.stop()
-	return startChild(ctx, c.name, c.argv, c.listen)
+	return startChild(ctx, c.childSpec)
 }
 
 func (c *child) waitHealthy(ctx context.Context, limit time.Duration) error {
@@ -133,11 +144,51 @@ func (c *child) waitHealthy(ctx context.Context, limit time.Duration) error {
 
 func (c *child) pid() int { return c.cmd.Process.Pid }
 
-// cpu is the process's user+system CPU time so far.
-func (c *child) cpu() (time.Duration, error) { return procCPU(c.pid()) }
+// tree is the process and every process it started.
+func (c *child) tree() ([]int, error) {
+	d, err := descendants(c.pid())
+	return append([]int{c.pid()}, d...), err
+}
 
-// stop asks the process to drain (SIGTERM) and kills it if it is not gone
-// within five seconds. It is safe to call more than once.
+// cpu is the user+system CPU time used so far by the process and the processes
+// it started (nginx's workers), all their threads included.
+func (c *child) cpu() (time.Duration, error) {
+	pids, err := c.tree()
+	if err != nil {
+		return 0, err
+	}
+	var sum time.Duration
+	for _, pid := range pids {
+		t, err := procCPU(pid)
+		if err != nil && pid == c.pid() {
+			return 0, err
+		}
+		sum += t // a worker that is gone meanwhile counts as 0
+	}
+	return sum, nil
+}
+
+// memory sums one /proc/<pid>/status memory field (VmRSS, VmHWM) over the
+// process and the processes it started.
+func (c *child) memory(field string) (uint64, error) {
+	pids, err := c.tree()
+	if err != nil {
+		return 0, err
+	}
+	var sum uint64
+	for _, pid := range pids {
+		n, err := procStatusBytes(pid, field)
+		if err != nil && pid == c.pid() {
+			return 0, err
+		}
+		sum += n
+	}
+	return sum, nil
+}
+
+// stop asks the process to drain (SIGTERM) and kills it, and any process it
+// started, if it is not gone within five seconds. It is safe to call more than
+// once.
 func (c *child) stop() {
 	select {
 	case <-c.exited:
@@ -148,7 +199,12 @@ func (c *child) stop() {
 	select {
 	case <-c.exited:
 	case <-time.After(5 * time.Second):
+		// Found before the parent dies: afterwards they are no longer its children.
+		kids, _ := descendants(c.pid())
 		_ = c.cmd.Process.Kill()
+		for _, pid := range kids {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
 		<-c.exited
 	}
 }
