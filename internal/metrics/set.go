@@ -52,8 +52,8 @@ type Route struct {
 	foreign  sync.Map // *Handle of another model (a fallback) -> *pair under this model
 }
 
-// Handle is one configured deployment: the series of its attempts under its own
-// model, and of the requests it answered for that model.
+// Handle is the handle of one configured deployment (Set.Deployment): the series
+// of its attempts under its own model, and of the requests it answered for it.
 type Handle struct {
 	route    *Route
 	id       string
@@ -158,8 +158,13 @@ func (r *Route) Deployment(id string) *Handle {
 	return r.otherDep
 }
 
-// Name returns the model label value of the route.
-func (r *Route) Name() string { return r.name }
+// Name returns the model label value of the route ("" for a nil route).
+func (r *Route) Name() string {
+	if r == nil {
+		return ""
+	}
+	return r.name
+}
 
 // Activate makes s the active Set: the series of models, deployments and keys that
 // the previously active Set had and s has not are deleted, so a reload that removes a
