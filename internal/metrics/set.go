@@ -71,7 +71,8 @@ type Key struct {
 }
 
 // Build compiles cfg into a Set. It creates no series: each one appears on first use.
-// Building does not change what is exported; Activate does.
+// Building does not change what is exported; Activate does: activate every Set once
+// it serves, the first one included, so that the next reload knows what it retires.
 func (m *Metrics) Build(cfg Config) (*Set, error) {
 	s := &Set{m: m, routes: map[string]*Route{}, deps: map[string]*Handle{}, keys: map[string]*Key{}}
 	s.other = s.newRoute(Other)
