@@ -77,7 +77,7 @@ func peek(c *cell, s *Scope, now float64, g *grant) {
 // check evaluates scope s on c (a copy the caller commits only if every scope admits) and
 // returns the grant with the windows after the charge, the reason it refuses (NoReason: admits)
 // and how long to wait.
-func check(c *cell, s *Scope, at instant, tokens, cost int64) (g grant, r Reason, retry float64) {
+func check(c *cell, s *Scope, at instant, cal *calendar, tokens, cost int64) (g grant, r Reason, retry float64) {
 	refuse := func(why Reason, wait float64) {
 		if r == NoReason || wait > retry {
 			r, retry = why, wait
@@ -100,9 +100,10 @@ func check(c *cell, s *Scope, at instant, tokens, cost int64) (g grant, r Reason
 	}
 	peek(c, s, at.us, &g)
 	if b := s.rule.Budget; b.Period != NoPeriod {
-		g.period = periodID(b.Period, at.sec)
+		span := cal.span(b.Period, at.sec)
+		g.period = span.id
 		rotate(c, g.period)
-		end := periodEnd(b.Period, g.period)
+		end := span.end
 		if b.Tokens > 0 && c.used.tokens+tokens > b.Tokens {
 			refuse(BudgetTokens, end-at.us)
 		}
@@ -111,7 +112,7 @@ func check(c *cell, s *Scope, at instant, tokens, cost int64) (g grant, r Reason
 		}
 		c.used.tokens += tokens
 		c.used.cost += cost
-		c.expires = max(c.expires, periodEnd(b.Period, g.period+1))
+		c.expires = max(c.expires, span.nextEnd)
 	}
 	c.expires = max(c.expires, c.req, c.tok)
 	return g, r, retry
@@ -133,7 +134,7 @@ func rotate(c *cell, id int64) {
 // settleCell applies the real usage of one scope: the TPM window gets tokens minus what was
 // reserved (a refund never makes the window fuller than empty), the budget gets the difference
 // in the period it was charged in, if the cell still keeps that period.
-func settleCell(c *cell, s *Scope, at instant, tokens int64, g grant, budget spend) {
+func settleCell(c *cell, s *Scope, at instant, cal *calendar, tokens int64, g grant, budget spend) {
 	if s.rule.TPM > 0 && tokens != g.reserved {
 		c.tok = max(max(c.tok, at.us)+float64(tokens-g.reserved)*s.tokT, at.us)
 		c.expires = max(c.expires, c.tok)
@@ -141,9 +142,10 @@ func settleCell(c *cell, s *Scope, at instant, tokens int64, g grant, budget spe
 	if b := s.rule.Budget; b.Period != NoPeriod && g.period != 0 {
 		id := g.period
 		if id < 0 {
-			id = periodID(b.Period, at.sec)
+			span := cal.span(b.Period, at.sec)
+			id = span.id
 			rotate(c, id)
-			c.expires = max(c.expires, periodEnd(b.Period, id+1))
+			c.expires = max(c.expires, span.nextEnd)
 		}
 		switch id {
 		case c.period:
@@ -230,4 +232,29 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
+}
+
+// calendar caches the current day and month, which every decision with a budget needs; computing
+// a month from a time costs more than the rest of the decision. Not safe for concurrent use.
+type calendar struct {
+	day, month span
+}
+
+// span is one budget period: its id, the seconds it covers, its end and the next one's (µs).
+type span struct {
+	id, from, to int64
+	end, nextEnd float64
+}
+
+func (c *calendar) span(p Period, sec int64) span {
+	s := &c.day
+	if p == Month {
+		s = &c.month
+	}
+	if sec < s.from || sec >= s.to || s.to == 0 {
+		id := periodID(p, sec)
+		start, end := periodBounds(p, id)
+		*s = span{id: id, from: start.Unix(), to: end.Unix(), end: periodEnd(p, id), nextEnd: periodEnd(p, id+1)}
+	}
+	return *s
 }

@@ -25,6 +25,7 @@ type memory struct {
 	mu        sync.Mutex
 	cells     map[string]*cell
 	nextSweep float64
+	cal       calendar
 }
 
 func newMemory() *memory { return &memory{cells: make(map[string]*cell)} }
@@ -44,7 +45,7 @@ func (m *memory) reserve(_ context.Context, at instant, p *plan) error {
 		if old := m.cells[s.name]; old != nil {
 			c = *old
 		}
-		g, r, retry := check(&c, s, at, p.tokens, p.cost)
+		g, r, retry := check(&c, s, at, &m.cal, p.tokens, p.cost)
 		p.grants[i] = g
 		next = append(next, c)
 		if r != NoReason && (p.ok || retry > p.retry) {
@@ -81,7 +82,7 @@ func (m *memory) settle(_ context.Context, at instant, st *settlement) error {
 			c = new(cell)
 			m.cells[s.name] = c
 		}
-		settleCell(c, s, at, st.tokens, st.grants[i], st.budget)
+		settleCell(c, s, at, &m.cal, st.tokens, st.grants[i], st.budget)
 	}
 	return nil
 }
