@@ -58,10 +58,10 @@ func gcra(tat, now, t float64, cost int64) (next float64, ok bool, retry float64
 	return next, false, next - window - now
 }
 
-// windowOf returns a window's remaining units and the µs until it is empty.
+// windowOf returns a window's remaining units and the whole µs until it is empty.
 func windowOf(tat, now, t float64, limit int64) (remaining int64, reset float64) {
 	tat = max(tat, now)
-	return min(limit, max(0, int64(math.Floor((window+slack-(tat-now))/t)))), tat - now
+	return min(limit, max(0, int64(math.Floor((window+slack-(tat-now))/t)))), math.Floor(tat - now)
 }
 
 // peek sets g's windows from c as it is (a denied request's status shows nothing charged).

@@ -30,6 +30,10 @@ var (
 // scripts, so a Reserve is one EVALSHA round trip (EVAL once after Redis lost its script cache)
 // and N replicas see one state. Without a clock of its own (Options.Now), the scripts read
 // Redis's TIME, so the replicas' clocks never disagree about a window.
+//
+// It needs Redis 5 or later (scripts that read TIME and then write) or Valkey, one primary
+// (with replicas or Sentinel behind one address); not Redis Cluster, where a request's scopes
+// would live in different slots.
 type redisStore struct {
 	client   *redis.Client
 	prefix   string
