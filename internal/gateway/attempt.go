@@ -48,12 +48,15 @@ type outcome struct {
 // reached the client nothing is retried. Every attempt sends identical bytes.
 func (g *Gateway) run(w http.ResponseWriter, r *http.Request, x *exchange, rec *record) {
 	m := x.t.model
-	ctx, stop := context.WithCancelCause(r.Context())
-	defer stop(nil)
-	defer g.flight.join(stop)() // Stop (shutdown_grace expired) cancels ctx
-	ctx, cancel := context.WithTimeoutCause(ctx, m.Timeouts.Total, upstream.ErrTotalTimeout)
-	defer cancel()
+	// One context for all the attempts, cancelled with its cause: the total
+	// timeout (a timer, not a second context), Stop (shutdown_grace expired).
+	ctx, cancel := context.WithCancelCause(r.Context())
+	defer cancel(nil)
 	start := time.Now()
+	deadline := start.Add(m.Timeouts.Total)
+	total := time.AfterFunc(m.Timeouts.Total, func() { cancel(upstream.ErrTotalTimeout) })
+	defer total.Stop()
+	defer g.flight.leave(g.flight.join(cancel))
 	for n := 1; ; n++ {
 		rec.attempts = n
 		w.Header().Set("X-Llmrouter-Attempts", strconv.Itoa(n))
@@ -65,7 +68,7 @@ func (g *Gateway) run(w http.ResponseWriter, r *http.Request, x *exchange, rec *
 			rec.errMsg = "client went away"
 			return
 		}
-		wait, ok := g.nextWait(ctx, m.Retry, n, o)
+		wait, ok := g.nextWait(deadline, m.Retry, n, o)
 		if !ok || !upstream.Sleep(ctx, wait) {
 			if r.Context().Err() != nil {
 				rec.errMsg = "client went away during backoff"
@@ -80,7 +83,7 @@ func (g *Gateway) run(w http.ResponseWriter, r *http.Request, x *exchange, rec *
 // nextWait decides whether attempt n+1 happens and after how long. A Retry-After
 // that does not fit in what is left of the total deadline sends the failure (a 429
 // with its Retry-After) back to the client at once.
-func (g *Gateway) nextWait(ctx context.Context, p config.Retry, n int, o outcome) (time.Duration, bool) {
+func (g *Gateway) nextWait(deadline time.Time, p config.Retry, n int, o outcome) (time.Duration, bool) {
 	if !o.retryable || n >= p.Attempts {
 		return 0, false
 	}
@@ -88,7 +91,7 @@ func (g *Gateway) nextWait(ctx context.Context, p config.Retry, n int, o outcome
 	if o.retryAfter > 0 && p.RespectRetryAfter {
 		wait = o.retryAfter
 	}
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
+	if time.Until(deadline) <= wait {
 		return 0, false
 	}
 	return wait, true

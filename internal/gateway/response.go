@@ -255,28 +255,33 @@ func checkAnswerStart(up wire.Protocol, countTokens bool, first []byte, whole bo
 	if len(b) == 0 || b[0] != '{' {
 		return &errNotAnswer{what: "not a JSON object"}
 	}
-	if err := inBandError(up, sse.Event{Data: b}); err != nil {
-		return err
-	}
-	marker, want, member := "object", "", "choices"
+	// The member is asked for by its length (".#"), so that gjson copies a number,
+	// not the whole answer. One scan for the marker, one for the member (the
+	// provider's error is looked for only when the marker leaves room for one).
+	marker, want, member := "object", "", "choices.#"
 	switch {
 	case up == wire.AnthropicMessages && countTokens:
 		marker, member = "type", "input_tokens"
 	case up == wire.AnthropicMessages:
-		marker, want, member = "type", "message", "content"
+		marker, want, member = "type", "message", "content.#"
 	case up == wire.OpenAIChat:
 		want = "chat.completion"
 	case up == wire.OpenAICompletions:
 		want = "text_completion"
 	default:
-		return nil // a kind this check does not know: the JSON object suffices
+		return inBandError(up, sse.Event{Data: b}) // a kind this check does not know
 	}
-	r := gjson.GetManyBytes(b, marker, member)
-	if want != "" && r[0].Exists() && r[0].String() != want {
-		return &errNotAnswer{what: fmt.Sprintf("%s %q, want %q", marker, truncated(r[0].String()), want)}
+	kind := gjson.GetBytes(b, marker)
+	if up != wire.AnthropicMessages || kind.Str == "error" {
+		if err := inBandError(up, sse.Event{Data: b}); err != nil {
+			return err
+		}
 	}
-	if whole && (!r[1].Exists() || !gjson.ValidBytes(b)) {
-		return &errNotAnswer{what: "no " + member + " member"}
+	if want != "" && kind.Exists() && kind.String() != want {
+		return &errNotAnswer{what: fmt.Sprintf("%s %q, want %q", marker, truncated(kind.String()), want)}
+	}
+	if whole && (!gjson.GetBytes(b, member).Exists() || !gjson.ValidBytes(b)) {
+		return &errNotAnswer{what: "no " + strings.TrimSuffix(member, ".#") + " member"}
 	}
 	return nil
 }

@@ -37,8 +37,8 @@ type flight struct {
 type inFlight struct{ cancel context.CancelCauseFunc }
 
 // join registers a request; cancel is called with errStopped when Stop comes (at
-// once if it has come). The returned function unregisters it.
-func (f *flight) join(cancel context.CancelCauseFunc) (leave func()) {
+// once if it has come). Pass the result to leave when the request is over.
+func (f *flight) join(cancel context.CancelCauseFunc) *inFlight {
 	c := &inFlight{cancel: cancel}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -49,14 +49,17 @@ func (f *flight) join(cancel context.CancelCauseFunc) (leave func()) {
 	if f.stopped {
 		cancel(errStopped)
 	}
-	return func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		delete(f.calls, c)
-		if len(f.calls) == 0 && f.empty != nil {
-			close(f.empty)
-			f.empty = nil
-		}
+	return c
+}
+
+// leave unregisters a request joined with join.
+func (f *flight) leave(c *inFlight) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.calls, c)
+	if len(f.calls) == 0 && f.empty != nil {
+		close(f.empty)
+		f.empty = nil
 	}
 }
 
