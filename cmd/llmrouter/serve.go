@@ -56,7 +56,8 @@ func serve(args []string, stderr io.Writer) int {
 
 // serveOn serves until SIGTERM or SIGINT, then drains: /readyz turns 503 for
 // shutdown_delay while serving goes on, then the listener closes and in-flight
-// requests and streams get shutdown_grace to finish.
+// requests and streams get shutdown_grace to finish; what is left then is ended
+// with an error in its client's protocol (see stop).
 func serveOn(ln net.Listener, g *gateway.Gateway, cfg *config.Config, log *slog.Logger) int {
 	srv := &http.Server{
 		Handler:           g,
@@ -93,10 +94,29 @@ func drain(srv *http.Server, g *gateway.Gateway, cfg *config.Config, log *slog.L
 	err := srv.Shutdown(ctx)
 	g.CloseIdle()
 	if errors.Is(err, context.DeadlineExceeded) {
-		log.Warn("shutdown grace expired; closing remaining connections")
-		_ = srv.Close()
+		log.Warn("shutdown grace expired; ending the requests in flight")
+		stop(srv, g, log)
 		return 1
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// stopWait bounds how long, once shutdown_grace has expired, the requests still in
+// flight get to write their last words (a stream's in-band error event, a 503)
+// before their connections are closed under them.
+const stopWait = 5 * time.Second
+
+// stop ends what shutdown_grace left in flight: the gateway ends each request
+// properly (gateway.Stop), then the connections whose response has just ended
+// close cleanly (a second Shutdown), and whatever is left is closed.
+func stop(srv *http.Server, g *gateway.Gateway, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), stopWait)
+	defer cancel()
+	if err := g.Stop(ctx); err != nil {
+		log.Warn("requests still in flight after they were ended", "error", err)
+	}
+	_ = srv.Shutdown(ctx)
+	_ = srv.Close()
+	g.CloseIdle()
 }

@@ -7,7 +7,9 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/anthropic"
+	"github.com/llmrouter/llmrouter/internal/logging"
 	"github.com/llmrouter/llmrouter/internal/openai"
+	"github.com/llmrouter/llmrouter/internal/translate"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
@@ -101,6 +103,15 @@ func statusOfType(typ string) int {
 		return 504
 	}
 	return 500
+}
+
+// inBandAPIError describes an upstream's own error object (an in-band stream error,
+// or one answered with a 2xx) for the client: the status the provider would have
+// given it before the stream started, so that on_status decides about retrying
+// it, and its type when the client speaks the same family, scrubbed of secrets.
+func inBandAPIError(client wire.Protocol, se *translate.StreamError, secrets []string) *apiError {
+	msg, typ := logging.Scrub(se.Message, secrets...), logging.Scrub(se.Type, secrets...)
+	return &apiError{Status: statusOfType(se.Type), Type: clientType(client, typ), Message: msg, Err: se}
 }
 
 // clientType keeps the upstream's error type when the client speaks the same

@@ -27,6 +27,7 @@ type Gateway struct {
 	log      *slog.Logger
 	secrets  []string
 	draining atomic.Bool
+	flight   flight // requests in flight, for Stop
 	mux      *http.ServeMux
 }
 

@@ -228,13 +228,13 @@ func (s *relay) failed(ctx context.Context, r *http.Request, err error) outcome 
 
 // streamError describes a stream failure for the client, without secrets.
 func (s *relay) streamError(ctx context.Context, err error) *apiError {
+	if e := stoppedError(ctx, err); e != nil {
+		return e
+	}
 	var se *translate.StreamError
 	switch {
 	case errors.As(err, &se):
-		status := statusOfType(se.Type)
-		secrets := s.x.secrets(s.g)
-		msg, typ := logging.Scrub(se.Message, secrets...), logging.Scrub(se.Type, secrets...)
-		return &apiError{Status: status, Type: clientType(s.x.client, typ), Message: msg, Err: err}
+		return inBandAPIError(s.x.client, se, s.x.secrets(s.g))
 	case errors.Is(err, translate.ErrTruncated):
 		return &apiError{Status: http.StatusBadGateway, Message: "upstream stream ended before it was complete (truncated)", Err: err}
 	case errors.Is(err, sse.ErrTooLarge):
@@ -243,9 +243,7 @@ func (s *relay) streamError(ctx context.Context, err error) *apiError {
 		msg := logging.Scrub(err.Error(), s.x.secrets(s.g)...)
 		return &apiError{Status: http.StatusBadGateway, Message: "upstream sent a malformed stream event: " + msg, Err: err}
 	}
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		err = cause
-	}
+	err = causeOf(ctx, err)
 	if upstream.IsTimeout(err) {
 		return &apiError{Status: http.StatusGatewayTimeout, Message: "upstream timed out mid-stream: " + causeMessage(err), Err: err}
 	}

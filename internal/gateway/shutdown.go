@@ -1,0 +1,96 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+)
+
+// errStopped is the cause with which Stop cancels the requests in flight.
+var errStopped = errors.New("the router is shutting down: shutdown_grace expired")
+
+// Stop ends every proxied request still in flight, for when the server's shutdown
+// grace has expired and its connections are about to be closed: the upstream
+// requests are cancelled, a stream past its commit point ends with one in-band
+// error event in the client's protocol, and a request that has sent nothing yet
+// gets a 503 in its envelope (a non-streaming answer already being relayed can
+// only be cut). Requests that reach the gateway after Stop get the 503 at once.
+//
+// Stop returns when the handlers of those requests have returned, or with ctx's
+// error when ctx ends first (a client that does not read its last event holds its
+// handler until the write deadline). The caller then closes the connections:
+// http.Server.Shutdown again (connections whose response just ended are closed
+// cleanly), then Close.
+func (g *Gateway) Stop(ctx context.Context) error { return g.flight.stop(ctx) }
+
+// flight tracks the requests in flight so that Stop can end them. The zero value
+// is ready to use.
+type flight struct {
+	mu      sync.Mutex
+	stopped bool
+	calls   map[*inFlight]struct{}
+	empty   chan struct{} // closed when the last call leaves after stop; nil before
+}
+
+// inFlight is one request's cancel function, registered for Stop.
+type inFlight struct{ cancel context.CancelCauseFunc }
+
+// join registers a request; cancel is called with errStopped when Stop comes (at
+// once if it has come). Pass the result to leave when the request is over.
+func (f *flight) join(cancel context.CancelCauseFunc) *inFlight {
+	c := &inFlight{cancel: cancel}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.calls == nil {
+		f.calls = map[*inFlight]struct{}{}
+	}
+	f.calls[c] = struct{}{}
+	if f.stopped {
+		cancel(errStopped)
+	}
+	return c
+}
+
+// leave unregisters a request joined with join.
+func (f *flight) leave(c *inFlight) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.calls, c)
+	if len(f.calls) == 0 && f.empty != nil {
+		close(f.empty)
+		f.empty = nil
+	}
+}
+
+func (f *flight) stop(ctx context.Context) error {
+	f.mu.Lock()
+	f.stopped = true
+	for c := range f.calls {
+		c.cancel(errStopped)
+	}
+	if len(f.calls) == 0 {
+		f.mu.Unlock()
+		return nil
+	}
+	if f.empty == nil {
+		f.empty = make(chan struct{})
+	}
+	empty := f.empty
+	f.mu.Unlock()
+	select {
+	case <-empty:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// stoppedError is the client's view of a request ended by Stop, or nil when ctx
+// was not cancelled by Stop.
+func stoppedError(ctx context.Context, err error) *apiError {
+	if !errors.Is(context.Cause(ctx), errStopped) {
+		return nil
+	}
+	return &apiError{Status: http.StatusServiceUnavailable, Message: "the router is shutting down (shutdown_grace expired); retry the request", Err: err}
+}
