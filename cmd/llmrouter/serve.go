@@ -59,20 +59,16 @@ func serve(args []string, stderr io.Writer) int {
 // requests and streams get shutdown_grace to finish; what is left then is ended
 // with an error in its client's protocol (see stop).
 func serveOn(ln net.Listener, g *gateway.Gateway, cfg *config.Config, log *slog.Logger) int {
-	srv := &http.Server{
-		Handler:           g,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		// No WriteTimeout: it would cut every stream longer than it.
-		// net/http's own messages go through the redacting handler too.
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	// net/http's own messages go through the redacting handler too.
+	srv := g.Server(slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sig)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("llmrouter listening", "addr", ln.Addr().String(), "config", cfg.Source, "models", len(cfg.Models), "version", version)
+	maxConns := maxConnections(cfg.Server.MaxConnections)
+	go func() { errc <- srv.Serve(gateway.Listener(ln, maxConns)) }()
+	log.Info("llmrouter listening", "addr", ln.Addr().String(), "config", cfg.Source, "models", len(cfg.Models),
+		"max_connections", maxConns, "version", version)
 	select {
 	case err := <-errc:
 		log.Error("serving", "error", err)
@@ -81,6 +77,19 @@ func serveOn(ln net.Listener, g *gateway.Gateway, cfg *config.Config, log *slog.
 		log.Info("shutting down", "signal", s.String(), "delay", cfg.Server.ShutdownDelay.String(), "grace", cfg.Server.ShutdownGrace.String())
 	}
 	return drain(srv, g, cfg, log, sig)
+}
+
+// maxConnections resolves server.max_connections: 0 means half the process's
+// open-file limit, which leaves the other half for upstream connections, the
+// log and the config file (Go raises the soft limit to the hard one at start).
+func maxConnections(configured int) int {
+	if configured > 0 {
+		return configured
+	}
+	if n := openFileLimit(); n > 0 {
+		return max(int(n/2), 1)
+	}
+	return 0 // unknown limit: no cap
 }
 
 func drain(srv *http.Server, g *gateway.Gateway, cfg *config.Config, log *slog.Logger, sig <-chan os.Signal) int {

@@ -19,6 +19,8 @@ func serverFields(s *Server) []field {
 		leaf("listen", &s.Listen, hostPort),
 		list("api_keys", &s.APIKeys, routerKey),
 		leaf("max_request_bytes", &s.MaxRequestBytes, size(true)),
+		leaf("body_timeout", &s.BodyTimeout, duration(true)),
+		leaf("max_connections", &s.MaxConnections, intAtLeast(0)),
 		leaf("shutdown_delay", &s.ShutdownDelay, duration(false)),
 		leaf("shutdown_grace", &s.ShutdownGrace, duration(false)),
 	}
@@ -97,6 +99,7 @@ func builtinServer() Server {
 	return Server{
 		Listen:          "127.0.0.1:4000",
 		MaxRequestBytes: 32 << 20,
+		BodyTimeout:     60 * time.Second,
 		ShutdownGrace:   30 * time.Second,
 	}
 }

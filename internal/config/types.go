@@ -26,6 +26,8 @@ type Server struct {
 	Listen          string
 	APIKeys         []Secret // non-empty: every /v1 request must carry one of them
 	MaxRequestBytes int64
+	BodyTimeout     time.Duration // the whole request body must arrive within this, from the handler's start
+	MaxConnections  int           // client connections held at once; 0: half the process's open-file limit
 	ShutdownDelay   time.Duration // /readyz answers 503 this long before the listener closes
 	ShutdownGrace   time.Duration // in-flight requests get this long to finish
 }

@@ -184,7 +184,7 @@ logging: {level: loud}
 	want := []string{
 		`line 3: models[0].provider: unknown provider "opena" (want openai, anthropic or ollama)`,
 		`line 4: models[0].endpoint: want an http:// or https:// URL, got "ftp://x"`,
-		`line 6: server.lisen: unknown key (valid keys: listen, api_keys, max_request_bytes, shutdown_delay, shutdown_grace)`,
+		`line 6: server.lisen: unknown key (valid keys: listen, api_keys, max_request_bytes, body_timeout, max_connections, shutdown_delay, shutdown_grace)`,
 		`line 7: logging.level: unknown level "loud" (want debug, info, warn or error)`,
 	}
 	if diff := cmpDiff(want, got); diff != "" {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
+	"strings"
 	"sync/atomic"
 
 	"github.com/llmrouter/llmrouter/internal/config"
@@ -29,6 +31,7 @@ type Gateway struct {
 	draining atomic.Bool
 	flight   flight // requests in flight, for Stop
 	mux      *http.ServeMux
+	unclean  http.Handler // answers a path ServeMux would redirect
 }
 
 // target is one configured model compiled for serving.
@@ -112,7 +115,34 @@ func (g *Gateway) Drain() { g.draining.Store(true) }
 func (g *Gateway) CloseIdle() { g.pool.CloseIdle() }
 
 // ServeHTTP serves the whole API.
-func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.mux.ServeHTTP(w, r) }
+//
+// A path that is not in canonical form (`//v1/chat/completions`, `/v1/../v1/messages`)
+// is a 404 in the client's envelope: ServeMux would answer it with a redirect to
+// the cleaned path, which clients follow by re-sending the POST.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	handling(r.Context())
+	if p := r.URL.EscapedPath(); p != cleanPath(p) {
+		g.unclean.ServeHTTP(w, r)
+		return
+	}
+	g.mux.ServeHTTP(w, r)
+}
+
+// cleanPath is the path ServeMux redirects p to (net/http's cleanPath): rooted,
+// without `.`, `..` or empty segments, a trailing slash kept.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
+}
 
 func (g *Gateway) routesMux() *http.ServeMux {
 	mux := http.NewServeMux()
@@ -127,6 +157,7 @@ func (g *Gateway) routesMux() *http.ServeMux {
 	mux.Handle("GET /healthz", g.middleware(wire.OpenAIChat, http.HandlerFunc(healthz)))
 	mux.Handle("GET /readyz", g.middleware(wire.OpenAIChat, http.HandlerFunc(g.readyz)))
 	mux.Handle("/", g.middleware(wire.OpenAIChat, http.HandlerFunc(notFound)))
+	g.unclean = g.middleware(wire.OpenAIChat, http.HandlerFunc(notClean))
 	return mux
 }
 
@@ -146,9 +177,20 @@ func (g *Gateway) readyz(w http.ResponseWriter, _ *http.Request) {
 }
 
 func notFound(w http.ResponseWriter, r *http.Request) {
-	p := wire.OpenAIChat
-	if r.Header.Get("Anthropic-Version") != "" {
-		p = wire.AnthropicMessages
+	writeError(w, clientProtocol(r, r.URL.Path), errorf(http.StatusNotFound, fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path)))
+}
+
+func notClean(w http.ResponseWriter, r *http.Request) {
+	clean := cleanPath(r.URL.EscapedPath())
+	refuse(w, clientProtocol(r, clean), errorf(http.StatusNotFound, fmt.Sprintf(
+		"no route for %s %s: the path is not in canonical form (%s)", r.Method, r.URL.EscapedPath(), clean)))
+}
+
+// clientProtocol guesses the envelope of a request no endpoint took: Anthropic's
+// for its paths or an anthropic-version header, else OpenAI's.
+func clientProtocol(r *http.Request, path string) wire.Protocol {
+	if r.Header.Get("Anthropic-Version") != "" || path == "/v1/messages" || strings.HasPrefix(path, "/v1/messages/") {
+		return wire.AnthropicMessages
 	}
-	writeError(w, p, errorf(http.StatusNotFound, fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path)))
+	return wire.OpenAIChat
 }

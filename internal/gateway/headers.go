@@ -35,17 +35,38 @@ func removeHopByHop(h http.Header) {
 	}
 }
 
+// notForwarded are client headers the router never sends upstream, whatever the
+// header rules say:
+//   - what the router or the transport sets itself (Accept-Encoding is left to
+//     the transport, which then decompresses transparently: the relay must read SSE);
+//   - Cookie: credentials for the router's own origin, never for a provider's;
+//   - Forwarded, X-Forwarded-*, X-Real-Ip: the client's address and the path to
+//     the router, which a provider has no use for (the router calls it in its own
+//     name) and which a client can spoof;
+//   - Idempotency-Key, X-Idempotency-Key: the key names the client's request to
+//     the router, not each upstream attempt the retry policy makes; and Go's
+//     transport takes a POST carrying one as replayable and re-sends it on its
+//     own when a reused connection fails, unseen by the retry accounting.
+var notForwarded = []string{
+	"Host", "Content-Length", "Accept-Encoding", "X-Request-Id",
+	"Cookie", "Forwarded", "X-Real-Ip", "Idempotency-Key", "X-Idempotency-Key",
+}
+
 // clientHeaders returns the client's end-to-end headers, without credentials and
-// without what the router or the transport sets itself. Accept-Encoding is left to
-// the transport, which then decompresses transparently: the relay must read SSE.
+// without notForwarded.
 func clientHeaders(in http.Header) http.Header {
 	out := in.Clone()
 	removeHopByHop(out)
 	for _, name := range credentialHeaders {
 		out.Del(name)
 	}
-	for _, name := range []string{"Host", "Content-Length", "Accept-Encoding", "X-Request-Id"} {
+	for _, name := range notForwarded {
 		out.Del(name)
+	}
+	for name := range out {
+		if strings.HasPrefix(name, "X-Forwarded-") {
+			delete(out, name)
+		}
 	}
 	return out
 }

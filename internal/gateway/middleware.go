@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -72,6 +73,7 @@ func (g *Gateway) middleware(p wire.Protocol, next http.Handler) http.Handler {
 		rec := &record{id: requestID(r.Header.Get("X-Request-Id"))}
 		w.Header().Set("X-Request-Id", rec.id)
 		sw := &statusWriter{ResponseWriter: w}
+		g.bodyDeadline(sw, r)
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -86,8 +88,59 @@ func (g *Gateway) middleware(p wire.Protocol, next http.Handler) http.Handler {
 			}
 			g.access(r, rec, sw, start)
 		}()
+		if aerr := requestBounds(r); aerr != nil {
+			rec.errMsg = aerr.Error()
+			refuse(sw, p, aerr)
+			return
+		}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), recordKey{}, rec)))
 	})
+}
+
+// Bounds on what a client may send besides its body, checked before anything
+// else. net/http bounds the header block (Server.MaxHeaderBytes); these bound
+// what would be forwarded: Envoy's default header count, and a query string as
+// long as nginx's default request line.
+const (
+	maxHeaderFields = 100
+	maxQueryBytes   = 8 << 10
+)
+
+// requestBounds returns a 431 or 414 for a request with too many header fields
+// or too long a query string.
+func requestBounds(r *http.Request) *apiError {
+	if len(r.URL.RawQuery) > maxQueryBytes {
+		return errorf(http.StatusRequestURITooLong, fmt.Sprintf("query string exceeds %d bytes", maxQueryBytes))
+	}
+	n := 0
+	for _, v := range r.Header {
+		n += len(v)
+	}
+	if n > maxHeaderFields {
+		return errorf(http.StatusRequestHeaderFieldsTooLarge, fmt.Sprintf("request has %d header fields; at most %d are accepted", n, maxHeaderFields))
+	}
+	return nil
+}
+
+// bodyDeadline gives a request's body server.body_timeout to arrive, from the
+// start of the handler, before authentication: net/http reads the unread body of
+// a small request before it answers (a 401 included), so a stalled body would
+// otherwise hold the connection forever. The deadline is lifted once the body is
+// read (clearBodyDeadline). It is per request rather than http.Server.ReadTimeout,
+// a server-wide deadline on the connection, so that only a request with a body
+// gets one and the response never depends on net/http lifting it.
+func (g *Gateway) bodyDeadline(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength == 0 || g.cfg.Server.BodyTimeout <= 0 {
+		return // no body (http.NoBody): nothing to wait for
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(g.cfg.Server.BodyTimeout))
+}
+
+// refuse answers an error before the body is read, closing the connection:
+// reading a refused request's body only to keep the connection is not worth it.
+func refuse(w http.ResponseWriter, p wire.Protocol, e *apiError) {
+	w.Header().Set("Connection", "close")
+	writeError(w, p, e)
 }
 
 func (g *Gateway) access(r *http.Request, rec *record, sw *statusWriter, start time.Time) {
@@ -161,6 +214,6 @@ func (g *Gateway) authenticate(p wire.Protocol, next http.HandlerFunc) http.Hand
 		if key != "" {
 			msg = "invalid router API key"
 		}
-		writeError(w, p, errorf(http.StatusUnauthorized, msg))
+		refuse(w, p, errorf(http.StatusUnauthorized, msg))
 	})
 }

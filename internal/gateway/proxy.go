@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 	"github.com/llmrouter/llmrouter/internal/openai"
 	"github.com/llmrouter/llmrouter/internal/translate"
 	"github.com/llmrouter/llmrouter/internal/wire"
-	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 )
 
@@ -56,17 +54,50 @@ func (x *exchange) secrets(g *Gateway) []string {
 func (g *Gateway) proxy(p wire.Protocol, k kind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		rec := recordOf(r.Context())
-		x, aerr := g.prepare(r, p, k, rec)
+		body, aerr := g.readRequest(r, rec)
+		if aerr != nil { // the body is not all read: the deadline stays, the connection closes
+			rec.errMsg = aerr.Error()
+			refuse(w, p, aerr)
+			return
+		}
+		clearBodyDeadline(w)
+		x, aerr := g.prepare(r, body, p, k, rec)
 		if aerr != nil {
 			rec.errMsg = aerr.Error()
 			writeError(w, p, aerr)
 			return
 		}
 		if len(rec.dropped) > 0 {
-			w.Header().Set("X-Llmrouter-Dropped", strings.Join(rec.dropped, ","))
+			w.Header().Set("X-Llmrouter-Dropped", droppedHeader(rec.dropped))
 		}
 		g.run(w, r, x, rec)
 	}
+}
+
+// maxDroppedHeader bounds X-Llmrouter-Dropped, well under the 16 KiB Node's
+// HTTP parser accepts for all response headers together; the access log keeps
+// the full list.
+const maxDroppedHeader = 4 << 10
+
+// droppedHeader joins the dropped paths for X-Llmrouter-Dropped; past
+// maxDroppedHeader it keeps what fits and ends with "+N more".
+func droppedHeader(dropped []string) string {
+	if joined := strings.Join(dropped, ","); len(joined) <= maxDroppedHeader {
+		return joined
+	}
+	var b strings.Builder
+	k := 0
+	for ; k < len(dropped) && b.Len()+1+len(dropped[k]) <= maxDroppedHeader-len(",+9999999999 more"); k++ {
+		if k > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(dropped[k])
+	}
+	if k > 0 {
+		b.WriteByte(',')
+	}
+	fmt.Fprintf(&b, "+%d more", len(dropped)-k)
+	return b.String()
 }
 
 // Prepared is the upstream request a client request causes (llmrouter explain).
@@ -85,23 +116,29 @@ func (g *Gateway) Explain(r *http.Request, p wire.Protocol) (*Prepared, error) {
 	if strings.HasSuffix(r.URL.Path, "/count_tokens") {
 		k = kindCountTokens
 	}
-	x, aerr := g.prepare(r, p, k, rec)
+	body, aerr := g.readRequest(r, rec)
+	if aerr != nil {
+		return nil, aerr
+	}
+	x, aerr := g.prepare(r, body, p, k, rec)
 	if aerr != nil {
 		return nil, aerr
 	}
 	return &Prepared{URL: x.url, Header: x.header, Body: x.body, Dropped: rec.dropped, Secrets: x.creds}, nil
 }
 
-// prepare reads and validates the client request, routes it, and builds the exact
-// upstream request: translated body, policy transforms, headers, credential, URL.
-func (g *Gateway) prepare(r *http.Request, p wire.Protocol, k kind, rec *record) (*exchange, *apiError) {
-	// What the client sent as credentials is masked in everything logged about
-	// this request, from the first line on (its body may repeat a key).
+// readRequest reads the client's body, once its credentials are known to the
+// record: they are masked in everything logged about this request, from the
+// first line on (its body may repeat a key).
+func (g *Gateway) readRequest(r *http.Request, rec *record) ([]byte, *apiError) {
 	rec.secrets = logging.CredentialValues(r.Header, r.URL.RawQuery)
-	body, aerr := g.readBody(r)
-	if aerr != nil {
-		return nil, aerr
-	}
+	return g.readBody(r)
+}
+
+// prepare validates the client request (its body already read), routes it, and
+// builds the exact upstream request: translated body, policy transforms, headers,
+// credential, URL.
+func (g *Gateway) prepare(r *http.Request, body []byte, p wire.Protocol, k kind, rec *record) (*exchange, *apiError) {
 	g.logRequest(rec, r, body)
 	model, stream, aerr := validate(body, p, k)
 	if aerr != nil {
@@ -130,101 +167,6 @@ func (g *Gateway) prepare(r *http.Request, p wire.Protocol, k kind, rec *record)
 	rec.secrets = x.creds
 	g.logUpstreamHeaders(rec, x.header)
 	return x, nil
-}
-
-func (g *Gateway) readBody(r *http.Request) ([]byte, *apiError) {
-	limit := g.cfg.Server.MaxRequestBytes
-	rd := http.MaxBytesReader(nil, r.Body, limit)
-	var buf bytes.Buffer
-	if n := r.ContentLength; n > 0 && n <= limit {
-		buf.Grow(int(n) + bytes.MinRead) // one allocation: ReadFrom wants MinRead spare to read EOF
-	}
-	_, err := buf.ReadFrom(rd)
-	body := buf.Bytes()
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, errorf(http.StatusRequestEntityTooLarge,
-				fmt.Sprintf("request body exceeds %d bytes", g.cfg.Server.MaxRequestBytes))
-		}
-		return nil, &apiError{Status: http.StatusBadRequest, Message: "reading request body failed", Err: err}
-	}
-	return body, nil
-}
-
-// validate checks the body is a JSON object with a model and the protocol's
-// required content field, and returns the model and whether it asks for a stream.
-func validate(body []byte, p wire.Protocol, k kind) (model string, stream bool, aerr *apiError) {
-	if !nestingWithin(body, maxNesting) {
-		return "", false, errorf(http.StatusBadRequest, fmt.Sprintf("request body nests deeper than %d levels", maxNesting))
-	}
-	if first := bytes.TrimLeft(body, " \t\r\n"); len(first) == 0 || first[0] != '{' || !gjson.ValidBytes(body) {
-		return "", false, errorf(http.StatusBadRequest, "request body is not a valid JSON object")
-	}
-	field := "messages"
-	if p == wire.OpenAICompletions {
-		field = "prompt"
-	}
-	r := gjson.GetManyBytes(body, "model", field, "stream")
-	if m := r[0]; m.Type != gjson.String || m.Str == "" {
-		return "", false, &apiError{Status: http.StatusBadRequest, Param: "model", Message: "missing required field: model"}
-	}
-	if v := r[1]; !v.Exists() || v.Type == gjson.Null {
-		return "", false, &apiError{Status: http.StatusBadRequest, Param: field, Message: "missing required field: " + field}
-	}
-	if k == kindGenerate && p == wire.AnthropicMessages && !r[1].IsArray() {
-		return "", false, &apiError{Status: http.StatusBadRequest, Param: "messages", Message: "messages must be an array"}
-	}
-	return r[0].Str, r[2].Bool(), nil
-}
-
-// maxNesting bounds how deep a request's arrays and objects may nest. gjson's
-// validator recurses once per level: unbounded, a body of a few MB of `[` would
-// exhaust the goroutine stack, which is fatal to the process, not a panic.
-const maxNesting = 512
-
-// nestingWithin reports whether the arrays and objects of b nest at most max deep,
-// ignoring brackets inside strings. One pass, no allocation; string contents, most
-// of a request, are skipped with IndexByte.
-func nestingWithin(b []byte, max int) bool {
-	depth := 0
-	for i := 0; i < len(b); i++ {
-		switch b[i] {
-		case '"':
-			end := stringEnd(b, i+1)
-			if end < 0 {
-				return true // unterminated: the validator reports it
-			}
-			i = end
-		case '[', '{':
-			if depth++; depth > max {
-				return false
-			}
-		case ']', '}':
-			depth--
-		}
-	}
-	return true
-}
-
-// stringEnd returns the index of the quote closing a JSON string whose contents
-// start at i, or -1: a quote preceded by an odd run of backslashes is escaped.
-func stringEnd(b []byte, i int) int {
-	for {
-		q := bytes.IndexByte(b[i:], '"')
-		if q < 0 {
-			return -1
-		}
-		q += i
-		n := 0
-		for k := q - 1; k >= i && b[k] == '\\'; k-- {
-			n++
-		}
-		if n%2 == 0 {
-			return q
-		}
-		i = q + 1
-	}
 }
 
 // buildBody translates (or, for the same protocol, only renames the model) and

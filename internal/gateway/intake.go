@@ -1,0 +1,124 @@
+package gateway
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/llmrouter/llmrouter/internal/wire"
+	"github.com/tidwall/gjson"
+)
+
+// initialBodyBuffer is all readBody reserves before bytes arrive: a client's
+// Content-Length is a claim, not data, so the buffer grows (doubling, capped at
+// the announced length) only as the body comes in. 32 KiB holds most requests in
+// one allocation.
+const initialBodyBuffer = 32 << 10
+
+// readBody reads the whole request body, at most server.max_request_bytes (413
+// beyond). It returns 408 when the body has not arrived by the read deadline the
+// middleware set (server.body_timeout).
+func (g *Gateway) readBody(r *http.Request) ([]byte, *apiError) {
+	limit := g.cfg.Server.MaxRequestBytes
+	body, err := readAll(http.MaxBytesReader(nil, r.Body, limit), r.ContentLength, limit)
+	if err == nil {
+		return body, nil
+	}
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, errorf(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds %d bytes", limit))
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, &apiError{Status: http.StatusRequestTimeout, Err: err, Message: fmt.Sprintf(
+			"request body not received within %s (server.body_timeout)", g.cfg.Server.BodyTimeout)}
+	}
+	return nil, &apiError{Status: http.StatusBadRequest, Message: "reading request body failed", Err: err}
+}
+
+// readAll reads rd to EOF. It starts with at most initialBodyBuffer and doubles
+// when full, never past announced+1 (room to read EOF) nor limit+1 (room to see
+// the limit crossed): memory held is at most about twice what has arrived.
+func readAll(rd io.Reader, announced, limit int64) ([]byte, error) {
+	size := int64(initialBodyBuffer)
+	if announced >= 0 && announced < size {
+		size = announced + 1
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = grow(buf, announced, limit)
+		}
+		n, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// grow doubles buf's capacity, stopping at the announced length (+1 for EOF)
+// while the body is within it, and at limit+1.
+func grow(buf []byte, announced, limit int64) []byte {
+	c := int64(cap(buf)) * 2
+	if have := int64(len(buf)); announced >= have && announced+1 < c {
+		c = announced + 1
+	}
+	c = min(c, limit+1)
+	if c <= int64(len(buf)) {
+		c = int64(len(buf)) + bytes.MinRead
+	}
+	out := make([]byte, len(buf), c)
+	copy(out, buf)
+	return out
+}
+
+// clearBodyDeadline lifts the read deadline set for the body once it is read,
+// so that nothing after the body (a stream of any length, the background read by
+// which net/http notices a client going away) is bound by it. net/http 1.26 also
+// clears the deadline when that background read starts; this does not rely on it.
+func clearBodyDeadline(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
+}
+
+// validate checks the body is a JSON object with no duplicate key, a model, the
+// protocol's required content field and a boolean stream, and returns the model
+// and whether it asks for a stream.
+func validate(body []byte, p wire.Protocol, k kind) (model string, stream bool, aerr *apiError) {
+	shape := checkShape(body)
+	if errors.Is(shape, errTooDeep) {
+		return "", false, errorf(http.StatusBadRequest, fmt.Sprintf("request body nests deeper than %d levels", maxNesting))
+	}
+	if first := bytes.TrimLeft(body, " \t\r\n"); len(first) == 0 || first[0] != '{' || !gjson.ValidBytes(body) {
+		return "", false, errorf(http.StatusBadRequest, "request body is not a valid JSON object")
+	}
+	if shape != nil { // reported once the body is known to be valid JSON
+		return "", false, &apiError{Status: http.StatusBadRequest, Message: shape.Error()}
+	}
+	field := "messages"
+	if p == wire.OpenAICompletions {
+		field = "prompt"
+	}
+	r := gjson.GetManyBytes(body, "model", field, "stream")
+	if m := r[0]; m.Type != gjson.String || m.Str == "" {
+		return "", false, &apiError{Status: http.StatusBadRequest, Param: "model", Message: "missing required field: model"}
+	}
+	if v := r[1]; !v.Exists() || v.Type == gjson.Null {
+		return "", false, &apiError{Status: http.StatusBadRequest, Param: field, Message: "missing required field: " + field}
+	}
+	if k == kindGenerate && p == wire.AnthropicMessages && !r[1].IsArray() {
+		return "", false, &apiError{Status: http.StatusBadRequest, Param: "messages", Message: "messages must be an array"}
+	}
+	// What upstreams accept as true differs ("stream": 1, "true"): only a JSON
+	// boolean means one thing everywhere, as the translators already require.
+	if s := r[2]; s.Exists() && !s.IsBool() {
+		return "", false, &apiError{Status: http.StatusBadRequest, Param: "stream", Message: "stream: must be a boolean"}
+	}
+	return r[0].Str, r[2].Bool(), nil
+}
