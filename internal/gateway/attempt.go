@@ -134,7 +134,7 @@ func transportError(ctx context.Context, err error) *apiError {
 }
 
 func (g *Gateway) upstreamError(x *exchange, resp *http.Response, body io.Reader) outcome {
-	b, _ := io.ReadAll(io.LimitReader(body, maxErrorBody))
+	b, _ := logging.ReadScrubbed(body, maxErrorBody, x.secrets(g)...)
 	o := outcome{status: resp.StatusCode, header: resp.Header, body: b,
 		retryable: upstream.RetryStatus(x.t.model.Retry, resp.StatusCode)}
 	if d, ok := upstream.RetryAfter(resp.Header, time.Now()); ok {

@@ -163,11 +163,12 @@ func hits(t *trie, prefix string) []string {
 	return out
 }
 
-// A rule that would select more nodes than any real request holds refuses the
-// request with ErrTooComplex, rather than building a trie of them.
+// A rule that would select (or test with a filter) more nodes than any real
+// request holds refuses the request with ErrTooComplex, rather than building a
+// trie of them or compiling a match() pattern for each.
 func TestTooManyNodesRefused(t *testing.T) {
 	body := []byte(`{"a":[` + strings.Repeat("0,", maxSelected) + `0]}`)
-	for _, path := range []string{"$.a[*]", "$..*", "$.a[?@ == 0]"} {
+	for _, path := range []string{"$.a[*]", "$..*", "$.a[?@ == 0]", "$.a[?@ == 1]"} {
 		p := mustCompile(t, config.Transform{Drop: path, Line: 7})
 		_, err := p.Body(body, wire.OpenAIChat)
 		if !errors.Is(err, ErrTooComplex) || !strings.Contains(err.Error(), "line 7") {

@@ -25,13 +25,19 @@ import (
 // the library, per candidate node; checkFilter refuses at load time the filters
 // whose own cost would grow with the body (see cost.go).
 
-// maxSelected bounds the nodes one step of a rule may select. A rule that edits
-// more than this in one request is a mistake or an attack, not a configuration:
-// the request is refused rather than the router's memory spent on it.
+// maxSelected bounds the nodes one step of a rule may select, and the nodes its
+// filters may test (a filter costs far more per node than a name: match() and
+// search() compile their pattern each time). A rule that edits or tests more than
+// this in one request is a mistake or an attack, not a configuration: the request
+// is refused rather than the router's memory or CPU spent on it.
 const maxSelected = 100_000
 
-// errTooManyNodes is returned when a rule selects more than maxSelected nodes.
-var errTooManyNodes = fmt.Errorf("%w: a JSONPath selects more than %d nodes", ErrTooComplex, maxSelected)
+var (
+	// errTooManyNodes is returned when a step selects more than maxSelected nodes.
+	errTooManyNodes = fmt.Errorf("%w: a JSONPath selects more than %d nodes", ErrTooComplex, maxSelected)
+	// errTooManyTests is returned when filters test more than maxSelected nodes.
+	errTooManyTests = fmt.Errorf("%w: a JSONPath filter tests more than %d nodes", ErrTooComplex, maxSelected)
+)
 
 // node is one selected value and its position in the result trie.
 type node struct {
@@ -55,6 +61,7 @@ type walker struct {
 	stack []frame // the walk's path; stack[0] is where it started
 	// visits counts the values the walk has looked at, for tests of its cost.
 	visits int
+	tests  int // filter evaluations, bounded by maxSelected
 }
 
 // evaluate returns the trie of the nodes segs select in root, or nil when they
@@ -184,7 +191,18 @@ func (w *walker) selector(sel spec.Selector, v any) error {
 			return w.slice(s, arr)
 		}
 	case *spec.FilterSelector:
-		return w.children(v, func(c any) bool { return s.Eval(c, w.root) })
+		var err error
+		keep := func(c any) bool {
+			if w.tests++; w.tests > maxSelected {
+				err = errTooManyTests
+				return false
+			}
+			return s.Eval(c, w.root)
+		}
+		if e := w.children(v, keep); e != nil {
+			return e
+		}
+		return err
 	default:
 		return fmt.Errorf("unsupported JSONPath selector %T", sel)
 	}

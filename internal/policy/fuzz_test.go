@@ -111,7 +111,7 @@ var pathRules = []config.Transform{
 	{Drop: "$.b[::-2]", Line: 24},
 	{Drop: "$..[?@[?@ == 1]]", Line: 25},
 	{Set: "$..[?count(@.*) > 1].n", Value: 3, Line: 26},
-	{Drop: "$..*[?match(@, 'a.*')]", Line: 27},
+	{Drop: "$.messages[?match(@.role, 'sys.*')]", Line: 27},
 }
 
 // FuzzPaths checks the byte-level JSONPath edits against a plain implementation
