@@ -42,11 +42,13 @@ func BenchmarkScrub(b *testing.B) {
 			_ = ScrubJSON([]byte(escaped), keys...)
 		}
 	})
+	// A logged body as the gateway logs it: cut (since the cut scrubs first, with
+	// the keys), then scrubbed again by the log sink.
 	b.Run("truncate-256KB-to-64KB", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(big)))
 		for b.Loop() {
-			_ = Scrub(Truncate(big, 64<<10), keys...)
+			_ = Scrub(Truncate(big, 64<<10, keys...), keys...)
 		}
 	})
 }

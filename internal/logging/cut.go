@@ -3,6 +3,7 @@ package logging
 import (
 	"io"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -49,11 +50,25 @@ func TruncateStart(start []byte, total, limit int64, secrets ...string) string {
 	}
 	sec := usable(secrets)
 	// One byte past the cut at least, to see whether it falls inside a token.
-	s := string(start[:limit+min(int64(len(start))-limit, int64(lookahead(sec)+1))])
+	window := start[:limit+min(int64(len(start))-limit, int64(lookahead(sec)+1))]
+	more := total > int64(len(window))
+	n := int(min(limit, int64(len(window))))
+	if !mayHoldBytes(window, sec) { // the common case: nothing to mask, one copy
+		c := cutAt(window, n, nil, more)
+		tail := note(total - int64(c))
+		var b strings.Builder
+		b.Grow(c + len(tail))
+		b.Write(window[:c])
+		b.WriteString(tail)
+		return b.String()
+	}
+	s := string(window)
 	ms := find(s, sec)
-	c := cutAt(s, int(min(limit, int64(len(s)))), ms, total > int64(len(s)))
-	return masked(s[:c], kept(ms, c)) + "…(truncated " + strconv.FormatInt(total-int64(c), 10) + " bytes)"
+	c := cutAt(s, n, ms, more)
+	return masked(s[:c], kept(ms, c)) + note(total-int64(c))
 }
+
+func note(cut int64) string { return "…(truncated " + strconv.FormatInt(cut, 10) + " bytes)" }
 
 // ReadScrubbed reads at most limit bytes of r with secrets masked as Scrub does. When
 // r holds more, it reads on far enough to mask a secret that crosses the limit, and
@@ -75,7 +90,7 @@ func ReadScrubbed(r io.Reader, limit int64, secrets ...string) ([]byte, error) {
 // cutAt returns where to cut s at most n bytes in: n, or earlier to keep a UTF-8
 // sequence, a secret (ms) or a token whole. more says s is itself the start of a
 // longer text, so that a cut at its end may split a token.
-func cutAt(s string, n int, ms []match, more bool) int {
+func cutAt[T string | []byte](s T, n int, ms []match, more bool) int {
 	c := utf8Cut(s, n)
 	for _, m := range ms {
 		if m.start < c && c < m.end {

@@ -101,9 +101,18 @@ func decodeOnce(s string) (string, []int32) {
 }
 
 // hasEscape reports whether s holds an escape that unescape decodes.
-func hasEscape[T string | []byte](s T) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '\\' || c == '%' || c == '&' {
+func hasEscape(s string) bool { return hasEscapeIn(s, strings.IndexByte) }
+
+// hasEscapeIn is hasEscape for strings and byte slices: it looks for the bytes that
+// start an escape with indexByte, which is fast on text that holds few.
+func hasEscapeIn[T string | []byte](s T, indexByte func(T, byte) int) bool {
+	for _, c := range [...]byte{'\\', '%', '&'} {
+		for i := 0; i < len(s); i++ {
+			j := indexByte(s[i:], c)
+			if j < 0 {
+				break
+			}
+			i += j
 			if _, n := unescape(s, i); n > 1 {
 				return true
 			}

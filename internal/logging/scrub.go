@@ -1,6 +1,7 @@
 package logging
 
 import (
+	"bytes"
 	"cmp"
 	"slices"
 	"strings"
@@ -32,7 +33,7 @@ func Scrub(s string, secrets ...string) string {
 // ScrubBytes is Scrub for byte slices. It returns b itself (same backing array) when
 // nothing matched, so the common case costs no copy.
 func ScrubBytes(b []byte, secrets ...string) []byte {
-	if !mayHold(b, secrets) {
+	if !mayHoldBytes(b, secrets) {
 		return b
 	}
 	s := string(b)
@@ -45,18 +46,27 @@ func ScrubBytes(b []byte, secrets ...string) []byte {
 
 // mayHold is the cheap test before find: a secret is spelled literally in s, or s
 // holds an escape that may spell one.
-func mayHold[T string | []byte](s T, secrets []string) bool {
+func mayHold(s string, secrets []string) bool {
+	return mayHoldIn(s, secrets, strings.Contains, strings.IndexByte)
+}
+
+// mayHoldBytes is mayHold for a byte slice, without copying it.
+func mayHoldBytes(b []byte, secrets []string) bool {
+	return mayHoldIn(b, secrets, func(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }, bytes.IndexByte)
+}
+
+func mayHoldIn[T string | []byte](s T, secrets []string, contains func(T, string) bool, indexByte func(T, byte) int) bool {
 	any := false
 	for _, sec := range secrets {
 		if len(sec) < minSecret {
 			continue
 		}
-		if strings.Contains(string(s), sec) {
+		if contains(s, sec) {
 			return true
 		}
 		any = true
 	}
-	return any && hasEscape(s)
+	return any && hasEscapeIn(s, indexByte)
 }
 
 // usable returns the secrets Scrub looks for: deduplicated, at least minSecret bytes,
