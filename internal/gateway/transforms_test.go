@@ -100,3 +100,35 @@ models:
 		t.Errorf("upstream got %d requests", n)
 	}
 }
+
+// A 30 MiB request of `0,0,0,…` on a route whose transform must decode the body
+// (which cost gigabytes) is refused with a 400 before it is decoded.
+func TestTransformOnWideRequestRefusedBeforeDecoding(t *testing.T) {
+	up := newUpstream(t, replay(200, "application/json", fixture(t, "fixtures/openai-chat-response.json")))
+	rt := newRouter(t, `
+models:
+  - name: gpt-wide
+    provider: openai
+    endpoint: {{UP}}/v1
+    transforms:
+      - drop: '$.a[-1]'
+`, up.URL)
+	body := `{"model":"gpt-wide","messages":[{"role":"user","content":"hi"}],"a":[` + strings.Repeat("0,", 15<<20) + `0]}`
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	resp, out := post(t, rt.URL+"/v1/chat/completions", body, nil)
+	runtime.ReadMemStats(&after)
+	if resp.StatusCode != 400 || !strings.Contains(string(out), "error") {
+		t.Errorf("status %d: %.200s", resp.StatusCode, out)
+	}
+	// The client's copy and the router's read of a 30 MiB body are most of this.
+	n := after.TotalAlloc - before.TotalAlloc
+	if n > 256<<20 {
+		t.Errorf("one request allocated %d MiB, want under 256 MiB", n>>20)
+	}
+	t.Logf("one %d MiB request allocated %d MiB in the whole process", len(body)>>20, n>>20)
+	if len(up.requests()) != 0 {
+		t.Error("the request reached the upstream")
+	}
+}

@@ -209,3 +209,29 @@ func TestCostlyFiltersRefused(t *testing.T) {
 		}
 	}
 }
+
+// A body of more values than any real request holds is refused before a JSONPath
+// rule decodes it: decoding costs some hundred bytes a value, gigabytes for a
+// 32 MiB body of `0,0,0,…`.
+func TestWideBodyNotDecoded(t *testing.T) {
+	p := mustCompile(t, config.Transform{Drop: "$.a[-1]", Line: 3}) // a negative index needs the decoded array
+	for _, item := range []string{"0,", "[],", `{"a":0},`} {
+		body := []byte(`{"model":"m","a":[` + strings.Repeat(item, (32<<20)/len(item)) + `0]}`)
+		var err error
+		if n := allocated(func() { _, err = p.Body(body, wire.OpenAIChat) }); n > 1<<20 {
+			t.Errorf("%q: refusing a %d MiB body allocated %d KiB", item, len(body)>>20, n>>10)
+		}
+		if !errors.Is(err, ErrTooComplex) || !strings.Contains(err.Error(), "line 3") {
+			t.Errorf("%q: error %v, want ErrTooComplex", item, err)
+		}
+	}
+	// Just under the bound, and strings (one value each, whatever they hold), pass.
+	for _, body := range []string{
+		`{"a":[` + strings.Repeat("0,", maxDecoded-3) + `0]}`,
+		`{"a":["` + strings.Repeat(",[{", 1<<20) + `",1]}`,
+	} {
+		if _, err := p.Body([]byte(body), wire.OpenAIChat); err != nil {
+			t.Errorf("%.30s…: %v", body, err)
+		}
+	}
+}
