@@ -42,6 +42,14 @@ func BenchmarkScrub(b *testing.B) {
 			_ = ScrubJSON([]byte(escaped), keys...)
 		}
 	})
+	many := []byte(strings.Repeat(`{"error":"bad key `+canaryA+`"},`, 30_000)) // ~1 MB
+	b.Run("json-1MB-key-30000-times", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(many)))
+		for b.Loop() {
+			_ = ScrubJSON(many, keys...)
+		}
+	})
 	// A logged body as the gateway logs it: cut (since the cut scrubs first, with
 	// the keys), then scrubbed again by the log sink.
 	b.Run("truncate-256KB-to-64KB", func(b *testing.B) {

@@ -1,7 +1,6 @@
 package logging
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/config"
@@ -27,34 +26,58 @@ type match struct {
 
 // find returns the occurrences of secrets (usable: at least minSecret bytes,
 // longest first) in s, literal or escaped, sorted by start and not overlapping:
-// where two overlap, the longer secret (or else the earlier) is kept.
+// where two overlap, the longer secret (or else the earlier) is kept. It costs
+// time linear in s for each secret and level of escaping, however many times a
+// secret occurs.
 func find(s string, secrets []string) []match {
 	var ms []match
 	for _, sec := range secrets {
-		for i := 0; ; {
-			j := strings.Index(s[i:], sec)
-			if j < 0 {
-				break
-			}
-			ms = claim(ms, match{i + j, i + j + len(sec), sec})
-			i += j + 1
-		}
+		ms = claim(ms, occurrences(s, sec, nil))
 	}
 	if hasEscape(s) {
 		ms = findDecoded(s, secrets, ms)
 	}
-	slices.SortFunc(ms, func(a, b match) int { return a.start - b.start })
 	return ms
 }
 
-// claim adds m to ms unless it overlaps one already there.
-func claim(ms []match, m match) []match {
-	for _, o := range ms {
-		if m.start < o.end && o.start < m.end {
-			return ms
+// occurrences returns where sec occurs in s, sorted, overlapping ones included;
+// at maps a position of s to one of the text s was decoded from (nil: s itself).
+func occurrences(s, sec string, at []int32) []match {
+	var out []match
+	for k := 0; ; {
+		j := strings.Index(s[k:], sec)
+		if j < 0 {
+			return out
 		}
+		m := match{k + j, k + j + len(sec), sec}
+		if at != nil {
+			m.start, m.end = int(at[m.start]), int(at[m.end])
+		}
+		out = append(out, m)
+		k += j + 1
 	}
-	return append(ms, m)
+}
+
+// claim merges found (sorted) into ms (sorted, not overlapping), keeping only the
+// matches of found that overlap neither ms nor the match of found kept before.
+func claim(ms, found []match) []match {
+	if len(found) == 0 {
+		return ms
+	}
+	out := make([]match, 0, len(ms)+len(found))
+	i, lastEnd := 0, -1
+	for _, f := range found {
+		for i < len(ms) && ms[i].end <= f.start {
+			out = append(out, ms[i])
+			i++
+		}
+		if f.start < lastEnd || i < len(ms) && ms[i].start < f.end {
+			continue
+		}
+		out = append(out, f)
+		lastEnd = f.end
+	}
+	return append(out, ms[i:]...)
 }
 
 // findDecoded adds the escaped occurrences of secrets: it searches decoded copies
@@ -72,15 +95,7 @@ func findDecoded(s string, secrets []string, ms []match) []match {
 		}
 		cur, at = dec, pos
 		for _, sec := range secrets {
-			for k := 0; ; {
-				j := strings.Index(cur[k:], sec)
-				if j < 0 {
-					break
-				}
-				start, end := k+j, k+j+len(sec)
-				ms = claim(ms, match{int(at[start]), int(at[end]), sec})
-				k = start + 1
-			}
+			ms = claim(ms, occurrences(cur, sec, at))
 		}
 	}
 	return ms

@@ -156,3 +156,16 @@ func FuzzScrubAndCut(f *testing.F) {
 		}
 	})
 }
+
+// An upstream that echoes a key thousands of times, literally and escaped, has
+// every occurrence masked (the matching is linear in the text, not in the square
+// of the occurrences: see BenchmarkScrub/json-1MB-key-30000-times).
+func TestScrubManyOccurrences(t *testing.T) {
+	for _, spelled := range []string{dashed, strings.ReplaceAll(dashed, "-", "&#45;"), dashed + dashed} {
+		body := strings.Repeat("key "+spelled+" ", 30_000)
+		out := Scrub(body, dashed, dashed[:20])
+		if n := strings.Count(out, "****"); n != 30_000*strings.Count(spelled, "sk") || part(out, dashed) != "" {
+			t.Errorf("%.20s…: %d masks, %q left", spelled, n, part(out, dashed))
+		}
+	}
+}
