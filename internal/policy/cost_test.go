@@ -235,3 +235,46 @@ func TestWideBodyNotDecoded(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPathEvaluation runs random JSONPaths through the cost check and, when they
+// pass, through the evaluation on a small body: nothing panics, and the nodes
+// selected are the library's own, without its duplicates.
+func FuzzPathEvaluation(f *testing.F) {
+	for _, p := range []string{"$..*..*.x", "$[?@.a == 1]", "$..[?match(@, 'a.*')]", "$.a[::-1]", "$..[0,1,0]", `$[?@["x,y"]]`, "$..[?count(@.*) > 1]"} {
+		f.Add(p)
+	}
+	body := []byte(`{"a":[1,{"a":[2,"ab"],"x":{"x":3}},[4,[5]]],"x":{"a":"abc","y":[1,2]},"b":{"x,y":true}}`)
+	d := document{b: body}
+	root, err := d.root()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, expr string) {
+		if len(expr) > 64 {
+			return
+		}
+		q, err := jsonpath.Parse(expr)
+		if err != nil || len(q.Query().Segments()) == 0 {
+			return
+		}
+		segs, err := parsePath(expr)
+		if err != nil {
+			if !errors.Is(err, errFilterCost) {
+				t.Fatalf("%s: %v", expr, err)
+			}
+			return
+		}
+		tr, err := evaluate(segs, root)
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		var want []string
+		for _, n := range q.SelectLocated(root) {
+			want = append(want, n.Path.String())
+		}
+		slices.Sort(want)
+		if got := hits(tr, ""); !slices.Equal(got, slices.Compact(want)) {
+			t.Fatalf("%s selected\n%v\nwant\n%v", expr, got, want)
+		}
+	})
+}
