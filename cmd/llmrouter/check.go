@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,6 +28,11 @@ func check(args []string, stdout, stderr io.Writer) int {
 	cfg, err := loadConfig(*path)
 	if err == nil {
 		_, err = gateway.New(cfg, logging.New(cfg.Logging, io.Discard, nil))
+		if err != nil {
+			// A transform or header rule may quote a key (a regex written to
+			// redact it): scrubbed like everything else the router prints.
+			err = errors.New(logging.Scrub(err.Error(), gateway.Secrets(cfg)...))
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "llmrouter: %s is invalid:\n%v\n", sourceName(*path), err)

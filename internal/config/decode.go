@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -18,6 +17,10 @@ type problem struct {
 	env  string // the override variable that supplied the value, if any
 	path string // e.g. models[0].retry.attempts
 	msg  string
+	// The rejected value msg may quote, and how it was written, so that it can be
+	// hidden once every secret of the document is known (hide.go).
+	value, raw string
+	key        bool // the value of a key field: never shown
 }
 
 func (p *problem) Error() string {
@@ -50,15 +53,40 @@ type decoder struct {
 	env      map[*yaml.Node]string       // nodes injected by overrides -> variable name
 	problems []*problem
 	budget   int // values still allowed to be decoded: see spend
+	// secrets are the values no problem may show (hide.go): those of key fields
+	// and of variables that hold keys; keyVars name the variables used in keys.
+	secrets map[string]bool
+	keyVars map[string]bool
 }
 
-// maxValues bounds the values decoded from one document. YAML aliases let a small
-// file name the same subtree many times over (a "billion laughs"); real
-// configurations hold a few hundred values.
-const maxValues = 100_000
+// maxExpansion bounds the values decoded from one document beyond twice the nodes
+// it holds. YAML aliases let a small file name the same subtree many times over (a
+// "billion laughs"), and defaults.transforms are copied into every model; a large
+// file that does neither (50,000 models) decodes each of its values once, well
+// within the bound, which therefore grows with the file.
+const maxExpansion = 100_000
 
 func newDecoder(lookup func(string) (string, bool)) *decoder {
-	return &decoder{lookup: lookup, env: make(map[*yaml.Node]string), budget: maxValues}
+	return &decoder{lookup: lookup, env: make(map[*yaml.Node]string), budget: maxExpansion,
+		secrets: make(map[string]bool), keyVars: make(map[string]bool)}
+}
+
+// allow sets the budget for a document: twice its nodes, plus maxExpansion.
+func (d *decoder) allow(root *yaml.Node) {
+	d.budget = maxExpansion + 2*nodes(root)
+}
+
+// nodes counts the nodes of a document as written: an alias counts once, however
+// large the subtree it names.
+func nodes(root *yaml.Node) int {
+	n := 0
+	stack := []*yaml.Node{root}
+	for len(stack) > 0 {
+		top := stack[len(stack)-1]
+		stack = append(stack[:len(stack)-1], top.Content...)
+		n++
+	}
+	return n
 }
 
 // spend charges n values to the budget and reports whether decoding may go on; the
@@ -69,7 +97,7 @@ func (d *decoder) spend(at *yaml.Node, path string, n int) bool {
 	}
 	d.budget -= n
 	if d.budget < 0 {
-		d.fail(at, path, "the document expands to more than %d values (YAML aliases?)", maxValues)
+		d.fail(at, path, "YAML aliases expand the document to over %d values more than it holds (an alias bomb?)", maxExpansion)
 		return false
 	}
 	return true
@@ -84,8 +112,10 @@ func (d *decoder) fail(n *yaml.Node, path, format string, args ...any) {
 	d.problems = append(d.problems, p)
 }
 
-// err returns every problem, override variables first, then in line order.
+// err returns every problem, override variables first, then in line order, with
+// every secret hidden.
 func (d *decoder) err() error {
+	d.hideSecrets()
 	slices.SortStableFunc(d.problems, func(a, b *problem) int {
 		return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(a.line, b.line))
 	})
@@ -209,6 +239,7 @@ func (d *decoder) scalar(n *yaml.Node, path string) (string, bool) {
 		d.fail(n, path, "%v", err)
 		return "", false
 	}
+	d.noteSecretVariables(s.Value)
 	return v, true
 }
 
@@ -232,11 +263,21 @@ type parser[T any] func(s string) (T, error)
 
 // leaf is a scalar field; null leaves the current (default) value in place.
 func leaf[T any](key string, dst *T, parse parser[T]) field {
+	return scalarField(key, dst, parse, false)
+}
+
+// secretLeaf is a leaf that holds a credential: its value is never shown by a problem,
+// nor anywhere else in one (hide.go).
+func secretLeaf[T any](key string, dst *T, parse parser[T]) field {
+	return scalarField(key, dst, parse, true)
+}
+
+func scalarField[T any](key string, dst *T, parse parser[T], secret bool) field {
 	return field{key: key, kind: kindScalar, set: func(d *decoder, n *yaml.Node, path string) {
 		if isNull(resolve(n)) {
 			return
 		}
-		if v, ok := parseNode(d, n, path, parse); ok {
+		if v, ok := parseNode(d, n, path, parse, secret); ok {
 			*dst = v
 		}
 	}}
@@ -244,6 +285,15 @@ func leaf[T any](key string, dst *T, parse parser[T]) field {
 
 // list is a list-of-scalars field; a list replaces the current value whole.
 func list[T any](key string, dst *[]T, parse parser[T]) field {
+	return listField(key, dst, parse, false)
+}
+
+// secretList is a list of credentials, as secretLeaf.
+func secretList[T any](key string, dst *[]T, parse parser[T]) field {
+	return listField(key, dst, parse, true)
+}
+
+func listField[T any](key string, dst *[]T, parse parser[T], secret bool) field {
 	return field{key: key, kind: kindList, set: func(d *decoder, n *yaml.Node, path string) {
 		items, ok := d.sequence(n, path)
 		if !ok {
@@ -251,7 +301,7 @@ func list[T any](key string, dst *[]T, parse parser[T]) field {
 		}
 		var out []T
 		for i, item := range items {
-			if v, ok := parseNode(d, item, fmt.Sprintf("%s[%d]", path, i), parse); ok {
+			if v, ok := parseNode(d, item, fmt.Sprintf("%s[%d]", path, i), parse, secret); ok {
 				out = append(out, v)
 			}
 		}
@@ -259,42 +309,23 @@ func list[T any](key string, dst *[]T, parse parser[T]) field {
 	}}
 }
 
-func parseNode[T any](d *decoder, n *yaml.Node, path string, parse parser[T]) (T, bool) {
+// parseNode expands and parses scalar n. A rejected value is kept with the problem,
+// to be shown or hidden once the whole document is known.
+func parseNode[T any](d *decoder, n *yaml.Node, path string, parse parser[T], secret bool) (T, bool) {
 	var zero T
 	s, ok := d.scalar(n, path)
 	if !ok {
 		return zero, false
 	}
+	if secret {
+		d.noteSecret(n, s)
+	}
 	v, err := parse(s)
 	if err != nil {
-		d.fail(n, path, "%s", d.hideValue(n, s, err.Error()))
+		d.failValue(n, path, s, err.Error(), secret)
 		return zero, false
 	}
 	return v, true
-}
-
-// hideValue masks the rejected value s in msg when it may be a secret: it looks like
-// an API key, or it was expanded from a ${VAR} whose name says it holds one
-// (${OPENAI_API_KEY} written under the wrong field). Such a value must not be printed
-// by `check` into a terminal or a CI log; at most its last 4 characters show. Other
-// values are echoed as written, since seeing a typo is how a user finds it.
-func (d *decoder) hideValue(n *yaml.Node, s, msg string) string {
-	raw := resolve(n)
-	_, override := d.env[raw]
-	var reason string
-	if looksLikeKey(s) {
-		reason = "it looks like a credential"
-	} else if name, ok := secretVariable(raw.Value); ok && !override {
-		reason = "${" + name + "} may hold a secret"
-	} else {
-		return msg
-	}
-	masked := Mask(s)
-	msg = strings.ReplaceAll(msg, strconv.Quote(s), strconv.Quote(masked))
-	if s != "" && strings.Contains(msg, s) {
-		msg = strings.ReplaceAll(msg, s, masked)
-	}
-	return msg + " (value hidden: " + reason + ")"
 }
 
 // resolve follows an alias to its anchored node.

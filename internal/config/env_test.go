@@ -128,7 +128,7 @@ func TestOverrideErrors(t *testing.T) {
 	tests := []struct {
 		name, env, value, want string
 	}{
-		{"bad int", "LLMROUTER_DEFAULTS_RETRY_ATTEMPTS", "many", `LLMROUTER_DEFAULTS_RETRY_ATTEMPTS: defaults.retry.attempts: want a whole number >= 1, got "many"`},
+		{"bad int", "LLMROUTER_DEFAULTS_RETRY_ATTEMPTS", "many", `LLMROUTER_DEFAULTS_RETRY_ATTEMPTS: defaults.retry.attempts: want a whole number from 1 to 10 (total tries, the first included), got "many"`},
 		{"bad duration", "LLMROUTER_DEFAULTS_TIMEOUTS_FIRST_BYTE", "30", `LLMROUTER_DEFAULTS_TIMEOUTS_FIRST_BYTE: defaults.timeouts.first_byte: want a duration like 250ms or 2m, got "30"`},
 		{"bad bool", "LLMROUTER_DEFAULTS_TLS_VERIFY", "nope", `LLMROUTER_DEFAULTS_TLS_VERIFY: defaults.tls.verify: want true or false, got "nope"`},
 		{"bad level", "LLMROUTER_LOGGING_LEVEL", "trace", `LLMROUTER_LOGGING_LEVEL: logging.level: unknown level "trace"`},

@@ -70,24 +70,19 @@ func isNameStart(c byte) bool {
 
 func isNameByte(c byte) bool { return isNameStart(c) || '0' <= c && c <= '9' }
 
-// secretWords in a variable's name mark it as holding a credential.
-var secretWords = []string{"KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH"}
-
-// secretVariable returns the first ${VAR} referenced in s whose name says it holds a
-// credential (OPENAI_API_KEY, GITHUB_TOKEN, DB_PASSWORD, ...).
-func secretVariable(s string) (string, bool) {
+// references returns the names of the variables s refers to, as ${VAR} or
+// ${VAR:-default}.
+func references(s string) []string {
+	var names []string
 	for i := strings.Index(s, "${"); i >= 0; i = strings.Index(s, "${") {
 		s = s[i+2:]
 		end := 0
 		for end < len(s) && isNameByte(s[end]) {
 			end++
 		}
-		name := strings.ToUpper(s[:end])
-		for _, w := range secretWords {
-			if strings.Contains(name, w) {
-				return s[:end], true
-			}
+		if end > 0 && isNameStart(s[0]) {
+			names = append(names, s[:end])
 		}
 	}
-	return "", false
+	return names
 }

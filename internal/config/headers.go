@@ -45,9 +45,16 @@ func headerMap(dst *map[string]string) func(d *decoder, n *yaml.Node, path strin
 			d.fail(n, path, "want a mapping of header names to values, got %s", describe(m))
 			return
 		}
+		if !d.spend(n, path, len(m.Content)/2) {
+			return
+		}
 		merged := maps.Clone(*dst)
 		if merged == nil {
 			merged = make(map[string]string, len(m.Content)/2)
+		}
+		spelled := make(map[string]string, len(merged)) // lower-cased name -> its key in merged
+		for name := range merged {
+			spelled[strings.ToLower(name)] = name
 		}
 		lines := make(map[string]int) // lower-cased names given here -> line
 		for i := 0; i+1 < len(m.Content); i += 2 {
@@ -57,14 +64,15 @@ func headerMap(dst *map[string]string) func(d *decoder, n *yaml.Node, path strin
 				continue
 			}
 			lines[strings.ToLower(k.Value)] = k.Line
-			d.header(k, m.Content[i+1], path, merged)
+			d.header(k, m.Content[i+1], path, merged, spelled)
 		}
 		*dst = merged
 	}
 }
 
-// header validates one name: value pair and stores it in merged.
-func (d *decoder) header(k, v *yaml.Node, path string, merged map[string]string) {
+// header validates one name: value pair and stores it in merged, in place of any
+// spelling of the name already there (spelled indexes merged by lower-cased name).
+func (d *decoder) header(k, v *yaml.Node, path string, merged, spelled map[string]string) {
 	p := join(path, k.Value)
 	name, err := headerName(k.Value)
 	switch {
@@ -82,12 +90,16 @@ func (d *decoder) header(k, v *yaml.Node, path string, merged map[string]string)
 	if !ok {
 		return
 	}
+	if secretName(name) {
+		d.noteSecret(v, value) // X-Portkey-Api-Key: ${PORTKEY}
+	}
 	if strings.ContainsAny(value, "\r\n\x00") {
 		d.fail(v, p, "header value contains a line break or NUL")
 		return
 	}
-	maps.DeleteFunc(merged, func(old, _ string) bool { return strings.EqualFold(old, name) })
-	merged[name] = value
+	lower := strings.ToLower(name)
+	delete(merged, spelled[lower])
+	merged[name], spelled[lower] = value, name
 }
 
 func isCredential(name string) bool {

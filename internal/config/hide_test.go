@@ -28,7 +28,7 @@ func TestErrorsHideMisplacedKeys(t *testing.T) {
 		{"${VAR:-default} named as a secret", map[string]string{"OPENAI_API_KEY": "not-a-number-123"}, head + "\t\tmax_tokens: x${OPENAI_API_KEY:-}\n",
 			`got "****-123" (value hidden: ${OPENAI_API_KEY} may hold a secret)`},
 		{"override variable holding a key", map[string]string{"LLMROUTER_DEFAULTS_RETRY_ATTEMPTS": secret}, minimal,
-			`LLMROUTER_DEFAULTS_RETRY_ATTEMPTS: defaults.retry.attempts: want a whole number >= 1, got "****wxyz" (value hidden: it looks like a credential)`},
+			`LLMROUTER_DEFAULTS_RETRY_ATTEMPTS: defaults.retry.attempts: want a whole number from 1 to 10 (total tries, the first included), got "****wxyz" (value hidden: it looks like a credential)`},
 		{"key written as a mapping key", nil, head + "\t\t" + secret + ": 1\n",
 			`line 5: models[0].****wxyz: unknown key`},
 	}
@@ -81,7 +81,7 @@ func TestLooksLikeKey(t *testing.T) {
 	keys := []string{
 		"sk-proj-abcdefgh12345678", "sk-ant-api03-abcdefghij", "sk-abcdefgh", "AIzaSyA1b2c3d4e5f6",
 		"AKIAIOSFODNN7EXAMPLE", "ghp_abcdefghijkl", "gsk_abcdefghijkl", "xai-abcdefghijkl",
-		"Zq8CANARYcanary0123456789wxyzABCD",
+		"Zq8CANARYcanary0123456789wxyzABCD", "0123456789abcdef0123456789abcdef01", "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
 	}
 	for _, k := range keys {
 		if !looksLikeKey(k) {
@@ -91,11 +91,83 @@ func TestLooksLikeKey(t *testing.T) {
 	others := []string{
 		"", "sk-short", "claude-3-5-sonnet-20241022", "gpt-4o-2024-08-06", "250ms", "1h30m",
 		"api.openai.com:443", "https://api.openai.com/v1", "sk-proj abc defgh ijk",
-		"llama3.1:8b-instruct-q4_K_M", "0123456789abcdef0123456789abcdef01",
+		"llama3.1:8b-instruct-q4_K_M", "meta-llama-3-70b-instruct-awq-int4-gptq-v2", "abcdefghijklmnopqrstuvwxyzabcdefgh",
 	}
 	for _, s := range others {
 		if looksLikeKey(s) {
 			t.Errorf("looksLikeKey(%q) = true", s)
 		}
+	}
+}
+
+// A secret is hidden by what the document does with it, not only by its shape or
+// its variable's name: a short or lower-case value from an innocently named
+// variable is hidden wherever it is rejected once the variable, or the value, is
+// used as a key (even further down the file), and scrubbed from every message.
+func TestErrorsHideValuesUsedAsKeys(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		doc  string
+		want string
+	}{
+		{"variable used as a router key, later", map[string]string{"UP": "abcdef1234567890zz"},
+			"server:\n\tlisten: ${UP}\n\tapi_keys: [\"${UP}\"]\n" + head,
+			`line 2: server.listen: want host:port like 127.0.0.1:4000, got "****90zz" (value hidden: ${UP} is used as a key)`},
+		{"variable used as a model key", map[string]string{"CRED_A": "hunter2", "UP": "lowercase0123456789"},
+			head + "\t\tapi_key: ${UP}\n\t\ttimeouts: {idle: \"${UP}\"}\n",
+			`line 6: models[0].timeouts.idle: want a duration like 250ms or 2m, got "****6789" (value hidden: ${UP} is used as a key)`},
+		{"short variable in a secret header", map[string]string{"PK": "abc123"},
+			"defaults:\n\theaders: {force: {X-Portkey-Api-Key: \"${PK}\"}}\n" + head + "\t\tmax_tokens: ${PK}\n",
+			`line 8: models[0].max_tokens: want a whole number >= 1, got "****" (value hidden: ${PK} is used as a key)`},
+		{"the same literal as a key", nil,
+			head + "\t\tapi_key: hunter2hunter2\n\t\tmax_tokens: hunter2hunter2\n",
+			`line 6: models[0].max_tokens: want a whole number >= 1, got "****ter2" (value hidden: it holds a configured secret)`},
+		{"a key inside another message", map[string]string{"UP": "abcdef1234567890zz"},
+			head + "\t\tapi_key: ${UP}\n\t\ttransforms:\n\t\t\t- regex: \"(${UP}\"\n\t\t\t\treplace: x\n",
+			"missing closing ): `(****90zz`"},
+		{"a key field never echoes", map[string]string{"K": "short key"},
+			head + "\t\tapi_key: ${K}\n",
+			`line 5: models[0].api_key: key contains spaces or control characters (a stray newline?) (value hidden: it is a key)`},
+		{"a passphrase variable", map[string]string{"DB_PASSPHRASE": "open sesame"},
+			head + "\t\ttimeouts: {total: \"${DB_PASSPHRASE}\"}\n",
+			`(value hidden: ${DB_PASSPHRASE} may hold a secret)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cleanEnv(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			_, err := Parse(yamlDoc(tt.doc), "test.yaml")
+			if err == nil {
+				t.Fatal("Parse succeeded")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tt.want) {
+				t.Errorf("error does not contain %q:\n%s", tt.want, msg)
+			}
+			for _, v := range tt.env {
+				if strings.Contains(msg, v) {
+					t.Errorf("error shows the value %q:\n%s", v, msg)
+				}
+			}
+		})
+	}
+}
+
+// The summary `check` prints masks a value that holds a key, wherever it is.
+func TestSummaryHidesKeysInOtherFields(t *testing.T) {
+	cleanEnv(t)
+	t.Setenv("UP", "lowercase0123456789")
+	c := mustParse(t, head+"\t\tapi_key: ${UP}\n\t\tupstream_model: ${UP}\n\t- name: azure\n\t\tprovider: openai\n\t\tendpoint: https://x/v1\n\t\tupstream_model: 0123456789abcdef0123456789abcdef\n")
+	s := Summary(c)
+	for _, secret := range []string{"lowercase0123", "0123456789abcdef0123"} {
+		if strings.Contains(s, secret) {
+			t.Errorf("summary shows %q:\n%s", secret, s)
+		}
+	}
+	if !strings.Contains(s, "****6789") {
+		t.Errorf("summary lacks the masked key:\n%s", s)
 	}
 }

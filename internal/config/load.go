@@ -110,6 +110,7 @@ func parse(data []byte, source string, lookup func(string) (string, bool)) (*Con
 	}
 	d := newDecoder(lookup)
 	d.applyOverrides(root)
+	d.allow(root)
 	c := d.config(root)
 	if err := d.err(); err != nil {
 		return nil, err

@@ -19,9 +19,13 @@ func (d *decoder) models(n, at *yaml.Node, defaults Model) []Model {
 	}
 	out := make([]Model, 0, len(items))
 	first := make(map[string]int) // name -> line of its first entry
+	// Every model starts as a copy of the defaults: a long defaults section times
+	// many models is an expansion as much as an alias is.
+	h := defaults.Headers
+	copied := len(defaults.Transforms) + len(h.Add) + len(h.Force) + len(h.KeepOnly) + len(h.Drop) + len(defaults.Retry.OnStatus)
 	for i, item := range items {
 		path := fmt.Sprintf("models[%d]", i)
-		if !d.spend(item, path, len(defaults.Transforms)) {
+		if !d.spend(item, path, copied) {
 			break
 		}
 		m := defaults.clone()

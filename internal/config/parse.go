@@ -65,6 +65,17 @@ func intAtLeast(lowest int) parser[int] {
 	}
 }
 
+// intIn accepts a whole number in [lo, hi]; what says what the number counts.
+func intIn(lo, hi int, what string) parser[int] {
+	return func(s string) (int, error) {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < lo || n > hi {
+			return 0, fmt.Errorf("want a whole number from %d to %d (%s), got %q", lo, hi, what, s)
+		}
+		return n, nil
+	}
+}
+
 // floatIn accepts a number in [lo, hi].
 func floatIn(lo, hi float64) parser[float64] {
 	return func(s string) (float64, error) {
@@ -81,6 +92,12 @@ func floatIn(lo, hi float64) parser[float64] {
 
 // duration accepts a Go duration ("250ms", "2m"); positive rejects zero as well.
 func duration(positive bool) parser[time.Duration] {
+	return durationAtMost(positive, math.MaxInt64)
+}
+
+// durationAtMost is duration with an upper bound: a timeout or backoff of days is
+// a typo (a missing unit, 10h for 10s), not a setting.
+func durationAtMost(positive bool, most time.Duration) parser[time.Duration] {
 	return func(s string) (time.Duration, error) {
 		d, err := time.ParseDuration(strings.TrimSpace(s))
 		switch {
@@ -90,6 +107,8 @@ func duration(positive bool) parser[time.Duration] {
 			return 0, fmt.Errorf("want a positive duration, got %q", s)
 		case d < 0:
 			return 0, fmt.Errorf("want a duration >= 0, got %q", s)
+		case d > most:
+			return 0, fmt.Errorf("want a duration of at most %v, got %q", most, s)
 		}
 		return d, nil
 	}
@@ -104,6 +123,11 @@ var sizeUnits = map[string]int64{
 // size accepts a byte count ("1024") or one with a unit ("64KiB", "32MiB", "1MB");
 // positive rejects zero as well.
 func size(positive bool) parser[int64] {
+	return sizeAtMost(positive, math.MaxInt64)
+}
+
+// sizeAtMost is size with an upper bound, shown in the unit most is written in.
+func sizeAtMost(positive bool, most int64) parser[int64] {
 	return func(s string) (int64, error) {
 		t := strings.TrimSpace(s)
 		digits := len(t) - len(strings.TrimLeft(t, "0123456789"))
@@ -114,9 +138,24 @@ func size(positive bool) parser[int64] {
 			return 0, fmt.Errorf("want a size like 1024, 64KiB or 32MiB, got %q", s)
 		case positive && n == 0:
 			return 0, fmt.Errorf("want a positive size, got %q", s)
+		case n*unit > most:
+			return 0, fmt.Errorf("want a size of at most %s, got %q", sizeText(most), s)
 		}
 		return n * unit, nil
 	}
+}
+
+// sizeText writes n in the largest binary unit that divides it.
+func sizeText(n int64) string {
+	for _, u := range []struct {
+		name string
+		size int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.size && n%u.size == 0 {
+			return strconv.FormatInt(n/u.size, 10) + u.name
+		}
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 // hostPort accepts a listen address: host:port, host possibly empty, port numeric.

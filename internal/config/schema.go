@@ -3,7 +3,6 @@ package config
 import (
 	"log/slog"
 	"maps"
-	"math"
 	"slices"
 	"time"
 
@@ -14,11 +13,23 @@ import (
 // value goes to. Decoding a section writes over values already there, which is how
 // defaults merge: builtin values, then the defaults section, then the model's own.
 
+// Upper bounds of the schema's counts and sizes. Each is far above any sane setting
+// and far below what would let one request, or a mistyped number, hold the router:
+// every attempt is a billed upstream call; the request body is held in memory (and
+// decoded again by JSONPath transforms); a logged body is held per request and
+// written into one log line; every transform runs on every request.
+const (
+	maxAttempts     = 10
+	maxRequestBytes = 256 << 20
+	maxLoggedBody   = 16 << 20
+	maxTransforms   = 64
+)
+
 func serverFields(s *Server) []field {
 	return []field{
 		leaf("listen", &s.Listen, hostPort),
-		list("api_keys", &s.APIKeys, routerKey),
-		leaf("max_request_bytes", &s.MaxRequestBytes, size(true)),
+		secretList("api_keys", &s.APIKeys, routerKey),
+		leaf("max_request_bytes", &s.MaxRequestBytes, sizeAtMost(true, maxRequestBytes)),
 		leaf("body_timeout", &s.BodyTimeout, duration(true)),
 		leaf("max_connections", &s.MaxConnections, intAtLeast(0)),
 		leaf("shutdown_delay", &s.ShutdownDelay, duration(false)),
@@ -33,21 +44,21 @@ func loggingFields(l *Logging) []field {
 		leaf("request_headers", &l.RequestHeaders, boolean),
 		leaf("request_body", &l.RequestBody, boolean),
 		leaf("response_body", &l.ResponseBody, boolean),
-		leaf("max_body_bytes", &l.MaxBodyBytes, size(false)),
+		leaf("max_body_bytes", &l.MaxBodyBytes, sizeAtMost(false, maxLoggedBody)),
 	}
 }
 
 // policyFields are the fields of a model that the defaults section may set too.
 func policyFields(m *Model) []field {
 	return []field{
-		leaf("api_key", &m.APIKey, secret),
+		secretLeaf("api_key", &m.APIKey, secret),
 		leaf("max_tokens", &m.MaxTokens, intAtLeast(1)),
 		leaf("strict_translation", &m.StrictTranslation, boolean),
 		group("timeouts", []field{
-			leaf("connect", &m.Timeouts.Connect, duration(true)),
-			leaf("first_byte", &m.Timeouts.FirstByte, duration(true)),
-			leaf("idle", &m.Timeouts.Idle, duration(true)),
-			leaf("total", &m.Timeouts.Total, duration(true)),
+			leaf("connect", &m.Timeouts.Connect, durationAtMost(true, 10*time.Minute)),
+			leaf("first_byte", &m.Timeouts.FirstByte, durationAtMost(true, time.Hour)),
+			leaf("idle", &m.Timeouts.Idle, durationAtMost(true, time.Hour)),
+			leaf("total", &m.Timeouts.Total, durationAtMost(true, 24*time.Hour)),
 		}),
 		group("tls", []field{
 			leaf("verify", &m.TLS.Verify, boolean),
@@ -61,10 +72,10 @@ func policyFields(m *Model) []field {
 
 func retryFields(r *Retry) []field {
 	return []field{
-		leaf("attempts", &r.Attempts, intAtLeast(1)),
-		leaf("initial_backoff", &r.InitialBackoff, duration(true)),
-		leaf("max_backoff", &r.MaxBackoff, duration(true)),
-		leaf("multiplier", &r.Multiplier, floatIn(1, math.Inf(1))),
+		leaf("attempts", &r.Attempts, intIn(1, maxAttempts, "total tries, the first included")),
+		leaf("initial_backoff", &r.InitialBackoff, durationAtMost(true, time.Hour)),
+		leaf("max_backoff", &r.MaxBackoff, durationAtMost(true, time.Hour)),
+		leaf("multiplier", &r.Multiplier, floatIn(1, 10)),
 		leaf("jitter", &r.Jitter, floatIn(0, 1)),
 		list("on_status", &r.OnStatus, statusCode),
 		leaf("on_network_error", &r.OnNetworkError, boolean),

@@ -42,8 +42,9 @@ var keyPrefixes = []string{"sk-", "sk_", "AIza", "AKIA", "ghp_", "gsk_", "xai-"}
 
 // looksLikeKey reports whether s has the shape of an API key: a well-known key prefix
 // followed by at least 8 more characters, or a token of 32 or more letters, digits,
-// '-' and '_' that mixes upper case, lower case and digits (model names, durations,
-// host names and URLs do not). Used to decide what a config error may echo.
+// '-' and '_' that mixes upper case, lower case and digits, or holds a run of 24 or
+// more letters and digits mixed (a lower-case hex key, as Azure's): model names,
+// durations, host names and URLs do not. Used to decide what a config error may echo.
 func looksLikeKey(s string) bool {
 	if !isToken(s) {
 		return false
@@ -62,7 +63,27 @@ func looksLikeKey(s string) bool {
 		lower = lower || 'a' <= c && c <= 'z'
 		digit = digit || '0' <= c && c <= '9'
 	}
-	return upper && lower && digit
+	return upper && lower && digit || randomRun(s, 24)
+}
+
+// randomRun reports whether s holds n or more letters and digits in a row, both
+// kinds among them.
+func randomRun(s string, n int) bool {
+	run, letters, digits := 0, 0, 0
+	for _, c := range s {
+		switch {
+		case '0' <= c && c <= '9':
+			run, digits = run+1, digits+1
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z':
+			run, letters = run+1, letters+1
+		default:
+			run, letters, digits = 0, 0, 0
+		}
+		if run >= n && letters > 0 && digits > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func isToken(s string) bool {

@@ -7,18 +7,21 @@ import (
 )
 
 // Summary describes c for `llmrouter check`: where it came from, the listen address,
-// the router's keys and one line per model. Every key is masked with Secret.String.
+// the router's keys and one line per model. Every key is masked with Secret.String,
+// and so is any other value shown that looks like a key or holds one of c's keys
+// (a ${VAR} holding a key written under upstream_model).
 func Summary(c *Config) string {
 	var b strings.Builder
+	show := shown(c)
 	fmt.Fprintf(&b, "config: %s\n", c.Source)
-	fmt.Fprintf(&b, "listen: %s\n", c.Server.Listen)
+	fmt.Fprintf(&b, "listen: %s\n", show(c.Server.Listen))
 	fmt.Fprintf(&b, "server api_keys: %s\n", keyList(c.Server.APIKeys))
 	fmt.Fprintf(&b, "models: %d\n", len(c.Models))
 	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "  NAME\tPROVIDER\tENDPOINT\tUPSTREAM MODEL\tKEY\tNOTES")
 	for _, m := range c.Models {
 		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%s\n",
-			m.Name, m.Provider, m.Endpoint, upstreamName(m), key(m.APIKey), notes(m))
+			show(m.Name), m.Provider, show(m.Endpoint), show(upstreamName(m)), key(m.APIKey), notes(m))
 	}
 	w.Flush()
 	return b.String()
@@ -64,3 +67,40 @@ func notes(m Model) string {
 	}
 	return strings.Join(n, ", ")
 }
+
+// shown returns a function that masks a value when it looks like a key or holds
+// one of c's secrets: keys, and the values of secret-named header rules. With more
+// distinct secrets than maxContained (one key per model of a large file), only
+// values equal to one are masked, so that the summary stays linear.
+func shown(c *Config) func(string) string {
+	secrets := make(map[string]bool)
+	for _, k := range c.Server.APIKeys {
+		secrets[k.Reveal()] = true
+	}
+	for _, m := range c.Models {
+		secrets[m.APIKey.Reveal()] = true
+		for _, h := range []map[string]string{m.Headers.Add, m.Headers.Force} {
+			for name, v := range h {
+				if secretName(name) {
+					secrets[v] = true
+				}
+			}
+		}
+	}
+	delete(secrets, "")
+	return func(v string) string {
+		if looksLikeKey(v) || secrets[v] {
+			return Mask(v)
+		}
+		if len(secrets) <= maxContained {
+			for s := range secrets {
+				if len(s) >= 4 && strings.Contains(v, s) {
+					return Mask(v)
+				}
+			}
+		}
+		return v
+	}
+}
+
+const maxContained = 256

@@ -51,6 +51,10 @@ func transforms(dst *[]Transform) func(d *decoder, n *yaml.Node, path string) {
 		if !ok {
 			return
 		}
+		if len(items) > maxTransforms {
+			d.fail(n, path, "%d rules; at most %d are allowed (every rule runs on every request)", len(items), maxTransforms)
+			return
+		}
 		var out []Transform
 		for i, item := range items {
 			out = append(out, d.transform(item, fmt.Sprintf("%s[%d]", path, i)))

@@ -173,31 +173,20 @@ func (g *Gateway) upstreamError(x *exchange, resp *http.Response, body io.Reader
 		return outcome{retryable: retry, err: &apiError{Status: http.StatusBadGateway,
 			Message: fmt.Sprintf("upstream answered %d %s, which is not an answer (the router does not follow redirects)", status, http.StatusText(status))}}
 	}
-	b, err := io.ReadAll(io.LimitReader(body, maxErrorBody+1))
-	o := outcome{status: status, header: resp.Header, retryable: retry}
+	// Scrubbed before it is cut: a key that crosses the cut is dropped whole.
+	cr := &countReader{r: body}
+	b, err := logging.ReadScrubbed(cr, maxErrorBody, x.secrets(g)...)
+	o := outcome{status: status, header: resp.Header, retryable: retry, body: b}
 	switch {
-	case len(b) > maxErrorBody:
+	case cr.n > maxErrorBody:
 		o.cut = fmt.Sprintf("was larger than %d bytes", maxErrorBody)
 	case err != nil:
 		o.cut = "was cut while it was read: " + causeMessage(err)
 	}
-	if o.cut != "" {
-		b = b[:max(0, min(len(b), maxErrorBody)-longest(x.secrets(g)))]
-	}
-	o.body = b
 	if d, ok := upstream.RetryAfter(resp.Header, time.Now()); ok {
 		o.retryAfter = d
 	}
 	return o
-}
-
-// longest is the length of the longest secret.
-func longest(secrets []string) int {
-	n := 0
-	for _, s := range secrets {
-		n = max(n, len(s))
-	}
-	return n
 }
 
 // fail sends the last attempt's failure to the client. An upstream HTTP error
@@ -231,4 +220,16 @@ func (g *Gateway) fail(w http.ResponseWriter, x *exchange, rec *record, o outcom
 	}
 	msg := upstreamMessage(x.up, o.status, o.header, body, o.cut, secrets)
 	writeError(w, x.client, &apiError{Status: o.status, Message: msg})
+}
+
+// countReader counts the bytes read through it.
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }

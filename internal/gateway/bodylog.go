@@ -5,8 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"unicode/utf8"
+	"slices"
 
 	"github.com/llmrouter/llmrouter/internal/logging"
 	"github.com/llmrouter/llmrouter/internal/sse"
@@ -21,8 +20,15 @@ func (g *Gateway) logRequest(rec *record, r *http.Request, body []byte) {
 		rec.extra = append(rec.extra, logging.HeaderAttr("request_headers", r.Header))
 	}
 	if lc.RequestBody {
-		rec.extra = append(rec.extra, slog.String("request_body", logging.Truncate(body, lc.MaxBodyBytes)))
+		rec.extra = append(rec.extra, slog.String("request_body", logging.Truncate(body, lc.MaxBodyBytes, g.logSecrets(rec)...)))
 	}
+}
+
+// logSecrets are the secrets a logged body is scrubbed of before it is cut to
+// max_body_bytes: the sink and ScrubAttrs scrub the log line again, but only a
+// whole secret can be found, and a cut may have split one (logging.Truncate).
+func (g *Gateway) logSecrets(rec *record) []string {
+	return append(slices.Clip(g.secrets), rec.secrets...)
 }
 
 // logUpstreamHeaders records the headers sent upstream (credentials masked).
@@ -35,18 +41,20 @@ func (g *Gateway) logUpstreamHeaders(rec *record, h http.Header) {
 // logResponse records a non-streaming response body, truncated.
 func (g *Gateway) logResponse(rec *record, body []byte) {
 	if lc := g.cfg.Logging; lc.ResponseBody {
-		rec.extra = append(rec.extra, slog.String("response_body", logging.Truncate(body, lc.MaxBodyBytes)))
+		rec.extra = append(rec.extra, slog.String("response_body", logging.Truncate(body, lc.MaxBodyBytes, g.logSecrets(rec)...)))
 	}
 }
 
 // logRelayed records a relayed response body kept by a capBuffer.
 func (g *Gateway) logRelayed(rec *record, c *capBuffer) {
-	rec.extra = append(rec.extra, slog.String("response_body", c.text()))
+	rec.extra = append(rec.extra, slog.String("response_body", c.text(g.logSecrets(rec))))
 }
 
-// capBuffer keeps the first max bytes written to it and counts the rest, so a
+// capBuffer keeps the start of what is written to it and counts the rest, so a
 // logged passthrough body costs bounded memory and its log still says how much
-// was cut, as logging.Truncate does for bodies held whole.
+// was cut, as logging.Truncate does for bodies held whole. It keeps
+// logging.MaxLookahead bytes beyond max, so that a secret crossing the cut is
+// still seen whole and masked.
 type capBuffer struct {
 	buf   bytes.Buffer
 	max   int64
@@ -55,29 +63,17 @@ type capBuffer struct {
 
 func (c *capBuffer) Write(p []byte) (int, error) {
 	c.total += int64(len(p))
-	if room := c.max - int64(c.buf.Len()); room > 0 {
+	if room := c.max + logging.MaxLookahead - int64(c.buf.Len()); room > 0 {
 		c.buf.Write(p[:min(int64(len(p)), room)])
 	}
 	return len(p), nil
 }
 
-// text is the kept body, cut on a UTF-8 boundary and followed by
-// "…(truncated N bytes)" when anything was cut, N counting every byte not shown.
-func (c *capBuffer) text() string {
-	b := c.buf.Bytes()
-	if c.total <= int64(len(b)) {
-		return string(b)
-	}
-	n := len(b)
-	for i := n - 1; i >= 0 && i >= n-utf8.UTFMax; i-- {
-		if utf8.RuneStart(b[i]) {
-			if !utf8.FullRune(b[i:]) {
-				n = i // the last character was only partly kept
-			}
-			break
-		}
-	}
-	return string(b[:n]) + "…(truncated " + strconv.FormatInt(c.total-int64(n), 10) + " bytes)"
+// text is the kept body with secrets masked, cut to max bytes as logging.Truncate
+// cuts, and followed by "…(truncated N bytes)" when anything was cut, N counting
+// every byte not shown.
+func (c *capBuffer) text(secrets []string) string {
+	return logging.TruncateStart(c.buf.Bytes(), c.total, c.max, secrets...)
 }
 
 // streamLog assembles what a stream told the client (text, tool calls, finish,

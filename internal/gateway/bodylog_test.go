@@ -116,9 +116,13 @@ func TestLogResponseBodyNonStream(t *testing.T) {
 	o := observe(t, rt)
 
 	// Same protocol: the relayed bytes, cut at max_body_bytes with the count of
-	// everything not shown.
+	// everything not shown. Byte 200 falls inside the word "role", whose kept
+	// part goes too: a cut never shows part of a token (it could be a key's).
 	_, line := logged(t, o, rt, "/v1/chat/completions", chatReq, nil)
-	want := string(openAIBody[:200]) + "…(truncated " + strconv.Itoa(len(openAIBody)-200) + " bytes)"
+	if string(openAIBody[197:201]) != "role" {
+		t.Fatalf("fixture changed: bytes 197-200 are %q", openAIBody[197:201])
+	}
+	want := string(openAIBody[:197]) + "…(truncated " + strconv.Itoa(len(openAIBody)-197) + " bytes)"
 	if got := line.Get("response_body").String(); got != want {
 		t.Errorf("passthrough response_body:\n got %q\nwant %q", got, want)
 	}

@@ -1,7 +1,8 @@
 package logging
 
 import (
-	"bytes"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -64,88 +65,16 @@ func IsCredentialQuery(name string) bool {
 }
 
 // ScrubJSON is ScrubBytes for a JSON document whose strings may spell a secret with
-// escapes: `\/` for '/', `\u002B` for '+', as PHP's and .NET's encoders write them.
-// When the escaped spelling hides a secret, the document is returned with printable
-// ASCII escapes decoded (the same JSON value) and the secret masked; otherwise the
-// bytes are returned as ScrubBytes leaves them.
-func ScrubJSON(b []byte, secrets ...string) []byte {
-	b = ScrubBytes(b, secrets...)
-	if bytes.IndexByte(b, '\\') < 0 {
-		return b
-	}
-	plain := unescapeASCII(b)
-	if !containsAny(plain, secrets) {
-		return b
-	}
-	return ScrubBytes(plain, secrets...)
-}
+// escapes (`\/` for '/', `\u002B` for '+', as PHP's and .NET's encoders write them).
+// ScrubBytes recognises those spellings (and others) and masks them in place, so the
+// document stays valid JSON and the same value apart from the masks.
+func ScrubJSON(b []byte, secrets ...string) []byte { return ScrubBytes(b, secrets...) }
 
-func containsAny(b []byte, secrets []string) bool {
-	for _, s := range secrets {
-		if len(s) >= minSecret && bytes.Contains(b, []byte(s)) {
-			return true
-		}
-	}
-	return false
-}
-
-// unescapeASCII decodes, in JSON text, the escapes `\/` and `\u00XX` of printable
-// ASCII other than '"' and '\' into the character itself; every other escape (and
-// an escaped backslash, so `\\u0041` stays as written) is copied unchanged.
-func unescapeASCII(b []byte) []byte {
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); i++ {
-		if b[i] != '\\' || i+1 >= len(b) {
-			out = append(out, b[i])
-			continue
-		}
-		switch next := b[i+1]; {
-		case next == '/':
-			out = append(out, '/')
-			i++
-		case next == 'u' && i+5 < len(b):
-			if c, ok := asciiEscape(b[i+2 : i+6]); ok {
-				out = append(out, c)
-				i += 5
-				continue
-			}
-			out = append(out, b[i], next)
-			i++
-		default:
-			out = append(out, b[i], next)
-			i++
-		}
-	}
-	return out
-}
-
-// asciiEscape decodes the 4 hex digits of a \u escape when they name a printable
-// ASCII character that JSON lets a string hold unescaped.
-func asciiEscape(hex []byte) (byte, bool) {
-	var v int
-	for _, c := range hex {
-		var d int
-		switch {
-		case '0' <= c && c <= '9':
-			d = int(c - '0')
-		case 'a' <= c && c <= 'f':
-			d = int(c-'a') + 10
-		case 'A' <= c && c <= 'F':
-			d = int(c-'A') + 10
-		default:
-			return 0, false
-		}
-		v = v<<4 | d
-	}
-	if v < 0x20 || v > 0x7e || v == '"' || v == '\\' {
-		return 0, false
-	}
-	return byte(v), true
-}
-
-// ScrubAttrs returns attrs with every secret masked in their string values, groups
-// included; attrs itself when there is nothing to look for. The sink already masks
-// the configured keys; this is for the credentials of one request.
+// ScrubAttrs returns attrs with every secret masked in their values, groups included:
+// strings, and slog.Any values such as a stream's transcript (json.RawMessage, kept
+// as JSON), byte slices and errors; attrs itself when there is nothing to look for.
+// The sink already masks the configured keys; this is for the credentials of one
+// request.
 func ScrubAttrs(attrs []slog.Attr, secrets ...string) []slog.Attr {
 	if len(secrets) == 0 || len(attrs) == 0 {
 		return attrs
@@ -163,6 +92,30 @@ func scrubAttr(a slog.Attr, secrets []string) slog.Attr {
 		return slog.String(a.Key, Scrub(a.Value.String(), secrets...))
 	case slog.KindGroup:
 		return slog.Attr{Key: a.Key, Value: slog.GroupValue(ScrubAttrs(a.Value.Group(), secrets...)...)}
+	case slog.KindAny:
+		return slog.Attr{Key: a.Key, Value: scrubAny(a.Value.Any(), secrets)}
 	}
 	return a
+}
+
+// scrubAny masks secrets in an slog.Any value. Raw JSON stays raw JSON; any other
+// value in which a secret shows is replaced by its text, scrubbed.
+func scrubAny(v any, secrets []string) slog.Value {
+	var text string
+	switch x := v.(type) {
+	case json.RawMessage:
+		return slog.AnyValue(json.RawMessage(ScrubBytes(x, secrets...)))
+	case []byte:
+		text = string(x)
+	case error:
+		text = x.Error()
+	case fmt.Stringer:
+		text = x.String()
+	default:
+		text = fmt.Sprintf("%+v", v)
+	}
+	if s := Scrub(text, secrets...); s != text {
+		return slog.StringValue(s)
+	}
+	return slog.AnyValue(v)
 }

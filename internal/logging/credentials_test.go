@@ -38,8 +38,9 @@ func TestScrubJSON(t *testing.T) {
 		{`{"m":"bad sk-ab\u002fcd\u002bef-0123456789"}`, `{"m":"bad ****6789"}`},
 		// No secret: the bytes stay as written, escapes included.
 		{`{"m":"a\/b \u0041 \\u0041"}`, `{"m":"a\/b \u0041 \\u0041"}`},
-		// An escaped backslash before u is not an escape of the key's bytes.
-		{`{"m":"sk-ab/cd\\u002Bef-0123456789"}`, `{"m":"sk-ab/cd\\u002Bef-0123456789"}`},
+		// JSON quoted in a JSON string escapes its escapes: found as well.
+		{`{"m":"sk-ab/cd\\u002Bef-0123456789"}`, `{"m":"****6789"}`},
+		{`{"m":"{\"k\":\"sk-ab\\/cd\\u002bef-0123456789\"}"}`, `{"m":"{\"k\":\"****6789\"}"}`},
 	} {
 		if got := string(ScrubJSON([]byte(tc.in), key)); got != tc.want {
 			t.Errorf("ScrubJSON(%s) = %s, want %s", tc.in, got, tc.want)

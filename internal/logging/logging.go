@@ -27,8 +27,9 @@ import (
 //     whole, whatever its length, so short secrets are masked there as well;
 //   - an http.Header value becomes a group with credential headers masked.
 //
-// Masks show at most a key's last 4 characters. Limits: a secret hidden by an encoding
-// (base64 of a []byte struct field, percent-encoding) is not recognised.
+// Secrets are also found where escapes spell them (JSON, percent-encoding, HTML
+// references; see Scrub). Masks show at most a key's last 4 characters. Limits: a
+// secret hidden by another encoding (base64 of a []byte struct field) is not recognised.
 func New(cfg config.Logging, w io.Writer, secrets []string) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.Level}
 	var next slog.Handler

@@ -17,16 +17,11 @@ import (
 // It is built once per logger and is safe for concurrent use (read-only).
 type redactor struct {
 	secrets []string // usable secrets, longest first
-	masks   []string // config.Mask of each secret
 	json    bool     // the sink encodes JSON: render slog.Any values as JSON
 }
 
 func newRedactor(secrets []string, json bool) *redactor {
-	r := &redactor{secrets: usable(secrets), json: json}
-	for _, s := range r.secrets {
-		r.masks = append(r.masks, config.Mask(s))
-	}
-	return r
+	return &redactor{secrets: usable(secrets), json: json}
 }
 
 // text redacts free text: known secrets, then credential query values, userinfo
@@ -40,18 +35,20 @@ func (r *redactor) text(s string) (string, bool) {
 	return out, changed || q || u || b
 }
 
-// scrub replaces the known secrets in s, reporting whether any was found.
+// scrub replaces the known secrets in s, also where escapes spell them (see
+// Scrub), reporting whether any was found.
 func (r *redactor) scrub(s string) (string, bool) {
-	changed := false
-	for i, sec := range r.secrets {
-		if len(s) < len(sec) {
-			continue // too short to hold this one; a shorter secret may still fit
-		}
-		if strings.Contains(s, sec) {
-			s, changed = strings.ReplaceAll(s, sec, r.masks[i]), true
-		}
+	if len(r.secrets) == 0 || len(s) < minSecret {
+		return s, false
 	}
-	return s, changed
+	if !mayHold(s, r.secrets) {
+		return s, false
+	}
+	ms := find(s, r.secrets)
+	if len(ms) == 0 {
+		return s, false
+	}
+	return masked(s, ms), true
 }
 
 // str is text without the report.

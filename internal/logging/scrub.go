@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"slices"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/llmrouter/llmrouter/internal/config"
 )
@@ -17,31 +15,58 @@ import (
 const minSecret = 8
 
 // Scrub returns s with every occurrence of each secret of at least 8 bytes replaced by
-// config.Mask(secret); shorter secrets are ignored. When one secret contains another,
-// the longer is masked whole. s itself is returned when nothing matched.
+// config.Mask(secret); shorter secrets are ignored. An occurrence may spell the secret
+// with escapes (JSON `\u002d` and `\/`, percent-encoding `%2D`, HTML `&#45;`: see
+// unescape), and its whole spelling is masked. When two occurrences overlap, the
+// longer secret is masked whole. s itself is returned when nothing matched.
 func Scrub(s string, secrets ...string) string {
-	found := false
-	for _, sec := range secrets {
-		found = found || (len(sec) >= minSecret && strings.Contains(s, sec))
-	}
-	if !found {
+	if !mayHold(s, secrets) {
 		return s
 	}
-	for _, sec := range usable(secrets) {
-		s = strings.ReplaceAll(s, sec, config.Mask(sec))
+	ms := find(s, usable(secrets))
+	if len(ms) == 0 {
+		return s
 	}
-	return s
+	return masked(s, ms)
 }
 
 // ScrubBytes is Scrub for byte slices. It returns b itself (same backing array) when
 // nothing matched, so the common case costs no copy.
 func ScrubBytes(b []byte, secrets ...string) []byte {
-	for _, sec := range secrets {
-		if len(sec) >= minSecret && bytes.Contains(b, []byte(sec)) {
-			return []byte(Scrub(string(b), secrets...))
-		}
+	if !mayHoldBytes(b, secrets) {
+		return b
 	}
-	return b
+	s := string(b)
+	ms := find(s, usable(secrets))
+	if len(ms) == 0 {
+		return b
+	}
+	return []byte(masked(s, ms))
+}
+
+// mayHold is the cheap test before find: a secret is spelled literally in s, or s
+// holds an escape that may spell one.
+func mayHold(s string, secrets []string) bool {
+	return mayHoldIn(s, secrets, strings.Contains, strings.IndexByte)
+}
+
+// mayHoldBytes is mayHold for a byte slice, without copying it.
+func mayHoldBytes(b []byte, secrets []string) bool {
+	return mayHoldIn(b, secrets, func(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }, bytes.IndexByte)
+}
+
+func mayHoldIn[T string | []byte](s T, secrets []string, contains func(T, string) bool, indexByte func(T, byte) int) bool {
+	any := false
+	for _, sec := range secrets {
+		if len(sec) < minSecret {
+			continue
+		}
+		if contains(s, sec) {
+			return true
+		}
+		any = true
+	}
+	return any && hasEscapeIn(s, indexByte)
 }
 
 // usable returns the secrets Scrub looks for: deduplicated, at least minSecret bytes,
@@ -204,43 +229,3 @@ func maskBearer(s string) (string, bool) {
 }
 
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
-
-// Truncate returns b as a string, cut to at most limit bytes on a UTF-8 boundary and
-// followed by "…(truncated N bytes)" when anything was cut. limit <= 0 keeps nothing.
-func Truncate(b []byte, limit int64) string {
-	if int64(len(b)) <= limit {
-		return string(b)
-	}
-	n := utf8Cut(b, int(max(limit, 0)))
-	return string(b[:n]) + "…(truncated " + strconv.Itoa(len(b)-n) + " bytes)"
-}
-
-// utf8Cut returns the largest length <= n that does not split a UTF-8 sequence of b:
-// n itself, or the start of the sequence that b[n] continues. Invalid UTF-8 is cut at n.
-func utf8Cut[T string | []byte](b T, n int) int {
-	if n >= len(b) {
-		return len(b)
-	}
-	for i := n; i >= 0 && i > n-utf8.UTFMax; i-- {
-		if utf8.RuneStart(b[i]) {
-			if i+seqLen(b[i]) > n {
-				return i
-			}
-			return n
-		}
-	}
-	return n
-}
-
-// seqLen is the length of the UTF-8 sequence that starts with c.
-func seqLen(c byte) int {
-	switch {
-	case c >= 0xF0:
-		return 4
-	case c >= 0xE0:
-		return 3
-	case c >= 0xC0:
-		return 2
-	}
-	return 1
-}

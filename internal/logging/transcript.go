@@ -197,7 +197,8 @@ func (t *Transcript) addArgs(key int64, s string) {
 }
 
 // keep appends as much of s to *dst as the budget allows, cut on a UTF-8 boundary,
-// and counts the rest.
+// and counts the rest. A cut inside a token (what may be a key, split across
+// deltas or not) drops the token's kept part as well (see cut.go).
 func (t *Transcript) keep(dst *[]byte, s string) {
 	n := len(s)
 	if int64(n) > t.budget {
@@ -206,6 +207,12 @@ func (t *Transcript) keep(dst *[]byte, s string) {
 	*dst = append(*dst, s[:n]...)
 	t.budget -= int64(n)
 	t.cut += int64(len(s) - n)
+	if n < len(s) {
+		var dropped int
+		*dst, dropped = trimToken(*dst, s[n])
+		t.cut += int64(dropped)
+		t.budget = 0 // the cut is final: a later small delta must not fill its gap
+	}
 }
 
 // setError keeps an in-band error object, or a truncated string of an oversized one.

@@ -52,6 +52,9 @@ func BenchmarkBody(b *testing.B) {
 		{"regex-every-text", []config.Transform{re(`fox`, "cat")}},
 		{"set-new-key", []config.Transform{set("$.metadata.user_id", "router")}},
 		{"drop-missing", []config.Transform{drop("$.metadata")}},
+		{"set-filter", []config.Transform{set("$.messages[?@.role=='tool'].name", "lookup")}},
+		{"drop-descendant", []config.Transform{drop("$..tool_call_id")}},
+		{"set-descendant-wildcards", []config.Transform{set("$..*..*.arguments", "{}")}},
 	}
 	for _, tt := range tests {
 		b.Run(tt.name, func(b *testing.B) {

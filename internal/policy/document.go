@@ -25,11 +25,23 @@ type edit struct {
 	repl       []byte
 }
 
+// maxDecoded bounds the JSON values of a body decoded for a JSONPath rule. A
+// decoded value costs some hundred bytes, so a 32 MiB body of `0,0,0,…` would
+// cost gigabytes; a real request holds a few thousand values (a long agent
+// session with many tools, tens of thousands).
+const maxDecoded = 200_000
+
+// errTooManyValues is returned for a body holding more than maxDecoded values.
+var errTooManyValues = fmt.Errorf("%w: the request holds more than %d JSON values for a JSONPath rule to search", ErrTooComplex, maxDecoded)
+
 // root returns the decoded body. Numbers decode as json.Number, so that filter
 // comparisons see them exactly as written.
 func (d *document) root() (any, error) {
 	if d.tree != nil {
 		return d.tree, nil
+	}
+	if len(d.b) > 2*maxDecoded && values(d.b, maxDecoded) > maxDecoded {
+		return nil, errTooManyValues
 	}
 	dec := json.NewDecoder(bytes.NewReader(d.b))
 	dec.UseNumber()
@@ -39,6 +51,23 @@ func (d *document) root() (any, error) {
 	}
 	d.tree = tree
 	return tree, nil
+}
+
+// values counts the values of the JSON text b, up to a little more than limit:
+// every value but the first follows a ',' or opens a container. A value takes at
+// least two bytes with its separator, so a body of under 2×limit bytes holds at
+// most limit values and need not be counted.
+func values(b []byte, limit int) int {
+	n := 1
+	for i := 0; i < len(b) && n <= limit; i++ {
+		switch b[i] {
+		case '"':
+			i = stringEnd(b, i) - 1
+		case ',', '[', '{':
+			n++
+		}
+	}
+	return n
 }
 
 // apply makes edits in one pass. Edits may come in any order. One that lies

@@ -43,13 +43,12 @@ type appendRule struct {
 
 // selector finds the nodes of a JSONPath.
 type selector struct {
-	path   *jsonpath.Path
-	static *trie // the one node of a path of names and indexes; nil: run path
+	segs   []*spec.Segment
+	static *trie // the one node of a path of names and indexes; nil: evaluate segs
 }
 
 func newSelector(segs []*spec.Segment) selector {
-	s := selector{path: jsonpath.New(spec.Query(true, segs...))}
-	s.static = &trie{}
+	s := selector{segs: segs, static: &trie{}}
 	t := s.static
 	for _, seg := range segs {
 		sels := seg.Selectors()
@@ -59,13 +58,13 @@ func newSelector(segs []*spec.Segment) selector {
 		}
 		switch sel := sels[0].(type) {
 		case spec.Name:
-			t = t.child(sel)
+			t = t.child(string(sel), -1)
 		case spec.Index:
 			if sel < 0 { // counts from the end: needs the array
 				s.static = nil
 				return s
 			}
-			t = t.child(sel)
+			t = t.child("", int(sel))
 		default:
 			s.static = nil
 			return s
@@ -84,19 +83,12 @@ func (s selector) targets(d *document) (*trie, error) {
 	if err != nil {
 		return nil, err
 	}
-	nodes := s.path.SelectLocated(root)
-	if len(nodes) == 0 {
-		return nil, nil
-	}
-	t := &trie{}
-	for _, n := range nodes {
-		t.add(n.Path)
-	}
-	return t, nil
+	return evaluate(s.segs, root)
 }
 
 // parsePath parses a JSONPath that must select something below the root (a rule
-// on `$` itself would remove or replace the whole request) and returns its segments.
+// on `$` itself would remove or replace the whole request) and whose cost is
+// linear in the body (checkCost), and returns its segments.
 func parsePath(expr string) ([]*spec.Segment, error) {
 	p, err := jsonpath.Parse(expr)
 	if err != nil {
@@ -105,6 +97,9 @@ func parsePath(expr string) ([]*spec.Segment, error) {
 	segs := p.Query().Segments()
 	if len(segs) == 0 {
 		return nil, fmt.Errorf("JSONPath %q selects the whole body", expr)
+	}
+	if err := checkCost(segs); err != nil {
+		return nil, fmt.Errorf("JSONPath %q: %w", expr, err)
 	}
 	return segs, nil
 }

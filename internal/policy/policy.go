@@ -13,9 +13,15 @@ import (
 )
 
 // ErrInvalidBody is wrapped by Body's error when the request body is not one JSON
-// object: the client's fault, a 400. Any other error from Body is a bug in the
-// caller (an unknown protocol).
+// object: the client's fault, a 400. Any error from Body that wraps neither it nor
+// ErrTooComplex is a bug in the caller (an unknown protocol).
 var ErrInvalidBody = errors.New("request body is not a JSON object")
+
+// ErrTooComplex is wrapped by Body's error when a JSONPath rule would select or
+// test more nodes of the body than any real request holds (100,000 at one step of
+// its path), or would have to decode a body of more than 200,000 values: the
+// client's fault, a 400, refused rather than paid for in memory.
+var ErrTooComplex = errors.New("request body is too complex for the configured transforms")
 
 // Policy is a model's compiled header rules and transforms; safe for concurrent use.
 // A nil or zero Policy changes nothing.

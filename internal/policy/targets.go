@@ -1,9 +1,5 @@
 package policy
 
-import (
-	"github.com/theory/jsonpath/spec"
-)
-
 // trie holds the normalized paths of the nodes a JSONPath selected, so that one
 // walk over the body, entering only the containers on those paths, finds every
 // node. Locating each path from the root instead would cost a scan per node: a
@@ -12,30 +8,32 @@ type trie struct {
 	hit     bool // the node at this path is selected
 	names   map[string]*trie
 	indexes map[int]*trie
+	// Marks of the evaluation that builds the trie (eval.go): the segment that
+	// last selected the node, and the last descendant segment that walked it.
+	selected, seen uint32
 }
 
-func (t *trie) add(np spec.NormalizedPath) {
-	for _, sel := range np {
-		t = t.child(sel)
-	}
-	t.hit = true
-}
-
-func (t *trie) child(sel spec.NormalSelector) *trie {
-	switch s := sel.(type) {
-	case spec.Name:
-		if t.names == nil {
-			t.names = make(map[string]*trie)
-		}
-		return lookupOrAdd(t.names, string(s))
-	case spec.Index:
+// child returns the position below t reached by name, or by index when index >= 0,
+// creating it when missing.
+func (t *trie) child(name string, index int) *trie {
+	if index >= 0 {
 		if t.indexes == nil {
 			t.indexes = make(map[int]*trie)
 		}
-		return lookupOrAdd(t.indexes, int(s))
+		return lookupOrAdd(t.indexes, index)
 	}
-	// spec has no other normal selector; a detached node selects nothing.
-	return &trie{}
+	if t.names == nil {
+		t.names = make(map[string]*trie)
+	}
+	return lookupOrAdd(t.names, name)
+}
+
+// existing returns the position below t reached by name or index, or nil.
+func (t *trie) existing(name string, index int) *trie {
+	if index >= 0 {
+		return t.indexes[index]
+	}
+	return t.names[name]
 }
 
 func lookupOrAdd[K comparable](m map[K]*trie, k K) *trie {

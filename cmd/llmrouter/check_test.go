@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// checkFile runs `llmrouter check` on a config file and returns its exit code,
+// stdout and stderr.
+func checkFile(t *testing.T, doc string) (int, string, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "llmrouter.yaml")
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := run([]string{"check", "-config", path}, nil, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+const checkModel = "models:\n  - name: m\n    provider: openai\n    endpoint: https://x/v1\n"
+
+// `check` refuses, with the rule's line, a JSONPath filter whose cost grows
+// faster than the request; chained descendant wildcards, which the router
+// evaluates in linear time, pass.
+func TestCheckJSONPathCost(t *testing.T) {
+	code, _, errs := checkFile(t, checkModel+"    transforms:\n      - drop: '$..*..*..*.x'\n      - drop: '$..[?@..x]'\n")
+	if code != 1 || !strings.Contains(errs, "transform at line 7") || !strings.Contains(errs, "descendant query (..) inside a filter") {
+		t.Errorf("exit %d:\n%s", code, errs)
+	}
+	if code, _, errs := checkFile(t, checkModel+"    transforms:\n      - drop: '$..*..*..*.x'\n"); code != 0 {
+		t.Errorf("chained descendants refused: %s", errs)
+	}
+}
+
+// A valid file of 50,000 models passes check; an alias bomb is refused with a
+// clear error and its line.
+func TestCheckFileSize(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("models:\n")
+	for i := range 50_000 {
+		fmt.Fprintf(&b, "  - {name: model-%d, provider: openai, endpoint: https://x/v1}\n", i)
+	}
+	code, out, errs := checkFile(t, b.String())
+	if code != 0 || !strings.Contains(out, "models: 50000") {
+		t.Errorf("50,000 models: exit %d, %.300s", code, errs)
+	}
+	bomb := checkModel + "    transforms:\n"
+	for level := range 9 {
+		items := "x, x, x, x, x, x, x, x, x, x"
+		if level > 0 {
+			items = strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*l%d, ", level-1), 10), ", ")
+		}
+		bomb += fmt.Sprintf("      - set: $.a%d\n        value: &l%d [%s]\n", level, level, items)
+	}
+	code, _, errs = checkFile(t, bomb)
+	if code != 1 || !strings.Contains(errs, "(an alias bomb?)") || !strings.Contains(errs, "line ") {
+		t.Errorf("alias bomb: exit %d, %.300s", code, errs)
+	}
+}
+
+// `check` never echoes a value used as a key, whatever its variable is called and
+// however short or lower-case it is, in a problem or in its summary; and refuses
+// unbounded retry counts with the line.
+func TestCheckHidesKeysAndBoundsRetries(t *testing.T) {
+	t.Setenv("UPSTREAM", "lowercase0123")
+	code, _, errs := checkFile(t, "server:\n  listen: ${UPSTREAM}\n"+checkModel+"    api_key: ${UPSTREAM}\n    retry: {attempts: 1000}\n    transforms:\n      - regex: '(${UPSTREAM}'\n        replace: x\n")
+	if code != 1 || strings.Contains(errs, "lowercase0123") {
+		t.Errorf("exit %d, the key shows:\n%s", code, errs)
+	}
+	if !strings.Contains(errs, `line 8: models[0].retry.attempts: want a whole number from 1 to 10 (total tries, the first included), got "1000"`) {
+		t.Errorf("no bound on retry.attempts:\n%s", errs)
+	}
+	// A JSONPath holding the key, refused when the gateway compiles it.
+	code, out, errs := checkFile(t, checkModel+"    api_key: ${UPSTREAM}\n    upstream_model: ${UPSTREAM}\n    transforms:\n      - drop: \"$..[?@..${UPSTREAM}]\"\n")
+	if code != 1 || strings.Contains(out+errs, "lowercase0123") || !strings.Contains(errs, "****0123") {
+		t.Errorf("exit %d, the key shows or nothing was refused:\n%s%s", code, out, errs)
+	}
+	// A valid file: the summary masks the key in upstream_model.
+	code, out, errs = checkFile(t, checkModel+"    api_key: ${UPSTREAM}\n    upstream_model: ${UPSTREAM}\n")
+	if code != 0 || strings.Contains(out+errs, "lowercase0123") {
+		t.Errorf("exit %d, the key shows:\n%s%s", code, out, errs)
+	}
+}
