@@ -28,8 +28,7 @@ import (
 // The Ollama converter already writes it (openai_ollama.go oaiOllMessage.Refusal);
 // the Anthropic one (openai_anthropic_stream.go chatRespMsg) does not.
 func TestFidelityAnthropicToChatResponseCarriesRefusal(t *testing.T) {
-	fixClock(t)
-	out, err := New(wire.OpenAIChat, wire.AnthropicMessages, Options{}).
+	out, err := fixed(New(wire.OpenAIChat, wire.AnthropicMessages, Options{})).
 		Response(readFixture(t, "anthropic-messages-response.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +45,6 @@ func TestFidelityAnthropicToChatResponseCarriesRefusal(t *testing.T) {
 // usage chunk carries "usage": null.
 func usageChunksCheck(t *testing.T, pair, fixture string) {
 	t.Helper()
-	fixClock(t)
 	out, err := runStream(newTranslator(t, pair), bytes.NewReader(readFixture(t, fixture)))
 	if err != nil {
 		t.Fatal(err)

@@ -14,11 +14,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/llmrouter/llmrouter/internal/sse"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // The -update flag rewrites golden files. It may be declared by another test file of
@@ -34,16 +34,6 @@ func ollUpdate() bool {
 	return f != nil && f.Value.String() == "true"
 }
 
-// ollDeterministic makes ids ("<prefix>test<n>") and the clock predictable.
-func ollDeterministic(b *ollamaBase) {
-	n := 0
-	b.newID = func(prefix string) string {
-		n++
-		return fmt.Sprintf("%stest%d", prefix, n)
-	}
-	b.now = func() time.Time { return time.Unix(1700000000, 0) }
-}
-
 // ollPairs are the translators under test, by their testdata directory name.
 var ollPairs = []string{"openai_ollama", "anthropic_ollama", "completions_ollama"}
 
@@ -54,17 +44,11 @@ func ollNew(pair string) Translator { return ollNewWith(pair, Options{Model: "ti
 func ollNewWith(pair string, opt Options) Translator {
 	switch pair {
 	case "openai_ollama":
-		t := newOpenAIToOllama(opt)
-		ollDeterministic(&t.ollamaBase)
-		return t
+		return fixed(New(wire.OpenAIChat, wire.OllamaChat, opt))
 	case "anthropic_ollama":
-		t := newAnthropicToOllama(opt)
-		ollDeterministic(&t.ollamaBase)
-		return t
+		return fixed(New(wire.AnthropicMessages, wire.OllamaChat, opt))
 	case "completions_ollama":
-		t := newCompletionsToOllama(opt)
-		ollDeterministic(&t.ollamaBase)
-		return t
+		return fixed(New(wire.OpenAICompletions, wire.OllamaGenerate, opt))
 	}
 	panic("unknown pair " + pair)
 }

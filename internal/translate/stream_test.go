@@ -39,15 +39,24 @@ func goldenUpdate() bool {
 
 const fixtureDir = "../../testdata/fixtures"
 
-// fixedCreated is the "created" time the tests install with fixClock.
+// fixedCreated is the "created" time of a fixed translator.
 const fixedCreated = 1700000000
 
-// fixClock makes "created" deterministic for the duration of the test.
-func fixClock(t testing.TB) {
-	t.Helper()
-	old := clock
-	clock = func() time.Time { return time.Unix(fixedCreated, 0) }
-	t.Cleanup(func() { clock = old })
+// setEnv replaces a translator's clock and id source.
+func (a *answer) setEnv(e env) { a.env = e }
+
+// fixed gives tr a fixed clock (fixedCreated) and ids "<prefix>test<n>", n
+// counting from 1 for each translator, so that its output is deterministic.
+func fixed(tr Translator) Translator {
+	n := 0
+	tr.(interface{ setEnv(env) }).setEnv(env{
+		now: func() time.Time { return time.Unix(fixedCreated, 0) },
+		newID: func(prefix string) string {
+			n++
+			return fmt.Sprintf("%stest%d", prefix, n)
+		},
+	})
+	return tr
 }
 
 func readFixture(t testing.TB, name string) []byte {
@@ -137,13 +146,13 @@ func streamTranslator(pair string) (Translator, error) {
 	var req string
 	switch pair {
 	case "openai_anthropic":
-		tr = New(wire.OpenAIChat, wire.AnthropicMessages, Options{Model: "up-model"})
+		tr = fixed(New(wire.OpenAIChat, wire.AnthropicMessages, Options{Model: "up-model"}))
 		req = `{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`
 	case "anthropic_openai":
-		tr = New(wire.AnthropicMessages, wire.OpenAIChat, Options{Model: "up-model"})
+		tr = fixed(New(wire.AnthropicMessages, wire.OpenAIChat, Options{Model: "up-model"}))
 		req = `{"model":"m","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"hi"}]}`
 	case "completions_anthropic":
-		tr = New(wire.OpenAICompletions, wire.AnthropicMessages, Options{Model: "up-model"})
+		tr = fixed(New(wire.OpenAICompletions, wire.AnthropicMessages, Options{Model: "up-model"}))
 		req = `{"model":"m","prompt":"hi","stream":true,"stream_options":{"include_usage":true}}`
 	}
 	if tr == nil {
@@ -215,7 +224,6 @@ var streamPairs = []struct{ pair, glob string }{
 // the body cut in two at every byte boundary, and expects exactly the output (and
 // error) of the uncut body.
 func TestStreamSplitEveryByte(t *testing.T) {
-	fixClock(t)
 	for _, p := range streamPairs {
 		for _, name := range fixtureNames(t, p.glob) {
 			t.Run(p.pair+"/"+name, func(t *testing.T) {
@@ -304,7 +312,6 @@ func firstLines(s string, n int) string {
 // event's bytes after Stream returns (sse.Reader reuses them): each event is passed
 // in a scratch buffer that is scribbled over after the call.
 func TestStreamKeepsNoEventData(t *testing.T) {
-	fixClock(t)
 	for _, p := range streamPairs {
 		for _, name := range fixtureNames(t, p.glob) {
 			t.Run(p.pair+"/"+name, func(t *testing.T) {
@@ -364,10 +371,9 @@ type goldenSet struct {
 // runGoldens checks every request, response and stream fixture of set against
 // testdata/<pair>/<fixture>.golden.
 func runGoldens(t *testing.T, set goldenSet) {
-	fixClock(t)
 	for _, name := range fixtureNames(t, set.requests) {
 		t.Run("request/"+name, func(t *testing.T) {
-			tr := New(set.client, set.upstream, Options{Model: "up-model"})
+			tr := fixed(New(set.client, set.upstream, Options{Model: "up-model"}))
 			out, err := tr.Request(readFixture(t, name))
 			if err != nil {
 				t.Fatal(err)
@@ -377,7 +383,7 @@ func runGoldens(t *testing.T, set goldenSet) {
 	}
 	for _, name := range fixtureNames(t, set.responses) {
 		t.Run("response/"+name, func(t *testing.T) {
-			out, err := New(set.client, set.upstream, Options{}).Response(readFixture(t, name))
+			out, err := fixed(New(set.client, set.upstream, Options{})).Response(readFixture(t, name))
 			if err != nil {
 				t.Fatal(err)
 			}

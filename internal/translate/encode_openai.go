@@ -1,0 +1,167 @@
+package translate
+
+// The OpenAI encoders: Chat Completions (README §1.2-1.3, §13.1), a reply as a
+// chat.completion and deltas as chat.completion.chunk events ending in [DONE];
+// and legacy Completions (README §2), a reply as a text_completion and deltas as
+// text_completion chunks. The legacy API has only text: reasoning, refusals and
+// tool calls have no form in it and are not sent.
+
+import (
+	"encoding/json"
+
+	"github.com/llmrouter/llmrouter/internal/openai"
+)
+
+// nullJSON is the "usage": null of chunks before the usage chunk.
+var nullJSON = json.RawMessage("null")
+
+// chatEncoder holds what every chunk repeats, and the client's include_usage.
+type chatEncoder struct {
+	includeUsage bool // the client's stream_options.include_usage
+	id, model    string
+	created      int64
+}
+
+// reply implements encoder: reasoning goes to the non-standard reasoning_content,
+// which OpenAI-compatible clients read; a missing tool call id is made up.
+func (e *chatEncoder) reply(r *reply, env *env) ([]byte, error) {
+	msg := openai.ChatMessage{Role: "assistant", ReasoningContent: r.reasoning}
+	if r.hasText {
+		msg.Content = &r.text
+	}
+	if r.refusal != "" {
+		msg.Refusal = &r.refusal
+	}
+	for _, tc := range r.tools {
+		msg.ToolCalls = append(msg.ToolCalls, openai.ToolCall{ID: env.id(tc.id, "call_"), Type: "function",
+			Function: openai.FunctionCall{Name: tc.name, Arguments: tc.args}})
+	}
+	return marshal("chat completion", openai.ChatCompletion{
+		ID: env.id(r.id, "chatcmpl-"), Object: openai.ObjectChatCompletion, Created: env.created(r.created), Model: r.model,
+		Choices: []openai.ChatChoice{{Message: msg, Logprobs: r.logprobs, FinishReason: r.finish.openAI()}},
+		Usage:   openAIUsage(r.usage, r.cache),
+	})
+}
+
+// write implements encoder: a role chunk first, then one chunk per non-empty
+// fragment, a finish chunk with an empty delta, the usage chunk when the client
+// asked for it, and [DONE].
+func (e *chatEncoder) write(o *out, d *delta) {
+	switch d.kind {
+	case kindStart:
+		e.id, e.model, e.created = o.env.id(d.id, "chatcmpl-"), d.model, o.env.created(d.created)
+		empty := ""
+		e.chunk(o, openai.ChunkDelta{Role: "assistant", Content: &empty}, nil, nil)
+	case kindText:
+		if d.text != "" {
+			e.chunk(o, openai.ChunkDelta{Content: &d.text}, nil, d.logprobs)
+		}
+	case kindRefusal:
+		if d.text != "" {
+			e.chunk(o, openai.ChunkDelta{Refusal: &d.text}, nil, nil)
+		}
+	case kindReasoning:
+		if d.text != "" {
+			e.chunk(o, openai.ChunkDelta{ReasoningContent: d.text}, nil, nil)
+		}
+	case kindToolCall:
+		e.chunk(o, openai.ChunkDelta{ToolCalls: []openai.ToolCallDelta{{Index: d.tool, ID: o.env.id(d.id, "call_"),
+			Type: "function", Function: openai.FunctionCallDelta{Name: d.name, Arguments: d.text}}}}, nil, nil)
+	case kindToolArgs:
+		if d.text != "" {
+			e.chunk(o, openai.ChunkDelta{ToolCalls: []openai.ToolCallDelta{{Index: d.tool,
+				Function: openai.FunctionCallDelta{Arguments: d.text}}}}, nil, nil)
+		}
+	case kindFinish:
+		if d.text != "" {
+			e.chunk(o, openai.ChunkDelta{Content: &d.text}, nil, nil)
+		}
+		reason := d.finish.openAI()
+		e.chunk(o, openai.ChunkDelta{}, &reason, nil)
+	case kindDone:
+		if e.includeUsage {
+			o.event("", openai.ChatChunk{ID: e.id, Object: openai.ObjectChatChunk, Created: o.env.created(e.created),
+				Model: e.model, Choices: []openai.ChunkChoice{}, Usage: openAIUsage(d.usage, d.cache)})
+		}
+		o.raw(doneData)
+	}
+}
+
+// chunk appends one chunk with a single choice. With include_usage every chunk
+// before the usage chunk says "usage": null (README §1.3).
+func (e *chatEncoder) chunk(o *out, d openai.ChunkDelta, finish *string, logprobs json.RawMessage) {
+	if e.created == 0 { // a chunk before the upstream's start (which is a broken stream)
+		e.created = o.env.created(0)
+	}
+	c := openai.ChatChunk{ID: e.id, Object: openai.ObjectChatChunk, Created: e.created, Model: e.model,
+		Choices: []openai.ChunkChoice{{Delta: d, Logprobs: logprobs, FinishReason: finish}}}
+	if e.includeUsage {
+		c.Usage = nullJSON
+	}
+	o.event("", c)
+}
+
+// completionsEncoder holds what every chunk repeats, and the client's include_usage.
+type completionsEncoder struct {
+	includeUsage bool // the client's stream_options.include_usage
+	id, model    string
+	created      int64
+}
+
+// reply implements encoder.
+func (e *completionsEncoder) reply(r *reply, env *env) ([]byte, error) {
+	finish := r.finish.legacy()
+	return marshal("text completion", openai.TextCompletion{
+		ID: env.id(r.id, "cmpl-"), Object: openai.ObjectTextCompletion, Created: env.created(r.created), Model: r.model,
+		Choices: []openai.CompletionChoice{{Text: r.text, FinishReason: &finish}},
+		Usage:   openAIUsage(r.usage, false),
+	})
+}
+
+// write implements encoder: one chunk per non-empty text fragment; the finish
+// comes on a chunk of its own, with the text the upstream sent with it (often
+// ""), then the usage chunk when the client asked for it, and [DONE].
+func (e *completionsEncoder) write(o *out, d *delta) {
+	switch d.kind {
+	case kindStart:
+		e.id, e.model, e.created = o.env.id(d.id, "cmpl-"), d.model, o.env.created(d.created)
+	case kindText:
+		if d.text != "" {
+			e.chunk(o, []openai.CompletionChoice{{Text: d.text}}, nullJSON)
+		}
+	case kindFinish:
+		finish := d.finish.legacy()
+		e.chunk(o, []openai.CompletionChoice{{Text: d.text, FinishReason: &finish}}, nullJSON)
+	case kindDone:
+		if e.includeUsage {
+			e.chunk(o, []openai.CompletionChoice{}, openAIUsage(d.usage, false))
+		}
+		o.raw(doneData)
+	}
+}
+
+// chunk appends one text_completion chunk. usage is written only with
+// include_usage: null on every chunk before the usage chunk (README §2).
+func (e *completionsEncoder) chunk(o *out, choices []openai.CompletionChoice, usage any) {
+	if e.created == 0 { // a chunk before the upstream's start (which is a broken stream)
+		e.created = o.env.created(0)
+	}
+	c := openai.TextCompletion{ID: e.id, Object: openai.ObjectTextCompletion, Created: e.created, Model: e.model,
+		Choices: choices}
+	if e.includeUsage {
+		c.Usage = usage
+	}
+	o.event("", c)
+}
+
+// openAIUsage renders u as OpenAI's usage. details adds prompt_tokens_details
+// (cached_tokens, and cache_write_tokens when any): the client then learns the
+// cache counts, which only an upstream that reports them knows, and which legacy
+// completions do not carry.
+func openAIUsage(u Usage, details bool) *openai.Usage {
+	o := &openai.Usage{PromptTokens: u.Input, CompletionTokens: u.Output, TotalTokens: u.Input + u.Output}
+	if details {
+		o.PromptTokensDetails = &openai.PromptTokensDetails{CachedTokens: u.CacheRead, CacheWriteTokens: u.CacheWrite}
+	}
+	return o
+}
