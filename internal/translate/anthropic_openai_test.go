@@ -14,11 +14,7 @@ import (
 )
 
 func TestAnthropicToOpenAIGolden(t *testing.T) {
-	runGoldens(t, goldenSet{
-		pair: "anthropic_openai", client: wire.AnthropicMessages, upstream: wire.OpenAIChat,
-		requests: "anthropic-messages-request*.json", responses: "openai-chat-response*.json",
-		streams: "openai-chat-stream-*.sse",
-	})
+	runGoldens(t, goldenSets["anthropic_openai"])
 }
 
 // convertMessages converts an Anthropic request with Options{Model:"gpt-test"}.

@@ -13,11 +13,7 @@ import (
 )
 
 func TestCompletionsToAnthropicGolden(t *testing.T) {
-	runGoldens(t, goldenSet{
-		pair: "completions_anthropic", client: wire.OpenAICompletions, upstream: wire.AnthropicMessages,
-		requests: "openai-completions-request*.json", responses: "anthropic-messages-response.json",
-		streams: "anthropic-messages-stream-*.sse",
-	})
+	runGoldens(t, goldenSets["completions_anthropic"])
 }
 
 func TestCompletionsToAnthropicRequest(t *testing.T) {

@@ -14,11 +14,7 @@ import (
 )
 
 func TestOpenAIToAnthropicGolden(t *testing.T) {
-	runGoldens(t, goldenSet{
-		pair: "openai_anthropic", client: wire.OpenAIChat, upstream: wire.AnthropicMessages,
-		requests: "openai-chat-request*.json", responses: "anthropic-messages-response*.json",
-		streams: "anthropic-messages-stream-*.sse",
-	})
+	runGoldens(t, goldenSets["openai_anthropic"])
 }
 
 // chatRequest converts an OpenAI Chat request with Options{Model:"claude-test"} plus opt.
