@@ -34,8 +34,8 @@ type ollamaLines struct {
 var errOllamaNoDoneReason = fmt.Errorf("ollama ended the stream without a done_reason: %w", ErrTruncated)
 
 // decode reads one Ollama object into v. An {"error": …} object is a *StreamError
-// carrying Ollama's message (README §5.3); an object without "done" is not an
-// Ollama answer.
+// carrying Ollama's message (README §5.3); anything but an object with "done" is
+// not an Ollama answer.
 func (o *ollamaLines) decode(data []byte, v any) error {
 	r := gjson.GetManyBytes(data, "error", "done")
 	if r[0].Exists() {
@@ -43,7 +43,7 @@ func (o *ollamaLines) decode(data []byte, v any) error {
 		return &StreamError{Message: msg}
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("decoding ollama response: %w", err)
+		return &ShapeError{Protocol: o.proto, Reason: err.Error()}
 	}
 	if !r[1].IsBool() {
 		return &ShapeError{Protocol: o.proto, Reason: `no "done"`}
