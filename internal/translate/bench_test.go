@@ -1,11 +1,6 @@
 package translate
 
 import (
-	"bytes"
-	"errors"
-	"io"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/sse"
@@ -43,25 +38,7 @@ var benchPairs = []struct {
 // benchEvents reads an upstream stream fixture into its events.
 func benchEvents(b *testing.B, name string, ndjson bool) []sse.Event {
 	b.Helper()
-	body, err := os.ReadFile(filepath.Join("..", "..", "testdata", name))
-	if err != nil {
-		b.Fatal(err)
-	}
-	rd := sse.NewReader(bytes.NewReader(body), 0)
-	if ndjson {
-		rd = sse.NewNDJSONReader(bytes.NewReader(body), 0)
-	}
-	var evs []sse.Event
-	for {
-		ev, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			return evs
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		evs = append(evs, sse.Event{Name: ev.Name, Data: bytes.Clone(ev.Data)})
-	}
+	return upstreamEvents(b, readTestdata(b, name), ndjson)
 }
 
 // BenchmarkStream converts one whole upstream stream per iteration, as the gateway
@@ -101,10 +78,7 @@ func BenchmarkStream(b *testing.B) {
 func BenchmarkResponse(b *testing.B) {
 	for _, p := range benchPairs {
 		b.Run(p.name, func(b *testing.B) {
-			body, err := os.ReadFile(filepath.Join("..", "..", "testdata", p.response))
-			if err != nil {
-				b.Fatal(err)
-			}
+			body := readTestdata(b, p.response)
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {

@@ -73,12 +73,9 @@ func (d *anthropicDecoder) reply(body []byte) (reply, error) {
 // anthropicObject checks that data is a JSON object and not an error object: an
 // error in a 200 body, or an `event: error`, is a *StreamError.
 func anthropicObject(data []byte) (gjson.Result, error) {
-	if !json.Valid(data) { // iterative, unlike gjson (see parseObject)
-		return gjson.Result{}, anthropicShape("not valid JSON")
-	}
-	r := gjson.ParseBytes(data)
-	if !r.IsObject() {
-		return r, anthropicShape("not a JSON object")
+	r, err := answerObject(wire.AnthropicMessages, data)
+	if err != nil {
+		return r, err
 	}
 	if e := r.Get("error"); e.IsObject() {
 		msg := cmpOr(e.Get("message").String(), string(data))

@@ -51,12 +51,20 @@ func (o *ollamaLines) decode(data []byte, v any) error {
 	return nil
 }
 
-// cut reports a stream line that says done without a reason.
-func cut(done bool, reason string) error {
-	if done && reason == "" {
-		return errOllamaNoDoneReason
+// nextLine decodes a stream line into v, whose done and done_reason fields are
+// done and reason; skip is true once the stream is done. A done line without a
+// reason is a cut stream.
+func (o *ollamaLines) nextLine(data []byte, v any, done *bool, reason *string) (skip bool, err error) {
+	if o.stopped {
+		return true, nil
 	}
-	return nil
+	if err := o.decode(data, v); err != nil {
+		return false, err
+	}
+	if *done && *reason == "" {
+		return false, errOllamaNoDoneReason
+	}
+	return false, nil
 }
 
 // start is the first line's kindStart delta.
@@ -120,14 +128,8 @@ func (d *ollamaChatDecoder) reply(body []byte) (reply, error) {
 // next implements decoder: thinking, content and each whole tool call, then on
 // the done line the finish and the usage.
 func (d *ollamaChatDecoder) next(ds []delta, ev sse.Event) ([]delta, error) {
-	if d.stopped {
-		return ds, nil
-	}
 	var l ollama.ChatResponse
-	if err := d.decode(ev.Data, &l); err != nil {
-		return ds, err
-	}
-	if err := cut(l.Done, l.DoneReason); err != nil {
+	if skip, err := d.nextLine(ev.Data, &l, &l.Done, &l.DoneReason); skip || err != nil {
 		return ds, err
 	}
 	ds = d.start(ds, l.Model, l.CreatedAt)
@@ -169,14 +171,8 @@ func (d *ollamaGenerateDecoder) reply(body []byte) (reply, error) {
 
 // next implements decoder: the done line's own text comes with the finish.
 func (d *ollamaGenerateDecoder) next(ds []delta, ev sse.Event) ([]delta, error) {
-	if d.stopped {
-		return ds, nil
-	}
 	var l ollama.GenerateResponse
-	if err := d.decode(ev.Data, &l); err != nil {
-		return ds, err
-	}
-	if err := cut(l.Done, l.DoneReason); err != nil {
+	if skip, err := d.nextLine(ev.Data, &l, &l.Done, &l.DoneReason); skip || err != nil {
 		return ds, err
 	}
 	ds = d.start(ds, l.Model, l.CreatedAt)

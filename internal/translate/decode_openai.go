@@ -9,7 +9,6 @@ package translate
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 
 	"github.com/tidwall/gjson"
@@ -38,12 +37,9 @@ func openAIShape(format string, args ...any) error {
 // openAIObject checks that data is a JSON object and not an error object:
 // {"error":{…}} is a *StreamError ("error": null is not an error).
 func openAIObject(data []byte) (gjson.Result, error) {
-	if !json.Valid(data) { // iterative, unlike gjson (see parseObject)
-		return gjson.Result{}, openAIShape("not valid JSON")
-	}
-	r := gjson.ParseBytes(data)
-	if !r.IsObject() {
-		return r, openAIShape("not a JSON object")
+	r, err := answerObject(wire.OpenAIChat, data)
+	if err != nil {
+		return r, err
 	}
 	if e := r.Get("error"); e.Exists() && e.Type != gjson.Null {
 		return r, &StreamError{Type: e.Get("type").String(), Message: cmpOr(e.Get("message").String(), e.Raw)}

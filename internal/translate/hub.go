@@ -17,7 +17,10 @@ package translate
 import (
 	"encoding/json"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/llmrouter/llmrouter/internal/sse"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // kind says what a delta carries.
@@ -149,6 +152,20 @@ func (f finish) legacy() string {
 // says whether a stop sequence was hit.
 func (f finish) anthropic() string {
 	return [...]string{"end_turn", "max_tokens", "tool_use", "refusal"}[f]
+}
+
+// answerObject parses an upstream body or event that must be a JSON object. It is
+// validated with encoding/json first, which is iterative, unlike gjson (see
+// parseObject).
+func answerObject(p wire.Protocol, data []byte) (gjson.Result, error) {
+	if !json.Valid(data) {
+		return gjson.Result{}, &ShapeError{Protocol: p, Reason: "not valid JSON"}
+	}
+	r := gjson.ParseBytes(data)
+	if !r.IsObject() {
+		return r, &ShapeError{Protocol: p, Reason: "not a JSON object"}
+	}
+	return r, nil
 }
 
 // decoder reads the answers of one upstream protocol. It holds the stream's state
