@@ -35,37 +35,45 @@ var usageKey = []byte(`"usage"`)
 
 // ReadUsage reads into u the counts of a Messages body or of the stream event
 // that carries them: message_start (message.usage, the input) or message_delta
-// (usage, cumulative). Counts the data leaves out keep their value, since
-// message_delta may or may not repeat message_start's input counts. It reports
-// whether data carried usage. Events without the word "usage" are passed over
-// without being parsed, so a relay may call it on every event.
+// (usage, cumulative), as Merge does. It reports whether data carried usage.
+// Events without the word "usage" are passed over without being parsed, so a
+// relay may call it on every event.
 func ReadUsage(u *Usage, data []byte) bool {
 	if !bytes.Contains(data, usageKey) {
 		return false
 	}
-	r := gjson.GetManyBytes(data, "usage", "message.usage")
-	v := r[0]
+	v := gjson.GetBytes(data, "usage")
 	if !v.IsObject() {
-		v = r[1]
+		v = gjson.GetBytes(data, "message.usage")
 	}
 	if !v.IsObject() {
 		return false
 	}
-	count := func(key string) (int64, bool) {
-		f := v.Get(key)
-		return f.Int(), f.Type == gjson.Number
-	}
-	if n, ok := count("input_tokens"); ok {
-		u.InputTokens = n
-	}
-	if n, ok := count("output_tokens"); ok {
-		u.OutputTokens = n
-	}
-	if n, ok := count("cache_creation_input_tokens"); ok {
-		u.CacheCreationInputTokens = &n
-	}
-	if n, ok := count("cache_read_input_tokens"); ok {
-		u.CacheReadInputTokens = &n
-	}
+	u.Merge(v.Raw)
 	return true
+}
+
+// Merge reads into u the counts present in usage, a usage object's JSON text.
+// Counts it leaves out keep their value, since message_delta may or may not
+// repeat message_start's input counts.
+func (u *Usage) Merge(usage string) {
+	v := gjson.Parse(usage)
+	if f := v.Get("input_tokens"); f.Type == gjson.Number {
+		u.InputTokens = f.Int()
+	}
+	if f := v.Get("output_tokens"); f.Type == gjson.Number {
+		u.OutputTokens = f.Int()
+	}
+	setCount(&u.CacheCreationInputTokens, v.Get("cache_creation_input_tokens"))
+	setCount(&u.CacheReadInputTokens, v.Get("cache_read_input_tokens"))
+}
+
+// setCount stores a count present in f, allocating only when it changes.
+func setCount(dst **int64, f gjson.Result) {
+	if f.Type != gjson.Number {
+		return
+	}
+	if n := f.Int(); *dst == nil || **dst != n {
+		*dst = &n
+	}
 }

@@ -45,9 +45,10 @@ func (u Usage) Tokens() (input, output, cacheRead, cacheWrite, reasoning int64) 
 var usageKey = []byte(`"usage"`)
 
 // ReadUsage reads the usage object of a chat completion, a text completion or a
-// stream chunk (the include_usage chunk; "usage": null on the others). ok is
-// false when data carries none. Chunks without the word "usage" are passed over
-// without being parsed, so a relay may call it on every event.
+// stream chunk (the include_usage chunk; "usage": null on the others), as
+// ParseUsage does. ok is false when data carries none. Chunks without the word
+// "usage" are passed over without being parsed, so a relay may call it on every
+// event.
 func ReadUsage(data []byte) (u Usage, ok bool) {
 	if !bytes.Contains(data, usageKey) {
 		return u, false
@@ -56,9 +57,17 @@ func ReadUsage(data []byte) (u Usage, ok bool) {
 	if !v.IsObject() {
 		return u, false
 	}
-	u.PromptTokens = v.Get("prompt_tokens").Int()
-	u.CompletionTokens = v.Get("completion_tokens").Int()
-	u.TotalTokens = v.Get("total_tokens").Int()
+	return ParseUsage(v.Raw), true
+}
+
+// ParseUsage reads a usage object's JSON text.
+func ParseUsage(usage string) Usage {
+	v := gjson.Parse(usage)
+	u := Usage{
+		PromptTokens:     v.Get("prompt_tokens").Int(),
+		CompletionTokens: v.Get("completion_tokens").Int(),
+		TotalTokens:      v.Get("total_tokens").Int(),
+	}
 	if d := v.Get("prompt_tokens_details"); d.IsObject() {
 		u.PromptTokensDetails = &PromptTokensDetails{
 			CachedTokens:     d.Get("cached_tokens").Int(),
@@ -68,5 +77,5 @@ func ReadUsage(data []byte) (u Usage, ok bool) {
 	if d := v.Get("completion_tokens_details"); d.IsObject() {
 		u.CompletionTokensDetails = &CompletionTokensDetails{ReasoningTokens: d.Get("reasoning_tokens").Int()}
 	}
-	return u, true
+	return u
 }

@@ -62,7 +62,7 @@ func (d *anthropicDecoder) reply(body []byte) (reply, error) {
 		}
 		return true
 	})
-	anthropic.ReadUsage(&d.counts, body)
+	d.counts.Merge(r.Get("usage").Raw)
 	out.id, out.model = r.Get("id").String(), r.Get("model").String()
 	out.text, out.reasoning = text.String(), reasoning.String()
 	out.finish = finishOfAnthropic(r.Get("stop_reason").String())
@@ -118,7 +118,7 @@ func (d *anthropicDecoder) next(ds []delta, ev sse.Event) ([]delta, error) {
 	typ := cmpOr(r.Get("type").String(), ev.Name)
 	switch typ {
 	case anthropic.EventMessageStart:
-		return d.messageStart(ds, r.Get("message"), data)
+		return d.messageStart(ds, r.Get("message"))
 	case anthropic.EventContentBlockStart:
 		return d.blockStart(ds, r), nil
 	case anthropic.EventContentBlockDelta:
@@ -126,7 +126,7 @@ func (d *anthropicDecoder) next(ds []delta, ev sse.Event) ([]delta, error) {
 	case anthropic.EventContentBlockStop:
 		d.blockType = ""
 	case anthropic.EventMessageDelta:
-		anthropic.ReadUsage(&d.counts, data)
+		d.counts.Merge(r.Get("usage").Raw)
 		return append(ds, delta{kind: kindFinish, finish: finishOfAnthropic(r.Get("delta.stop_reason").String())}), nil
 	case anthropic.EventMessageStop:
 		d.stopped = true
@@ -139,7 +139,7 @@ func (d *anthropicDecoder) next(ds []delta, ev sse.Event) ([]delta, error) {
 	return ds, nil
 }
 
-func (d *anthropicDecoder) messageStart(ds []delta, m gjson.Result, data []byte) ([]delta, error) {
+func (d *anthropicDecoder) messageStart(ds []delta, m gjson.Result) ([]delta, error) {
 	if !m.IsObject() {
 		return ds, anthropicShape("message_start without a message")
 	}
@@ -147,7 +147,7 @@ func (d *anthropicDecoder) messageStart(ds []delta, m gjson.Result, data []byte)
 		return ds, nil
 	}
 	d.started = true
-	anthropic.ReadUsage(&d.counts, data)
+	d.counts.Merge(m.Get("usage").Raw)
 	return append(ds, delta{kind: kindStart, id: m.Get("id").String(), model: m.Get("model").String(),
 		usage: d.usage(), cache: true}), nil
 }

@@ -33,19 +33,19 @@ type ollamaLines struct {
 // §11), so the output is cut short, as if the stream itself had been.
 var errOllamaNoDoneReason = fmt.Errorf("ollama ended the stream without a done_reason: %w", ErrTruncated)
 
-// decode reads one Ollama object into v. An {"error": …} object is a *StreamError
-// carrying Ollama's message (README §5.3); anything but an object with "done" is
-// not an Ollama answer.
-func (o *ollamaLines) decode(data []byte, v any) error {
-	r := gjson.GetManyBytes(data, "error", "done")
-	if r[0].Exists() {
-		msg, _ := ollama.ParseError(data)
+// decode reads one Ollama object into v, whose "done" field is done. An
+// {"error": …} object is a *StreamError carrying Ollama's message (README §5.3);
+// anything but an object with "done" is not an Ollama answer. done is set before
+// decoding, so that only a line that says done:true, or none, is looked at twice.
+func (o *ollamaLines) decode(data []byte, v any, done *bool) error {
+	if msg, ok := ollama.ParseError(data); ok {
 		return &StreamError{Message: msg}
 	}
+	*done = true
 	if err := json.Unmarshal(data, v); err != nil {
 		return &ShapeError{Protocol: o.proto, Reason: err.Error()}
 	}
-	if !r[1].IsBool() {
+	if *done && !gjson.GetBytes(data, "done").IsBool() {
 		return &ShapeError{Protocol: o.proto, Reason: `no "done"`}
 	}
 	return nil
@@ -58,7 +58,7 @@ func (o *ollamaLines) nextLine(data []byte, v any, done *bool, reason *string) (
 	if o.stopped {
 		return true, nil
 	}
-	if err := o.decode(data, v); err != nil {
+	if err := o.decode(data, v, done); err != nil {
 		return false, err
 	}
 	if *done && *reason == "" {
@@ -100,7 +100,8 @@ func (o *ollamaLines) usage() Usage { return newUsage(o.counts.Tokens()) }
 // ollamaChatDecoder reads /api/chat answers.
 type ollamaChatDecoder struct {
 	ollamaLines
-	calls int // tool calls streamed so far: the next call's number
+	calls int                 // tool calls streamed so far: the next call's number
+	line  ollama.ChatResponse // the line being decoded, reused
 }
 
 func newOllamaChatDecoder(model string) ollamaChatDecoder {
@@ -111,7 +112,7 @@ func newOllamaChatDecoder(model string) ollamaChatDecoder {
 // next to tool calls (OpenAI's content is then null).
 func (d *ollamaChatDecoder) reply(body []byte) (reply, error) {
 	var l ollama.ChatResponse
-	if err := d.decode(body, &l); err != nil {
+	if err := d.decode(body, &l, &l.Done); err != nil {
 		return reply{}, err
 	}
 	d.counts = l.Metrics
@@ -128,8 +129,9 @@ func (d *ollamaChatDecoder) reply(body []byte) (reply, error) {
 // next implements decoder: thinking, content and each whole tool call, then on
 // the done line the finish and the usage.
 func (d *ollamaChatDecoder) next(ds []delta, ev sse.Event) ([]delta, error) {
-	var l ollama.ChatResponse
-	if skip, err := d.nextLine(ev.Data, &l, &l.Done, &l.DoneReason); skip || err != nil {
+	d.line = ollama.ChatResponse{}
+	l := &d.line
+	if skip, err := d.nextLine(ev.Data, l, &l.Done, &l.DoneReason); skip || err != nil {
 		return ds, err
 	}
 	ds = d.start(ds, l.Model, l.CreatedAt)
@@ -152,16 +154,19 @@ func (d *ollamaChatDecoder) next(ds []delta, ev sse.Event) ([]delta, error) {
 }
 
 // ollamaGenerateDecoder reads /api/generate answers.
-type ollamaGenerateDecoder struct{ ollamaLines }
+type ollamaGenerateDecoder struct {
+	ollamaLines
+	line ollama.GenerateResponse // the line being decoded, reused
+}
 
 func newOllamaGenerateDecoder(model string) ollamaGenerateDecoder {
-	return ollamaGenerateDecoder{ollamaLines{proto: wire.OllamaGenerate, model: model}}
+	return ollamaGenerateDecoder{ollamaLines: ollamaLines{proto: wire.OllamaGenerate, model: model}}
 }
 
 // reply implements decoder.
 func (d *ollamaGenerateDecoder) reply(body []byte) (reply, error) {
 	var l ollama.GenerateResponse
-	if err := d.decode(body, &l); err != nil {
+	if err := d.decode(body, &l, &l.Done); err != nil {
 		return reply{}, err
 	}
 	d.counts = l.Metrics
@@ -171,8 +176,9 @@ func (d *ollamaGenerateDecoder) reply(body []byte) (reply, error) {
 
 // next implements decoder: the done line's own text comes with the finish.
 func (d *ollamaGenerateDecoder) next(ds []delta, ev sse.Event) ([]delta, error) {
-	var l ollama.GenerateResponse
-	if skip, err := d.nextLine(ev.Data, &l, &l.Done, &l.DoneReason); skip || err != nil {
+	d.line = ollama.GenerateResponse{}
+	l := &d.line
+	if skip, err := d.nextLine(ev.Data, l, &l.Done, &l.DoneReason); skip || err != nil {
 		return ds, err
 	}
 	ds = d.start(ds, l.Model, l.CreatedAt)

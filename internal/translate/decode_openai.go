@@ -72,7 +72,9 @@ func (d *openAIDecoder) reply(body []byte) (reply, error) {
 			args: tc.Get("function.arguments").String()})
 		return true
 	})
-	d.counts, _ = openai.ReadUsage(body)
+	if u := r.Get("usage"); u.IsObject() {
+		d.counts = openai.ParseUsage(u.Raw)
+	}
 	out.usage = d.usage()
 	return out, nil
 }
@@ -111,7 +113,7 @@ func (d *openAIDecoder) next(ds []delta, ev sse.Event) ([]delta, error) {
 			created: r.Get("created").Int(), cache: true})
 	}
 	if usage.IsObject() {
-		d.counts, _ = openai.ReadUsage(data) // a real stream sends one usage chunk; the last wins
+		d.counts = openai.ParseUsage(usage.Raw) // a real stream sends one usage chunk; the last wins
 	}
 	ch := r.Get("choices.0")
 	dl := ch.Get("delta")

@@ -17,13 +17,17 @@ import (
 )
 
 // anthropicEncoder holds the open block and the finish reason until the stream
-// ends.
+// ends, and the delta event it writes, reused.
 type anthropicEncoder struct {
 	started bool
 	next    int    // index of the next content block
 	open    string // type of the open block: "", "text", "thinking" or "tool_use"
 	tool    int    // tool number of the open tool_use block
 	finish  finish
+	ev      anthropic.ContentBlockDeltaEvent
+	text    anthropic.TextDelta
+	think   anthropic.ThinkingDelta
+	input   anthropic.InputJSONDelta
 }
 
 // reply implements encoder: thinking, text and refusal blocks, then one tool_use
@@ -31,7 +35,7 @@ type anthropicEncoder struct {
 // become the input {}. An answer with a text part but no block at all is one
 // empty text block, since clients read content[0].
 func (e *anthropicEncoder) reply(r *reply, env *env) ([]byte, error) {
-	content := []any{}
+	content := make([]any, 0, 3+len(r.tools))
 	if r.reasoning != "" {
 		content = append(content, anthropic.ThinkingBlock{Type: "thinking", Thinking: r.reasoning})
 	}
@@ -77,9 +81,9 @@ func (e *anthropicEncoder) write(o *out, d *delta) {
 	}
 	switch d.kind {
 	case kindText, kindRefusal:
-		e.fragment(o, "text", anthropic.TextDelta{Type: "text_delta", Text: d.text}, d.text)
+		e.fragment(o, "text", d.text)
 	case kindReasoning:
-		e.fragment(o, "thinking", anthropic.ThinkingDelta{Type: "thinking_delta", Thinking: d.text}, d.text)
+		e.fragment(o, "thinking", d.text)
 	case kindToolCall:
 		e.openBlock(o, "tool_use", anthropic.ToolUseBlock{Type: "tool_use", ID: o.env.id(d.id, "toolu_"),
 			Name: d.name, Input: json.RawMessage("{}")})
@@ -90,9 +94,7 @@ func (e *anthropicEncoder) write(o *out, d *delta) {
 			e.arguments(o, d.text)
 		}
 	case kindFinish:
-		if d.text != "" {
-			e.fragment(o, "text", anthropic.TextDelta{Type: "text_delta", Text: d.text}, d.text)
-		}
+		e.fragment(o, "text", d.text)
 		e.finish = d.finish
 	case kindDone:
 		e.closeBlock(o)
@@ -113,27 +115,40 @@ func (e *anthropicEncoder) start(o *out, d *delta) {
 
 // fragment appends a non-empty text or thinking fragment to a block of that
 // type, opening one first (and closing any other) when needed.
-func (e *anthropicEncoder) fragment(o *out, typ string, dl any, text string) {
+func (e *anthropicEncoder) fragment(o *out, typ, text string) {
 	if text == "" {
 		return
 	}
-	if e.open != typ {
-		var block any = anthropic.TextBlock{Type: "text"}
-		if typ == "thinking" {
-			block = anthropic.ThinkingBlock{Type: "thinking"}
+	var dl any
+	switch typ {
+	case "thinking":
+		if e.open != typ {
+			e.openBlock(o, typ, anthropic.ThinkingBlock{Type: "thinking"})
 		}
-		e.openBlock(o, typ, block)
+		e.think = anthropic.ThinkingDelta{Type: "thinking_delta", Thinking: text}
+		dl = &e.think
+	default:
+		if e.open != typ {
+			e.openBlock(o, typ, anthropic.TextBlock{Type: "text"})
+		}
+		e.text = anthropic.TextDelta{Type: "text_delta", Text: text}
+		dl = &e.text
 	}
-	o.event(anthropic.EventContentBlockDelta, anthropic.ContentBlockDeltaEvent{
-		Type: anthropic.EventContentBlockDelta, Index: e.next - 1, Delta: dl})
+	e.blockDelta(o, dl)
 }
 
 // arguments appends a non-empty fragment of the open tool_use block's input.
 func (e *anthropicEncoder) arguments(o *out, s string) {
 	if s != "" {
-		o.event(anthropic.EventContentBlockDelta, anthropic.ContentBlockDeltaEvent{Type: anthropic.EventContentBlockDelta,
-			Index: e.next - 1, Delta: anthropic.InputJSONDelta{Type: "input_json_delta", PartialJSON: s}})
+		e.input = anthropic.InputJSONDelta{Type: "input_json_delta", PartialJSON: s}
+		e.blockDelta(o, &e.input)
 	}
+}
+
+// blockDelta appends a content_block_delta event of the open block.
+func (e *anthropicEncoder) blockDelta(o *out, dl any) {
+	e.ev = anthropic.ContentBlockDeltaEvent{Type: anthropic.EventContentBlockDelta, Index: e.next - 1, Delta: dl}
+	o.event(anthropic.EventContentBlockDelta, &e.ev)
 }
 
 func (e *anthropicEncoder) openBlock(o *out, typ string, block any) {

@@ -12,14 +12,18 @@ import (
 	"github.com/llmrouter/llmrouter/internal/openai"
 )
 
-// nullJSON is the "usage": null of chunks before the usage chunk.
-var nullJSON = json.RawMessage("null")
+// nullUsage is the "usage": null of chunks before the usage chunk.
+var nullUsage any = json.RawMessage("null")
 
-// chatEncoder holds what every chunk repeats, and the client's include_usage.
+// chatEncoder holds what every chunk repeats, the client's include_usage, and the
+// chunk it writes, reused.
 type chatEncoder struct {
 	includeUsage bool // the client's stream_options.include_usage
 	id, model    string
 	created      int64
+	c            openai.ChatChunk
+	choice       [1]openai.ChunkChoice
+	call         [1]openai.ToolCallDelta
 }
 
 // reply implements encoder: reasoning goes to the non-standard reasoning_content,
@@ -31,6 +35,9 @@ func (e *chatEncoder) reply(r *reply, env *env) ([]byte, error) {
 	}
 	if r.refusal != "" {
 		msg.Refusal = &r.refusal
+	}
+	if len(r.tools) > 0 {
+		msg.ToolCalls = make([]openai.ToolCall, 0, len(r.tools))
 	}
 	for _, tc := range r.tools {
 		msg.ToolCalls = append(msg.ToolCalls, openai.ToolCall{ID: env.id(tc.id, "call_"), Type: "function",
@@ -65,12 +72,13 @@ func (e *chatEncoder) write(o *out, d *delta) {
 			e.chunk(o, openai.ChunkDelta{ReasoningContent: d.text}, nil, nil)
 		}
 	case kindToolCall:
-		e.chunk(o, openai.ChunkDelta{ToolCalls: []openai.ToolCallDelta{{Index: d.tool, ID: o.env.id(d.id, "call_"),
-			Type: "function", Function: openai.FunctionCallDelta{Name: d.name, Arguments: d.text}}}}, nil, nil)
+		e.call[0] = openai.ToolCallDelta{Index: d.tool, ID: o.env.id(d.id, "call_"), Type: "function",
+			Function: openai.FunctionCallDelta{Name: d.name, Arguments: d.text}}
+		e.chunk(o, openai.ChunkDelta{ToolCalls: e.call[:]}, nil, nil)
 	case kindToolArgs:
 		if d.text != "" {
-			e.chunk(o, openai.ChunkDelta{ToolCalls: []openai.ToolCallDelta{{Index: d.tool,
-				Function: openai.FunctionCallDelta{Arguments: d.text}}}}, nil, nil)
+			e.call[0] = openai.ToolCallDelta{Index: d.tool, Function: openai.FunctionCallDelta{Arguments: d.text}}
+			e.chunk(o, openai.ChunkDelta{ToolCalls: e.call[:]}, nil, nil)
 		}
 	case kindFinish:
 		if d.text != "" {
@@ -93,19 +101,23 @@ func (e *chatEncoder) chunk(o *out, d openai.ChunkDelta, finish *string, logprob
 	if e.created == 0 { // a chunk before the upstream's start (which is a broken stream)
 		e.created = o.env.created(0)
 	}
-	c := openai.ChatChunk{ID: e.id, Object: openai.ObjectChatChunk, Created: e.created, Model: e.model,
-		Choices: []openai.ChunkChoice{{Delta: d, Logprobs: logprobs, FinishReason: finish}}}
+	e.choice[0] = openai.ChunkChoice{Delta: d, Logprobs: logprobs, FinishReason: finish}
+	e.c = openai.ChatChunk{ID: e.id, Object: openai.ObjectChatChunk, Created: e.created, Model: e.model,
+		Choices: e.choice[:]}
 	if e.includeUsage {
-		c.Usage = nullJSON
+		e.c.Usage = nullUsage
 	}
-	o.event("", c)
+	o.event("", &e.c)
 }
 
-// completionsEncoder holds what every chunk repeats, and the client's include_usage.
+// completionsEncoder holds what every chunk repeats, the client's include_usage,
+// and the chunk it writes, reused.
 type completionsEncoder struct {
 	includeUsage bool // the client's stream_options.include_usage
 	id, model    string
 	created      int64
+	c            openai.TextCompletion
+	choice       [1]openai.CompletionChoice
 }
 
 // reply implements encoder.
@@ -127,11 +139,13 @@ func (e *completionsEncoder) write(o *out, d *delta) {
 		e.id, e.model, e.created = o.env.id(d.id, "cmpl-"), d.model, o.env.created(d.created)
 	case kindText:
 		if d.text != "" {
-			e.chunk(o, []openai.CompletionChoice{{Text: d.text}}, nullJSON)
+			e.choice[0] = openai.CompletionChoice{Text: d.text}
+			e.chunk(o, e.choice[:], nullUsage)
 		}
 	case kindFinish:
 		finish := d.finish.legacy()
-		e.chunk(o, []openai.CompletionChoice{{Text: d.text, FinishReason: &finish}}, nullJSON)
+		e.choice[0] = openai.CompletionChoice{Text: d.text, FinishReason: &finish}
+		e.chunk(o, e.choice[:], nullUsage)
 	case kindDone:
 		if e.includeUsage {
 			e.chunk(o, []openai.CompletionChoice{}, openAIUsage(d.usage, false))
@@ -146,12 +160,12 @@ func (e *completionsEncoder) chunk(o *out, choices []openai.CompletionChoice, us
 	if e.created == 0 { // a chunk before the upstream's start (which is a broken stream)
 		e.created = o.env.created(0)
 	}
-	c := openai.TextCompletion{ID: e.id, Object: openai.ObjectTextCompletion, Created: e.created, Model: e.model,
+	e.c = openai.TextCompletion{ID: e.id, Object: openai.ObjectTextCompletion, Created: e.created, Model: e.model,
 		Choices: choices}
 	if e.includeUsage {
-		c.Usage = usage
+		e.c.Usage = usage
 	}
-	o.event("", c)
+	o.event("", &e.c)
 }
 
 // openAIUsage renders u as OpenAI's usage. details adds prompt_tokens_details

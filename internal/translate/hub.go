@@ -201,6 +201,8 @@ type answer struct {
 	enc    encoder
 	deltas []delta // one event's deltas, reused
 	js     jsonBuf // the events' JSON, reused
+	out    out     // one event's output, reused
+	reply  reply   // the non-streaming answer, decoded
 }
 
 // init wires the pair's decoder and encoder, with the real clock and random ids.
@@ -210,11 +212,11 @@ func (a *answer) init(dec decoder, enc encoder) {
 
 // Response implements Translator.
 func (a *answer) Response(body []byte) ([]byte, error) {
-	r, err := a.dec.reply(body)
-	if err != nil {
+	var err error
+	if a.reply, err = a.dec.reply(body); err != nil {
 		return nil, err
 	}
-	return a.enc.reply(&r, &a.env)
+	return a.enc.reply(&a.reply, &a.env)
 }
 
 // Stream implements Translator. A failed event appends nothing: the decoder
@@ -226,14 +228,14 @@ func (a *answer) Stream(dst []byte, ev sse.Event) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	o := out{buf: dst, env: &a.env, js: &a.js}
+	a.out = out{buf: dst, env: &a.env, js: &a.js}
 	for i := range ds {
-		a.enc.write(&o, &ds[i])
+		a.enc.write(&a.out, &ds[i])
 	}
-	if o.err != nil {
-		return dst, o.err
+	if a.out.err != nil {
+		return dst, a.out.err
 	}
-	return o.buf, nil
+	return a.out.buf, nil
 }
 
 // End implements Translator: every encoder writes its closing events with the

@@ -49,36 +49,37 @@ func (e *env) created(upstream int64) int64 {
 	return e.now().Unix()
 }
 
-// encodeJSON writes v to buf without HTML escaping (so "<" in generated code
-// stays "<", as the providers write it) and without the trailing newline.
-func encodeJSON(buf *bytes.Buffer, v any) error {
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return err
+// jsonBuf encodes values as the providers write JSON: without HTML escaping (so
+// "<" in generated code stays "<"), without the encoder's trailing newline. Its
+// buffer is reused: a translator keeps one for its stream's events.
+type jsonBuf struct {
+	b   bytes.Buffer
+	enc *json.Encoder
+}
+
+// encode returns v's JSON, valid until the next call.
+func (j *jsonBuf) encode(v any) ([]byte, error) {
+	if j.enc == nil {
+		j.enc = json.NewEncoder(&j.b)
+		j.enc.SetEscapeHTML(false)
 	}
-	buf.Truncate(buf.Len() - 1)
-	return nil
+	j.b.Reset()
+	if err := j.enc.Encode(v); err != nil {
+		return nil, err
+	}
+	j.b.Truncate(j.b.Len() - 1) // Encode ends every value with a newline
+	return j.b.Bytes(), nil
 }
 
 // marshal encodes a whole body, wrapping the (unexpected) error with what was
 // encoded.
 func marshal(what string, v any) ([]byte, error) {
-	var b bytes.Buffer
-	if err := encodeJSON(&b, v); err != nil {
+	var j jsonBuf
+	b, err := j.encode(v)
+	if err != nil {
 		return nil, fmt.Errorf("encoding %s: %w", what, err)
 	}
-	return b.Bytes(), nil
-}
-
-// jsonBuf is a translator's buffer for event data, reused for every event.
-type jsonBuf struct{ b bytes.Buffer }
-
-// encode returns v's JSON, valid until the next call.
-func (j *jsonBuf) encode(v any) ([]byte, error) {
-	j.b.Reset()
-	err := encodeJSON(&j.b, v)
-	return j.b.Bytes(), err
+	return b, nil
 }
 
 // out collects the client events of one upstream event. The first encoding error
