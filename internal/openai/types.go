@@ -78,13 +78,18 @@ type (
 		Choices []ChatChoice `json:"choices"`
 		Usage   *Usage       `json:"usage,omitempty"`
 	}
-	// ChatChoice is one choice of a ChatCompletion. Logprobs is null or
-	// {"content":[token logprobs]}.
+	// ChatChoice is one choice of a ChatCompletion; Logprobs is null unless
+	// asked for.
 	ChatChoice struct {
-		Index        int             `json:"index"`
-		Message      ChatMessage     `json:"message"`
-		Logprobs     json.RawMessage `json:"logprobs"`
-		FinishReason string          `json:"finish_reason"`
+		Index        int         `json:"index"`
+		Message      ChatMessage `json:"message"`
+		Logprobs     *Logprobs   `json:"logprobs"`
+		FinishReason string      `json:"finish_reason"`
+	}
+	// Logprobs are the log probabilities of a choice's tokens. Content is an
+	// array of token logprobs, {token, logprob, bytes, top_logprobs}, as JSON.
+	Logprobs struct {
+		Content json.RawMessage `json:"content"`
 	}
 	// ChatMessage is the assistant message of a choice. Content and Refusal are
 	// required and may be null. ReasoningContent is not OpenAI's: OpenAI-compatible
@@ -125,10 +130,10 @@ type (
 	}
 	// ChunkChoice is one choice of a chunk; FinishReason is null until the end.
 	ChunkChoice struct {
-		Index        int             `json:"index"`
-		Delta        ChunkDelta      `json:"delta"`
-		Logprobs     json.RawMessage `json:"logprobs"`
-		FinishReason *string         `json:"finish_reason"`
+		Index        int        `json:"index"`
+		Delta        ChunkDelta `json:"delta"`
+		Logprobs     *Logprobs  `json:"logprobs"`
+		FinishReason *string    `json:"finish_reason"`
 	}
 	// ChunkDelta is what one chunk adds to the message.
 	ChunkDelta struct {
@@ -166,11 +171,13 @@ type (
 		Choices []CompletionChoice `json:"choices"`
 		Usage   any                `json:"usage,omitempty"`
 	}
-	// CompletionChoice is one choice; Logprobs is null unless asked for.
+	// CompletionChoice is one choice. Logprobs is null unless asked for, and
+	// then the legacy object ({tokens, token_logprobs, top_logprobs,
+	// text_offset}), which the router never asks for.
 	CompletionChoice struct {
-		Text         string          `json:"text"`
-		Index        int             `json:"index"`
-		Logprobs     json.RawMessage `json:"logprobs"`
-		FinishReason *string         `json:"finish_reason"`
+		Text         string  `json:"text"`
+		Index        int     `json:"index"`
+		Logprobs     any     `json:"logprobs"`
+		FinishReason *string `json:"finish_reason"`
 	}
 )

@@ -100,8 +100,8 @@ func (o *ollamaLines) usage() Usage { return newUsage(o.counts.Tokens()) }
 // ollamaChatDecoder reads /api/chat answers.
 type ollamaChatDecoder struct {
 	ollamaLines
-	calls int                 // tool calls streamed so far: the next call's number
-	line  ollama.ChatResponse // the line being decoded, reused
+	calls int                  // tool calls streamed so far: the next call's number
+	line  *ollama.ChatResponse // the line being decoded, reused (made for the first)
 }
 
 func newOllamaChatDecoder(model string) ollamaChatDecoder {
@@ -129,8 +129,11 @@ func (d *ollamaChatDecoder) reply(body []byte) (reply, error) {
 // next implements decoder: thinking, content and each whole tool call, then on
 // the done line the finish and the usage.
 func (d *ollamaChatDecoder) next(ds []delta, ev sse.Event) ([]delta, error) {
-	d.line = ollama.ChatResponse{}
-	l := &d.line
+	if d.line == nil {
+		d.line = new(ollama.ChatResponse)
+	}
+	l := d.line
+	*l = ollama.ChatResponse{}
 	if skip, err := d.nextLine(ev.Data, l, &l.Done, &l.DoneReason); skip || err != nil {
 		return ds, err
 	}
@@ -156,7 +159,7 @@ func (d *ollamaChatDecoder) next(ds []delta, ev sse.Event) ([]delta, error) {
 // ollamaGenerateDecoder reads /api/generate answers.
 type ollamaGenerateDecoder struct {
 	ollamaLines
-	line ollama.GenerateResponse // the line being decoded, reused
+	line *ollama.GenerateResponse // the line being decoded, reused (made for the first)
 }
 
 func newOllamaGenerateDecoder(model string) ollamaGenerateDecoder {
@@ -176,8 +179,11 @@ func (d *ollamaGenerateDecoder) reply(body []byte) (reply, error) {
 
 // next implements decoder: the done line's own text comes with the finish.
 func (d *ollamaGenerateDecoder) next(ds []delta, ev sse.Event) ([]delta, error) {
-	d.line = ollama.GenerateResponse{}
-	l := &d.line
+	if d.line == nil {
+		d.line = new(ollama.GenerateResponse)
+	}
+	l := d.line
+	*l = ollama.GenerateResponse{}
 	if skip, err := d.nextLine(ev.Data, l, &l.Done, &l.DoneReason); skip || err != nil {
 		return ds, err
 	}
@@ -203,11 +209,10 @@ func ollamaArgs(raw json.RawMessage) []byte {
 	return buf.Bytes()
 }
 
-// ollamaLogprobs wraps Ollama's per-token logprobs, whose entries have OpenAI's
-// token-logprob shape ({token, logprob, bytes, top_logprobs}), as an OpenAI choice
-// "logprobs" value; absent ones become nil (null). Ollama omits top_logprobs when
-// none were asked for and bytes when empty, both of which OpenAI requires: they
-// become [] and null.
+// ollamaLogprobs returns Ollama's per-token logprobs, whose entries have OpenAI's
+// token-logprob shape ({token, logprob, bytes, top_logprobs}), as the hub's JSON
+// array; absent ones are nil. Ollama omits top_logprobs when none were asked for
+// and bytes when empty, both of which OpenAI requires: they become [] and null.
 func ollamaLogprobs(raw json.RawMessage) json.RawMessage {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
@@ -216,14 +221,14 @@ func ollamaLogprobs(raw json.RawMessage) json.RawMessage {
 	if !entries.IsArray() {
 		return nil
 	}
-	b := []byte(`{"content":[`)
+	b := []byte(`[`)
 	for i, e := range entries.Array() {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = appendLogprob(b, e, true)
 	}
-	return append(b, "]}"...)
+	return append(b, ']')
 }
 
 // appendLogprob appends one token logprob with OpenAI's required fields filled in.

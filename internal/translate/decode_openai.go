@@ -54,10 +54,11 @@ func (d *openAIDecoder) reply(body []byte) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	if !r.Get("choices").IsArray() {
+	choices := r.Get("choices")
+	if !choices.IsArray() {
 		return reply{}, openAIShape("no choices array")
 	}
-	ch := r.Get("choices.0")
+	ch := choices.Get("0")
 	msg := ch.Get("message")
 	out := reply{id: r.Get("id").String(), model: r.Get("model").String(), created: r.Get("created").Int(),
 		finish: finishOfOpenAI(ch.Get("finish_reason").String()), cache: true}
@@ -115,7 +116,7 @@ func (d *openAIDecoder) next(ds []delta, ev sse.Event) ([]delta, error) {
 	if usage.IsObject() {
 		d.counts = openai.ParseUsage(usage.Raw) // a real stream sends one usage chunk; the last wins
 	}
-	ch := r.Get("choices.0")
+	ch := choices.Get("0")
 	dl := ch.Get("delta")
 	if s := dl.Get("content"); s.Type == gjson.String && s.Str != "" {
 		ds = append(ds, delta{kind: kindText, text: s.Str})

@@ -17,17 +17,22 @@ import (
 )
 
 // anthropicEncoder holds the open block and the finish reason until the stream
-// ends, and the delta event it writes, reused.
+// ends, and the delta events it writes, reused (made with message_start).
 type anthropicEncoder struct {
 	started bool
 	next    int    // index of the next content block
 	open    string // type of the open block: "", "text", "thinking" or "tool_use"
 	tool    int    // tool number of the open tool_use block
 	finish  finish
-	ev      anthropic.ContentBlockDeltaEvent
-	text    anthropic.TextDelta
-	think   anthropic.ThinkingDelta
-	input   anthropic.InputJSONDelta
+	buf     *anthropicDeltaBuf
+}
+
+// anthropicDeltaBuf is a content_block_delta event and the deltas it may carry.
+type anthropicDeltaBuf struct {
+	ev    anthropic.ContentBlockDeltaEvent
+	text  anthropic.TextDelta
+	think anthropic.ThinkingDelta
+	input anthropic.InputJSONDelta
 }
 
 // reply implements encoder: thinking, text and refusal blocks, then one tool_use
@@ -107,7 +112,7 @@ func (e *anthropicEncoder) write(o *out, d *delta) {
 // start sends message_start; its usage is what the upstream reported so far
 // (OpenAI and Ollama report input tokens only at the end: 0 until message_delta).
 func (e *anthropicEncoder) start(o *out, d *delta) {
-	e.started = true
+	e.started, e.buf = true, new(anthropicDeltaBuf)
 	o.event(anthropic.EventMessageStart, anthropic.MessageStartEvent{Type: anthropic.EventMessageStart,
 		Message: anthropic.Message{ID: o.env.id(d.id, "msg_"), Type: "message", Role: "assistant", Model: d.model,
 			Content: []any{}, Usage: anthropicUsage(d.usage, d.cache)}})
@@ -125,14 +130,14 @@ func (e *anthropicEncoder) fragment(o *out, typ, text string) {
 		if e.open != typ {
 			e.openBlock(o, typ, anthropic.ThinkingBlock{Type: "thinking"})
 		}
-		e.think = anthropic.ThinkingDelta{Type: "thinking_delta", Thinking: text}
-		dl = &e.think
+		e.buf.think = anthropic.ThinkingDelta{Type: "thinking_delta", Thinking: text}
+		dl = &e.buf.think
 	default:
 		if e.open != typ {
 			e.openBlock(o, typ, anthropic.TextBlock{Type: "text"})
 		}
-		e.text = anthropic.TextDelta{Type: "text_delta", Text: text}
-		dl = &e.text
+		e.buf.text = anthropic.TextDelta{Type: "text_delta", Text: text}
+		dl = &e.buf.text
 	}
 	e.blockDelta(o, dl)
 }
@@ -140,15 +145,15 @@ func (e *anthropicEncoder) fragment(o *out, typ, text string) {
 // arguments appends a non-empty fragment of the open tool_use block's input.
 func (e *anthropicEncoder) arguments(o *out, s string) {
 	if s != "" {
-		e.input = anthropic.InputJSONDelta{Type: "input_json_delta", PartialJSON: s}
-		e.blockDelta(o, &e.input)
+		e.buf.input = anthropic.InputJSONDelta{Type: "input_json_delta", PartialJSON: s}
+		e.blockDelta(o, &e.buf.input)
 	}
 }
 
 // blockDelta appends a content_block_delta event of the open block.
 func (e *anthropicEncoder) blockDelta(o *out, dl any) {
-	e.ev = anthropic.ContentBlockDeltaEvent{Type: anthropic.EventContentBlockDelta, Index: e.next - 1, Delta: dl}
-	o.event(anthropic.EventContentBlockDelta, &e.ev)
+	e.buf.ev = anthropic.ContentBlockDeltaEvent{Type: anthropic.EventContentBlockDelta, Index: e.next - 1, Delta: dl}
+	o.event(anthropic.EventContentBlockDelta, &e.buf.ev)
 }
 
 func (e *anthropicEncoder) openBlock(o *out, typ string, block any) {

@@ -16,14 +16,20 @@ import (
 var nullUsage any = json.RawMessage("null")
 
 // chatEncoder holds what every chunk repeats, the client's include_usage, and the
-// chunk it writes, reused.
+// chunk it writes, reused (made for the first one: a non-streaming answer has no
+// use for it).
 type chatEncoder struct {
 	includeUsage bool // the client's stream_options.include_usage
 	id, model    string
 	created      int64
-	c            openai.ChatChunk
-	choice       [1]openai.ChunkChoice
-	call         [1]openai.ToolCallDelta
+	buf          *chatChunkBuf
+}
+
+// chatChunkBuf is a chunk of one choice with at most one tool call.
+type chatChunkBuf struct {
+	c      openai.ChatChunk
+	choice [1]openai.ChunkChoice
+	call   [1]openai.ToolCallDelta
 }
 
 // reply implements encoder: reasoning goes to the non-standard reasoning_content,
@@ -45,7 +51,7 @@ func (e *chatEncoder) reply(r *reply, env *env) ([]byte, error) {
 	}
 	return marshal("chat completion", openai.ChatCompletion{
 		ID: env.id(r.id, "chatcmpl-"), Object: openai.ObjectChatCompletion, Created: env.created(r.created), Model: r.model,
-		Choices: []openai.ChatChoice{{Message: msg, Logprobs: r.logprobs, FinishReason: r.finish.openAI()}},
+		Choices: []openai.ChatChoice{{Message: msg, Logprobs: logprobs(r.logprobs), FinishReason: r.finish.openAI()}},
 		Usage:   openAIUsage(r.usage, r.cache),
 	})
 }
@@ -54,6 +60,9 @@ func (e *chatEncoder) reply(r *reply, env *env) ([]byte, error) {
 // fragment, a finish chunk with an empty delta, the usage chunk when the client
 // asked for it, and [DONE].
 func (e *chatEncoder) write(o *out, d *delta) {
+	if e.buf == nil {
+		e.buf = new(chatChunkBuf)
+	}
 	switch d.kind {
 	case kindStart:
 		e.id, e.model, e.created = o.env.id(d.id, "chatcmpl-"), d.model, o.env.created(d.created)
@@ -72,13 +81,13 @@ func (e *chatEncoder) write(o *out, d *delta) {
 			e.chunk(o, openai.ChunkDelta{ReasoningContent: d.text}, nil, nil)
 		}
 	case kindToolCall:
-		e.call[0] = openai.ToolCallDelta{Index: d.tool, ID: o.env.id(d.id, "call_"), Type: "function",
+		e.buf.call[0] = openai.ToolCallDelta{Index: d.tool, ID: o.env.id(d.id, "call_"), Type: "function",
 			Function: openai.FunctionCallDelta{Name: d.name, Arguments: d.text}}
-		e.chunk(o, openai.ChunkDelta{ToolCalls: e.call[:]}, nil, nil)
+		e.chunk(o, openai.ChunkDelta{ToolCalls: e.buf.call[:]}, nil, nil)
 	case kindToolArgs:
 		if d.text != "" {
-			e.call[0] = openai.ToolCallDelta{Index: d.tool, Function: openai.FunctionCallDelta{Arguments: d.text}}
-			e.chunk(o, openai.ChunkDelta{ToolCalls: e.call[:]}, nil, nil)
+			e.buf.call[0] = openai.ToolCallDelta{Index: d.tool, Function: openai.FunctionCallDelta{Arguments: d.text}}
+			e.chunk(o, openai.ChunkDelta{ToolCalls: e.buf.call[:]}, nil, nil)
 		}
 	case kindFinish:
 		if d.text != "" {
@@ -97,27 +106,41 @@ func (e *chatEncoder) write(o *out, d *delta) {
 
 // chunk appends one chunk with a single choice. With include_usage every chunk
 // before the usage chunk says "usage": null (README §1.3).
-func (e *chatEncoder) chunk(o *out, d openai.ChunkDelta, finish *string, logprobs json.RawMessage) {
+func (e *chatEncoder) chunk(o *out, d openai.ChunkDelta, finish *string, tokens json.RawMessage) {
 	if e.created == 0 { // a chunk before the upstream's start (which is a broken stream)
 		e.created = o.env.created(0)
 	}
-	e.choice[0] = openai.ChunkChoice{Delta: d, Logprobs: logprobs, FinishReason: finish}
-	e.c = openai.ChatChunk{ID: e.id, Object: openai.ObjectChatChunk, Created: e.created, Model: e.model,
-		Choices: e.choice[:]}
+	b := e.buf
+	b.choice[0] = openai.ChunkChoice{Delta: d, Logprobs: logprobs(tokens), FinishReason: finish}
+	b.c = openai.ChatChunk{ID: e.id, Object: openai.ObjectChatChunk, Created: e.created, Model: e.model,
+		Choices: b.choice[:]}
 	if e.includeUsage {
-		e.c.Usage = nullUsage
+		b.c.Usage = nullUsage
 	}
-	o.event("", &e.c)
+	o.event("", &b.c)
+}
+
+// logprobs is a choice's logprobs for token logprobs, nil (null) for none.
+func logprobs(tokens json.RawMessage) *openai.Logprobs {
+	if tokens == nil {
+		return nil
+	}
+	return &openai.Logprobs{Content: tokens}
 }
 
 // completionsEncoder holds what every chunk repeats, the client's include_usage,
-// and the chunk it writes, reused.
+// and the chunk it writes, reused (made for the first one).
 type completionsEncoder struct {
 	includeUsage bool // the client's stream_options.include_usage
 	id, model    string
 	created      int64
-	c            openai.TextCompletion
-	choice       [1]openai.CompletionChoice
+	buf          *completionChunkBuf
+}
+
+// completionChunkBuf is a chunk of one choice.
+type completionChunkBuf struct {
+	c      openai.TextCompletion
+	choice [1]openai.CompletionChoice
 }
 
 // reply implements encoder.
@@ -134,18 +157,21 @@ func (e *completionsEncoder) reply(r *reply, env *env) ([]byte, error) {
 // comes on a chunk of its own, with the text the upstream sent with it (often
 // ""), then the usage chunk when the client asked for it, and [DONE].
 func (e *completionsEncoder) write(o *out, d *delta) {
+	if e.buf == nil {
+		e.buf = new(completionChunkBuf)
+	}
 	switch d.kind {
 	case kindStart:
 		e.id, e.model, e.created = o.env.id(d.id, "cmpl-"), d.model, o.env.created(d.created)
 	case kindText:
 		if d.text != "" {
-			e.choice[0] = openai.CompletionChoice{Text: d.text}
-			e.chunk(o, e.choice[:], nullUsage)
+			e.buf.choice[0] = openai.CompletionChoice{Text: d.text}
+			e.chunk(o, e.buf.choice[:], nullUsage)
 		}
 	case kindFinish:
 		finish := d.finish.legacy()
-		e.choice[0] = openai.CompletionChoice{Text: d.text, FinishReason: &finish}
-		e.chunk(o, e.choice[:], nullUsage)
+		e.buf.choice[0] = openai.CompletionChoice{Text: d.text, FinishReason: &finish}
+		e.chunk(o, e.buf.choice[:], nullUsage)
 	case kindDone:
 		if e.includeUsage {
 			e.chunk(o, []openai.CompletionChoice{}, openAIUsage(d.usage, false))
@@ -160,12 +186,13 @@ func (e *completionsEncoder) chunk(o *out, choices []openai.CompletionChoice, us
 	if e.created == 0 { // a chunk before the upstream's start (which is a broken stream)
 		e.created = o.env.created(0)
 	}
-	e.c = openai.TextCompletion{ID: e.id, Object: openai.ObjectTextCompletion, Created: e.created, Model: e.model,
+	c := &e.buf.c
+	*c = openai.TextCompletion{ID: e.id, Object: openai.ObjectTextCompletion, Created: e.created, Model: e.model,
 		Choices: choices}
 	if e.includeUsage {
-		e.c.Usage = usage
+		c.Usage = usage
 	}
-	o.event("", &e.c)
+	o.event("", c)
 }
 
 // openAIUsage renders u as OpenAI's usage. details adds prompt_tokens_details

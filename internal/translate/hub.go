@@ -61,7 +61,7 @@ type delta struct {
 	model    string
 	created  int64 // Unix seconds
 	finish   finish
-	logprobs json.RawMessage // OpenAI's choice logprobs value ({"content":[…]})
+	logprobs json.RawMessage // token logprobs, a JSON array of OpenAI's {token, logprob, bytes, top_logprobs}
 	usage    Usage
 	cache    bool // the upstream reports cache counts: usage's are measured, not absent
 }
@@ -202,7 +202,6 @@ type answer struct {
 	deltas []delta // one event's deltas, reused
 	js     jsonBuf // the events' JSON, reused
 	out    out     // one event's output, reused
-	reply  reply   // the non-streaming answer, decoded
 }
 
 // init wires the pair's decoder and encoder, with the real clock and random ids.
@@ -212,11 +211,11 @@ func (a *answer) init(dec decoder, enc encoder) {
 
 // Response implements Translator.
 func (a *answer) Response(body []byte) ([]byte, error) {
-	var err error
-	if a.reply, err = a.dec.reply(body); err != nil {
+	r, err := a.dec.reply(body)
+	if err != nil {
 		return nil, err
 	}
-	return a.enc.reply(&a.reply, &a.env)
+	return a.enc.reply(&r, &a.env)
 }
 
 // Stream implements Translator. A failed event appends nothing: the decoder

@@ -49,9 +49,26 @@ func (e *env) created(upstream int64) int64 {
 	return e.now().Unix()
 }
 
-// jsonBuf encodes values as the providers write JSON: without HTML escaping (so
-// "<" in generated code stays "<"), without the encoder's trailing newline. Its
-// buffer is reused: a translator keeps one for its stream's events.
+// newEncoder is the one JSON encoder configuration: the providers' own, without
+// HTML escaping, so that "<" in generated code stays "<".
+func newEncoder(b *bytes.Buffer) *json.Encoder {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	return enc
+}
+
+// marshal encodes a whole body, wrapping the (unexpected) error with what was
+// encoded.
+func marshal(what string, v any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := newEncoder(&b).Encode(v); err != nil {
+		return nil, fmt.Errorf("encoding %s: %w", what, err)
+	}
+	b.Truncate(b.Len() - 1) // Encode ends every value with a newline
+	return b.Bytes(), nil
+}
+
+// jsonBuf encodes the events of a stream into one buffer, reused.
 type jsonBuf struct {
 	b   bytes.Buffer
 	enc *json.Encoder
@@ -60,26 +77,14 @@ type jsonBuf struct {
 // encode returns v's JSON, valid until the next call.
 func (j *jsonBuf) encode(v any) ([]byte, error) {
 	if j.enc == nil {
-		j.enc = json.NewEncoder(&j.b)
-		j.enc.SetEscapeHTML(false)
+		j.enc = newEncoder(&j.b)
 	}
 	j.b.Reset()
 	if err := j.enc.Encode(v); err != nil {
 		return nil, err
 	}
-	j.b.Truncate(j.b.Len() - 1) // Encode ends every value with a newline
+	j.b.Truncate(j.b.Len() - 1)
 	return j.b.Bytes(), nil
-}
-
-// marshal encodes a whole body, wrapping the (unexpected) error with what was
-// encoded.
-func marshal(what string, v any) ([]byte, error) {
-	var j jsonBuf
-	b, err := j.encode(v)
-	if err != nil {
-		return nil, fmt.Errorf("encoding %s: %w", what, err)
-	}
-	return b, nil
 }
 
 // out collects the client events of one upstream event. The first encoding error
