@@ -15,14 +15,33 @@ import (
 // nullUsage is the "usage": null of chunks before the usage chunk.
 var nullUsage any = json.RawMessage("null")
 
-// chatEncoder holds what every chunk repeats, the client's include_usage, and the
-// chunk it writes, reused (made for the first one: a non-streaming answer has no
-// use for it).
-type chatEncoder struct {
-	includeUsage bool // the client's stream_options.include_usage
+// openAIStream is what every chunk of an OpenAI stream repeats, and the client's
+// stream_options.include_usage.
+type openAIStream struct {
+	includeUsage bool
 	id, model    string
 	created      int64
-	buf          *chatChunkBuf
+}
+
+// begin takes the stream's id (or a new one with prefix), model and creation
+// time from the start delta.
+func (s *openAIStream) begin(o *out, d *delta, prefix string) {
+	s.id, s.model, s.created = o.env.id(d.id, prefix), d.model, o.env.created(d.created)
+}
+
+// stamp gives a chunk that comes before the upstream's start (a broken stream) a
+// creation time.
+func (s *openAIStream) stamp(o *out) {
+	if s.created == 0 {
+		s.created = o.env.created(0)
+	}
+}
+
+// chatEncoder writes chat.completion.chunk events with the chunk it keeps, made
+// for the first one (a non-streaming answer has no use for it).
+type chatEncoder struct {
+	openAIStream
+	buf *chatChunkBuf
 }
 
 // chatChunkBuf is a chunk of one choice with at most one tool call.
@@ -65,7 +84,7 @@ func (e *chatEncoder) write(o *out, d *delta) {
 	}
 	switch d.kind {
 	case kindStart:
-		e.id, e.model, e.created = o.env.id(d.id, "chatcmpl-"), d.model, o.env.created(d.created)
+		e.begin(o, d, "chatcmpl-")
 		empty := ""
 		e.chunk(o, openai.ChunkDelta{Role: "assistant", Content: &empty}, nil, nil)
 	case kindText:
@@ -107,9 +126,7 @@ func (e *chatEncoder) write(o *out, d *delta) {
 // chunk appends one chunk with a single choice. With include_usage every chunk
 // before the usage chunk says "usage": null (README §1.3).
 func (e *chatEncoder) chunk(o *out, d openai.ChunkDelta, finish *string, tokens json.RawMessage) {
-	if e.created == 0 { // a chunk before the upstream's start (which is a broken stream)
-		e.created = o.env.created(0)
-	}
+	e.stamp(o)
 	b := e.buf
 	b.choice[0] = openai.ChunkChoice{Delta: d, Logprobs: logprobs(tokens), FinishReason: finish}
 	b.c = openai.ChatChunk{ID: e.id, Object: openai.ObjectChatChunk, Created: e.created, Model: e.model,
@@ -128,13 +145,11 @@ func logprobs(tokens json.RawMessage) *openai.Logprobs {
 	return &openai.Logprobs{Content: tokens}
 }
 
-// completionsEncoder holds what every chunk repeats, the client's include_usage,
-// and the chunk it writes, reused (made for the first one).
+// completionsEncoder writes text_completion chunks with the chunk it keeps, made
+// for the first one.
 type completionsEncoder struct {
-	includeUsage bool // the client's stream_options.include_usage
-	id, model    string
-	created      int64
-	buf          *completionChunkBuf
+	openAIStream
+	buf *completionChunkBuf
 }
 
 // completionChunkBuf is a chunk of one choice.
@@ -162,7 +177,7 @@ func (e *completionsEncoder) write(o *out, d *delta) {
 	}
 	switch d.kind {
 	case kindStart:
-		e.id, e.model, e.created = o.env.id(d.id, "cmpl-"), d.model, o.env.created(d.created)
+		e.begin(o, d, "cmpl-")
 	case kindText:
 		if d.text != "" {
 			e.buf.choice[0] = openai.CompletionChoice{Text: d.text}
@@ -183,9 +198,7 @@ func (e *completionsEncoder) write(o *out, d *delta) {
 // chunk appends one text_completion chunk. usage is written only with
 // include_usage: null on every chunk before the usage chunk (README §2).
 func (e *completionsEncoder) chunk(o *out, choices []openai.CompletionChoice, usage any) {
-	if e.created == 0 { // a chunk before the upstream's start (which is a broken stream)
-		e.created = o.env.created(0)
-	}
+	e.stamp(o)
 	c := &e.buf.c
 	*c = openai.TextCompletion{ID: e.id, Object: openai.ObjectTextCompletion, Created: e.created, Model: e.model,
 		Choices: choices}
