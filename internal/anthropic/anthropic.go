@@ -1,5 +1,7 @@
-// Package anthropic holds the Anthropic wire specifics llmrouter needs outside
-// translation: upstream paths, authentication, version header and error envelope.
+// Package anthropic holds the Anthropic Messages wire format: the request,
+// response, content block, stream event, usage and error types, and the upstream
+// specifics llmrouter needs (paths, authentication, version header, error
+// envelope, usage reading). It imports only the standard library and gjson.
 package anthropic
 
 import (
@@ -31,26 +33,23 @@ func SetVersion(h http.Header) {
 	}
 }
 
+// ErrorResponse is an error body, and the data of an in-band `event: error`:
+// {"type":"error","error":{"type","message"}}.
+type ErrorResponse struct {
+	Type  string `json:"type"`
+	Error Error  `json:"error"`
+}
+
+// Error is the error object of an ErrorResponse.
+type Error struct {
+	Type    string `json:"type"`
+	Message string `json:"message"`
+}
+
 // ErrorBody renders {"type":"error","error":{"type","message"}}.
 func ErrorBody(typ, message string) []byte {
-	b, _ := json.Marshal(envelope(typ, message))
+	b, _ := json.Marshal(ErrorResponse{Type: "error", Error: Error{Type: typ, Message: message}})
 	return b
-}
-
-type errorEnvelope struct {
-	Type  string `json:"type"`
-	Error struct {
-		Type    string `json:"type"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
-func envelope(typ, message string) errorEnvelope {
-	var e errorEnvelope
-	e.Type = "error"
-	e.Error.Type = typ
-	e.Error.Message = message
-	return e
 }
 
 // ErrorType returns the Anthropic error type for an HTTP status.

@@ -37,7 +37,10 @@ func (g *Gateway) deliver(ctx context.Context, w http.ResponseWriter, r *http.Re
 	}
 	out, err := x.tr.Response(b)
 	if err != nil {
-		return outcome{err: &apiError{Status: http.StatusBadGateway, Message: "upstream response could not be translated", Err: err}}
+		// A 200 that is not an answer (another shape, an error object) is the
+		// upstream's failure, retried like a 502 from it; nothing was sent yet.
+		return outcome{retryable: upstream.RetryStatus(x.t.model.Retry, http.StatusBadGateway),
+			err: &apiError{Status: http.StatusBadGateway, Message: "upstream response could not be translated", Err: err}}
 	}
 	copyResponseHeaders(w.Header(), resp, true, x.secrets(g))
 	w.Header().Set("Content-Type", "application/json")

@@ -1,5 +1,7 @@
-// Package ollama holds the Ollama native-API specifics llmrouter needs outside
-// translation: upstream paths and the error envelope {"error":"message"}.
+// Package ollama holds Ollama's native API wire format: the /api/chat and
+// /api/generate requests, responses and NDJSON lines, their token counters and
+// the error object, and the upstream paths. It imports only the standard library
+// and gjson.
 package ollama
 
 import "github.com/tidwall/gjson"
@@ -10,8 +12,8 @@ const (
 	GeneratePath = "/api/generate"
 )
 
-// ParseError reads an Ollama error body or NDJSON error line; ok is false when it is
-// not one.
+// ParseError reads an Ollama error body or NDJSON error line, {"error":"message"};
+// ok is false when it is not one.
 func ParseError(body []byte) (message string, ok bool) {
 	e := gjson.GetBytes(body, "error")
 	if !e.Exists() {

@@ -1,5 +1,7 @@
-// Package openai holds the OpenAI wire specifics llmrouter needs outside translation:
-// upstream paths, authentication and the error envelope.
+// Package openai holds the OpenAI wire format: the Chat Completions and legacy
+// Completions request, response, chunk, usage and error types, and the upstream
+// specifics llmrouter needs (paths, authentication, error envelope, usage reading).
+// It imports only the standard library and gjson.
 package openai
 
 import (
@@ -18,6 +20,16 @@ const (
 // SetAuth puts key in the header OpenAI reads: Authorization: Bearer.
 func SetAuth(h http.Header, key string) { h.Set("Authorization", "Bearer "+key) }
 
+// Object names, the "object" member of responses and chunks.
+const (
+	ObjectChatCompletion = "chat.completion"
+	ObjectChatChunk      = "chat.completion.chunk"
+	ObjectTextCompletion = "text_completion"
+)
+
+// Done is the data of the event that ends a stream: data: [DONE].
+const Done = "[DONE]"
+
 // Error is the body of an OpenAI error: {"error":{message,type,param,code}}.
 type Error struct {
 	Message string  `json:"message"`
@@ -26,12 +38,15 @@ type Error struct {
 	Code    *string `json:"code"`
 }
 
+// ErrorResponse is the envelope of an error body or in-band stream error.
+type ErrorResponse struct {
+	Error Error `json:"error"`
+}
+
 // ErrorBody renders an error envelope. Empty param or code render as null.
 func ErrorBody(message, typ, param, code string) []byte {
-	e := Error{Message: message, Type: typ, Param: nullable(param), Code: nullable(code)}
-	b, _ := json.Marshal(struct {
-		Error Error `json:"error"`
-	}{e})
+	e := ErrorResponse{Error{Message: message, Type: typ, Param: nullable(param), Code: nullable(code)}}
+	b, _ := json.Marshal(e)
 	return b
 }
 

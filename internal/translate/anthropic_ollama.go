@@ -1,6 +1,8 @@
 package translate
 
-// Anthropic Messages client → Ollama /api/chat upstream (README §3, §4, §7-14).
+// Anthropic Messages client → Ollama /api/chat upstream (README §3, §4, §7-14): the
+// translator and the request conversion; its answers go through the hub
+// (decode_ollama.go, encode_anthropic.go).
 
 import (
 	"encoding/json"
@@ -8,34 +10,33 @@ import (
 
 	"github.com/tidwall/gjson"
 
-	"github.com/llmrouter/llmrouter/internal/sse"
+	"github.com/llmrouter/llmrouter/internal/ollama"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 func init() {
-	register(wire.AnthropicMessages, wire.OllamaChat, func(o Options) Translator { return newAnthropicToOllama(o) })
+	register(wire.AnthropicMessages, wire.OllamaChat, func(o Options) Translator {
+		t := &anthropicToOllama{ollamaBase: ollamaBase{opt: o}, dec: newOllamaChatDecoder(o.Model)}
+		t.init(&t.dec, &t.enc)
+		return t
+	})
 }
 
 // anthropicToOllama translates one Anthropic Messages request to /api/chat and its
 // answer back.
 type anthropicToOllama struct {
+	answer
 	ollamaBase
-	st    ollamaStreamState
-	block string // type of the open content block ("thinking", "text"), "" if none
-	index int    // index of the next content block
-	calls int    // tool_use blocks streamed so far
-}
-
-func newAnthropicToOllama(o Options) *anthropicToOllama {
-	return &anthropicToOllama{ollamaBase: newOllamaBase(o)}
+	dec ollamaChatDecoder
+	enc anthropicEncoder
 }
 
 // antOllReq is the state of one request conversion.
 type antOllReq struct {
 	t       *anthropicToOllama
-	out     ollamaChatRequest
-	opts    ollamaOptions
-	system  []ollamaMessage   // the top-level system prompt, put before all messages
+	out     ollama.ChatRequest
+	opts    ollama.Options
+	system  []ollama.Message  // the top-level system prompt, put before all messages
 	think   string            // thinking.type
 	effort  string            // output_config.effort
 	noTools bool              // tool_choice none: send no tools
@@ -51,20 +52,20 @@ func (t *anthropicToOllama) Request(body []byte) ([]byte, error) {
 	}
 	c := &antOllReq{t: t, names: map[string]string{}}
 	c.out.Model = t.model(req.Get("model"))
-	c.out.Messages = []ollamaMessage{}
+	c.out.Messages = []ollama.Message{}
 	if err := eachKey(req, c.field); err != nil {
 		return nil, err
 	}
 	if err := c.thinkValue(); err != nil {
 		return nil, err
 	}
-	msgs := make([]ollamaMessage, 0, len(c.system)+len(c.out.Messages))
+	msgs := make([]ollama.Message, 0, len(c.system)+len(c.out.Messages))
 	c.out.Messages = append(append(msgs, c.system...), c.out.Messages...)
-	c.out.Options = c.opts.orNil()
+	c.out.Options = ollamaOptionsOrNil(&c.opts)
 	if c.noTools {
 		c.out.Tools = nil
 	}
-	return ollamaMarshal(c.out)
+	return marshal("ollama request", c.out)
 }
 
 // field converts one top-level member of the client request.
@@ -81,7 +82,7 @@ func (c *antOllReq) field(key string, v gjson.Result) error {
 	case "stream":
 		c.out.Stream, err = wantBool(v, key)
 	case "temperature", "top_p", "top_k":
-		err = c.opts.setNumber(key, v, key)
+		err = setOllamaNumber(&c.opts, key, v, key)
 	case "stop_sequences":
 		if err = wantArray(v, key); err == nil {
 			c.opts.Stop, err = stringList(v, key)
@@ -105,7 +106,7 @@ func (c *antOllReq) field(key string, v gjson.Result) error {
 func (c *antOllReq) systemPrompt(v gjson.Result) error {
 	if v.Type == gjson.String {
 		if v.Str != "" {
-			c.system = []ollamaMessage{{Role: "system", Content: v.Str}}
+			c.system = []ollama.Message{{Role: "system", Content: v.Str}}
 		}
 		return nil
 	}
@@ -116,7 +117,7 @@ func (c *antOllReq) systemPrompt(v gjson.Result) error {
 	if len(turn.images)+len(turn.calls)+len(turn.results)+len(turn.thinking) > 0 {
 		return reqErr("system", "must hold only text blocks")
 	}
-	c.system = []ollamaMessage{{Role: "system", Content: strings.Join(turn.text, "\n")}}
+	c.system = []ollama.Message{{Role: "system", Content: strings.Join(turn.text, "\n")}}
 	return nil
 }
 
@@ -217,8 +218,8 @@ func (c *antOllReq) tools(v gjson.Result) error {
 		if !ok || err != nil {
 			return err
 		}
-		fn, err := ollamaMarshal(decl)
-		c.out.Tools = append(c.out.Tools, ollamaTool{Type: "function", Function: fn})
+		fn, err := marshal("tool", decl)
+		c.out.Tools = append(c.out.Tools, ollama.Tool{Type: "function", Function: fn})
 		return err
 	})
 }
@@ -237,8 +238,8 @@ type antOllTurn struct {
 	text     []string
 	thinking []string
 	images   []string
-	calls    []ollamaToolCall
-	results  []ollamaMessage // one tool message per tool_result block
+	calls    []ollama.ToolCall
+	results  []ollama.Message // one tool message per tool_result block
 }
 
 // message converts one message. Its tool_result blocks become tool messages first
@@ -254,7 +255,7 @@ func (c *antOllReq) message(path string, m gjson.Result) error {
 	c.t.dropOthers(path, m, "role", "content")
 	content := m.Get("content")
 	if content.Type == gjson.String {
-		c.out.Messages = append(c.out.Messages, ollamaMessage{Role: role, Content: content.Str})
+		c.out.Messages = append(c.out.Messages, ollama.Message{Role: role, Content: content.Str})
 		return nil
 	}
 	var turn antOllTurn
@@ -265,7 +266,7 @@ func (c *antOllReq) message(path string, m gjson.Result) error {
 	if len(turn.results) > 0 && len(turn.text)+len(turn.images)+len(turn.calls)+len(turn.thinking) == 0 {
 		return nil
 	}
-	c.out.Messages = append(c.out.Messages, ollamaMessage{
+	c.out.Messages = append(c.out.Messages, ollama.Message{
 		Role:      role,
 		Content:   strings.Join(turn.text, "\n"),
 		Thinking:  strings.Join(turn.thinking, "\n"),
@@ -336,11 +337,11 @@ func (c *antOllReq) image(path string, b gjson.Result) (string, error) {
 }
 
 // toolUse converts an assistant tool_use block; input is already an object.
-func (c *antOllReq) toolUse(path string, b gjson.Result, index int) ollamaToolCall {
+func (c *antOllReq) toolUse(path string, b gjson.Result, index int) ollama.ToolCall {
 	c.t.dropOthers(path, b, "type", "id", "name", "input")
-	call := ollamaToolCall{
+	call := ollama.ToolCall{
 		ID:       b.Get("id").String(),
-		Function: ollamaFunctionCall{Index: index, Name: b.Get("name").String(), Arguments: json.RawMessage("{}")},
+		Function: ollama.ToolCallFunction{Index: index, Name: b.Get("name").String(), Arguments: json.RawMessage("{}")},
 	}
 	if in := b.Get("input"); in.IsObject() {
 		call.Function.Arguments = json.RawMessage(in.Raw)
@@ -352,10 +353,10 @@ func (c *antOllReq) toolUse(path string, b gjson.Result, index int) ollamaToolCa
 // toolResult converts a tool_result block to a tool message. tool_name is looked up
 // from the tool_use with the same id. An is_error result is folded into the text
 // ("Error: …"), since Ollama has no such flag (README §7).
-func (c *antOllReq) toolResult(path string, b gjson.Result) (ollamaMessage, error) {
+func (c *antOllReq) toolResult(path string, b gjson.Result) (ollama.Message, error) {
 	c.t.dropOthers(path, b, "type", "tool_use_id", "content", "is_error")
 	id := b.Get("tool_use_id").String()
-	msg := ollamaMessage{Role: "tool", ToolName: c.names[id], ToolCallID: id}
+	msg := ollama.Message{Role: "tool", ToolName: c.names[id], ToolCallID: id}
 	content := b.Get("content")
 	switch {
 	case content.Type == gjson.String:
@@ -374,200 +375,4 @@ func (c *antOllReq) toolResult(path string, b gjson.Result) (ollamaMessage, erro
 		msg.Content = "Error: " + msg.Content
 	}
 	return msg, nil
-}
-
-// Response converts a non-streaming Ollama /api/chat body to an Anthropic message.
-func (t *anthropicToOllama) Response(body []byte) ([]byte, error) {
-	l, err := decodeOllamaLine(body)
-	if err != nil {
-		return nil, err
-	}
-	var content []antOllBlock
-	if l.Message.Thinking != "" {
-		content = append(content, antOllThinking(l.Message.Thinking))
-	}
-	if l.Message.Content != "" {
-		content = append(content, antOllText(l.Message.Content))
-	}
-	for _, tc := range l.Message.ToolCalls {
-		content = append(content, t.toolUse(tc, true))
-	}
-	if content == nil { // clients read content[0]; an empty answer is one empty text block
-		content = []antOllBlock{antOllText("")}
-	}
-	return ollamaMarshal(antOllMessage{
-		ID: t.newID("msg_"), Type: "message", Role: "assistant", Model: t.modelOf(l), Content: content,
-		StopReason: ollamaAnthropicStop(l.DoneReason, len(l.Message.ToolCalls) > 0),
-		Usage:      &antOllUsage{InputTokens: l.PromptEvalCount, OutputTokens: l.EvalCount},
-	})
-}
-
-// antOllThinking is a thinking block. Ollama's thinking has no signature, so the
-// signature is "": a client replaying it to Anthropic itself would be refused.
-func antOllThinking(s string) antOllBlock {
-	empty := ""
-	return antOllBlock{Type: "thinking", Thinking: &s, Signature: &empty}
-}
-
-func antOllText(s string) antOllBlock { return antOllBlock{Type: "text", Text: &s} }
-
-// toolUse converts an Ollama tool call to a tool_use block; Ollama's call_… id is
-// kept (ids are free strings), a missing one generated. The stream's
-// content_block_start carries input {} (withInput false) and the input follows as
-// one input_json_delta.
-func (t *anthropicToOllama) toolUse(tc ollamaToolCall, withInput bool) antOllBlock {
-	b := antOllBlock{Type: "tool_use", ID: tc.ID, Name: tc.Function.Name, Input: json.RawMessage("{}")}
-	if b.ID == "" {
-		b.ID = t.newID("toolu_")
-	}
-	if withInput {
-		b.Input = ollamaArgs(tc.Function.Arguments)
-	}
-	return b
-}
-
-// Stream converts one Ollama NDJSON line into Anthropic events (README §13.1):
-// message_start first; thinking and text deltas in their own blocks; each whole
-// tool call as start + one input_json_delta + stop; on the done line the open block
-// is closed and message_delta (stop reason, usage) and message_stop follow.
-func (t *anthropicToOllama) Stream(dst []byte, ev sse.Event) ([]byte, error) {
-	l, skip, err := ollamaNext(&t.st, ev.Data)
-	if skip || err != nil {
-		return dst, err
-	}
-	w := ollamaSSE{buf: dst}
-	if !t.st.started {
-		t.st.start(&t.ollamaBase, l, "msg_")
-		w.event("message_start", antOllStart{Type: "message_start", Message: antOllMessage{
-			ID: t.st.id, Type: "message", Role: "assistant", Model: t.st.model, Content: []antOllBlock{},
-			Usage: &antOllUsage{},
-		}})
-	}
-	if l.Message.Thinking != "" {
-		t.delta(&w, "thinking", antOllDelta{Type: "thinking_delta", Thinking: &l.Message.Thinking})
-	}
-	if l.Message.Content != "" {
-		t.delta(&w, "text", antOllDelta{Type: "text_delta", Text: &l.Message.Content})
-	}
-	for _, tc := range l.Message.ToolCalls {
-		t.toolBlock(&w, tc)
-	}
-	if l.Done {
-		t.finish(&w, l)
-	}
-	return w.result(dst)
-}
-
-// delta appends a delta to a block of type kind, opening one (and closing another
-// kind) first when needed.
-func (t *anthropicToOllama) delta(w *ollamaSSE, kind string, d antOllDelta) {
-	if t.block != kind {
-		t.closeBlock(w)
-		start := antOllText("")
-		if kind == "thinking" {
-			start = antOllThinking("")
-		}
-		t.startBlock(w, start)
-		t.block = kind
-	}
-	w.event("content_block_delta", blockDeltaEvent{Type: "content_block_delta", Index: t.index - 1, Delta: d})
-}
-
-// toolBlock writes one whole tool_use block.
-func (t *anthropicToOllama) toolBlock(w *ollamaSSE, tc ollamaToolCall) {
-	t.closeBlock(w)
-	t.startBlock(w, t.toolUse(tc, false))
-	args := string(ollamaArgs(tc.Function.Arguments))
-	w.event("content_block_delta", blockDeltaEvent{
-		Type: "content_block_delta", Index: t.index - 1,
-		Delta: antOllDelta{Type: "input_json_delta", PartialJSON: &args},
-	})
-	t.block = "tool_use"
-	t.closeBlock(w)
-	t.calls++
-}
-
-func (t *anthropicToOllama) startBlock(w *ollamaSSE, b antOllBlock) {
-	w.event("content_block_start", blockStartEvent{Type: "content_block_start", Index: t.index, ContentBlock: b})
-	t.index++
-}
-
-// closeBlock ends the open block, if any. A thinking block ends without a
-// signature_delta: Ollama has no signature to send.
-func (t *anthropicToOllama) closeBlock(w *ollamaSSE) {
-	if t.block == "" {
-		return
-	}
-	w.event("content_block_stop", blockStopEvent{Type: "content_block_stop", Index: t.index - 1})
-	t.block = ""
-}
-
-// finish writes the closing events for the done line.
-func (t *anthropicToOllama) finish(w *ollamaSSE, l ollamaLine) {
-	t.st.done = true
-	t.closeBlock(w)
-	w.event("message_delta", antOllMessageDelta{
-		Type:  "message_delta",
-		Delta: antOllStop{StopReason: ollamaAnthropicStop(l.DoneReason, t.calls > 0)},
-		Usage: antOllUsage{InputTokens: l.PromptEvalCount, OutputTokens: l.EvalCount},
-	})
-	w.event("message_stop", typeOnly{Type: "message_stop"})
-}
-
-// End reports a stream that never sent its done line.
-func (t *anthropicToOllama) End(dst []byte) ([]byte, error) { return t.st.end(dst) }
-
-// Done implements Translator.
-func (t *anthropicToOllama) Done() bool { return t.st.isDone() }
-
-// antOllMessage is an Anthropic message object (README §3.2); in message_start its
-// stop_reason is null and content empty.
-type antOllMessage struct {
-	ID           string        `json:"id"`
-	Type         string        `json:"type"`
-	Role         string        `json:"role"`
-	Model        string        `json:"model"`
-	Content      []antOllBlock `json:"content"`
-	StopReason   any           `json:"stop_reason"`
-	StopSequence *string       `json:"stop_sequence"`
-	Usage        *antOllUsage  `json:"usage"`
-}
-
-// antOllUsage: Ollama reports no cache counts.
-type antOllUsage struct {
-	InputTokens  int64 `json:"input_tokens"`
-	OutputTokens int64 `json:"output_tokens"`
-}
-
-type antOllBlock struct {
-	Type      string          `json:"type"`
-	Thinking  *string         `json:"thinking,omitempty"`
-	Signature *string         `json:"signature,omitempty"`
-	Text      *string         `json:"text,omitempty"`
-	ID        string          `json:"id,omitempty"`
-	Name      string          `json:"name,omitempty"`
-	Input     json.RawMessage `json:"input,omitempty"`
-}
-
-type antOllStart struct {
-	Type    string        `json:"type"`
-	Message antOllMessage `json:"message"`
-}
-
-type antOllDelta struct {
-	Type        string  `json:"type"`
-	Text        *string `json:"text,omitempty"`
-	Thinking    *string `json:"thinking,omitempty"`
-	PartialJSON *string `json:"partial_json,omitempty"`
-}
-
-type antOllMessageDelta struct {
-	Type  string      `json:"type"`
-	Delta antOllStop  `json:"delta"`
-	Usage antOllUsage `json:"usage"`
-}
-
-type antOllStop struct {
-	StopReason   string  `json:"stop_reason"`
-	StopSequence *string `json:"stop_sequence"`
 }

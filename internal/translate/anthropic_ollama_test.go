@@ -8,14 +8,7 @@ import (
 )
 
 func TestOllamaAnthropicRequestGolden(t *testing.T) {
-	ollRequestGoldens(t, "anthropic_ollama", []string{
-		"anthropic-messages-request.json",
-		"anthropic-messages-request-image.json",
-		"anthropic-messages-request-tools.json",
-		"anthropic-messages-request-tool-result.json",
-		"anthropic-messages-request-parallel-tool-results.json",
-		"anthropic-messages-request-thinking-followup.json",
-	})
+	goldenRequests(t, goldenSets["anthropic_ollama"])
 }
 
 func TestOllamaAnthropicRequest(t *testing.T) {
@@ -91,7 +84,7 @@ func TestOllamaAnthropicRequest(t *testing.T) {
 }
 
 func TestOllamaAnthropicResponseGolden(t *testing.T) {
-	ollResponseGoldens(t, "anthropic_ollama", ollChatResponses)
+	goldenResponses(t, goldenSets["anthropic_ollama"])
 }
 
 func TestOllamaAnthropicResponseFacts(t *testing.T) {
@@ -126,7 +119,7 @@ func TestOllamaAnthropicResponseFacts(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := ollNew("anthropic_ollama").Response(ollRead(t, tt.file))
+			out, err := ollNew("anthropic_ollama").Response(readTestdata(t, tt.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -159,7 +152,7 @@ func TestOllamaAnthropicStreamFacts(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			evs := ollEvents(t, ollStreamOf(t, "anthropic_ollama", false, ollRead(t, tt.file), nil))
+			evs := ollEvents(t, ollStreamOf(t, "anthropic_ollama", false, readTestdata(t, tt.file), nil))
 			var got []string
 			for _, ev := range evs {
 				got = append(got, ev[0])
@@ -185,8 +178,8 @@ func TestOllamaAnthropicStreamFacts(t *testing.T) {
 // each block starts, gets deltas, stops before the next starts, indexes count up.
 func TestOllamaAnthropicStreamBlocks(t *testing.T) {
 	for _, file := range ollChatStreams {
-		t.Run(ollGoldenName(file), func(t *testing.T) {
-			evs := ollEvents(t, ollStreamOf(t, "anthropic_ollama", false, ollRead(t, file), nil))
+		t.Run(stem(file), func(t *testing.T) {
+			evs := ollEvents(t, ollStreamOf(t, "anthropic_ollama", false, readTestdata(t, file), nil))
 			open, next := -1, 0
 			for _, ev := range evs {
 				idx := int(gjson.Get(ev[1], "index").Int())

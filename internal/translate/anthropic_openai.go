@@ -1,7 +1,8 @@
 package translate
 
-// Anthropic Messages client, OpenAI Chat Completions upstream (README §1, §3, §7-14).
-// This file owns the translator and the request side; anthropic_openai_stream.go the rest.
+// Anthropic Messages client, OpenAI Chat Completions upstream (README §1, §3, §7-14):
+// the translator and the request conversion; its answers go through the hub
+// (decode_openai.go, encode_anthropic.go).
 //
 // Request decisions where the digest is silent:
 //   - model is Options.Model, or the client's model when Options.Model is empty.
@@ -24,20 +25,26 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/llmrouter/llmrouter/internal/wire"
 	"github.com/tidwall/gjson"
+
+	"github.com/llmrouter/llmrouter/internal/openai"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 func init() {
 	register(wire.AnthropicMessages, wire.OpenAIChat, func(o Options) Translator {
-		return &anthropicToOpenAI{opt: o}
+		t := &anthropicToOpenAI{opt: o}
+		t.init(&t.dec, &t.enc)
+		return t
 	})
 }
 
 // anthropicToOpenAI serves an Anthropic Messages client from an OpenAI Chat upstream.
 type anthropicToOpenAI struct {
+	answer
 	opt     Options
 	dropped drops
+	dec     openAIDecoder
 	enc     anthropicEncoder
 }
 
@@ -55,75 +62,22 @@ func (t *anthropicToOpenAI) Request(body []byte) ([]byte, error) {
 	return marshal("openai request", req)
 }
 
-// OpenAI Chat request shapes (README §1.1).
-type (
-	chatRequest struct {
-		Model               string          `json:"model"`
-		Messages            []chatMsg       `json:"messages"`
-		MaxCompletionTokens json.RawMessage `json:"max_completion_tokens,omitempty"`
-		Temperature         json.RawMessage `json:"temperature,omitempty"`
-		TopP                json.RawMessage `json:"top_p,omitempty"`
-		Stop                []string        `json:"stop,omitempty"`
-		User                string          `json:"user,omitempty"`
-		Tools               []chatTool      `json:"tools,omitempty"`
-		ToolChoice          any             `json:"tool_choice,omitempty"`
-		ParallelToolCalls   *bool           `json:"parallel_tool_calls,omitempty"`
-		Stream              bool            `json:"stream,omitempty"`
-		StreamOptions       *streamOptions  `json:"stream_options,omitempty"`
-	}
-	chatMsg struct {
-		Role       string         `json:"role"`
-		Content    any            `json:"content,omitempty"` // string or []any of parts
-		ToolCalls  []chatToolCall `json:"tool_calls,omitempty"`
-		ToolCallID string         `json:"tool_call_id,omitempty"`
-	}
-	textPart struct {
-		Type string `json:"type"`
-		Text string `json:"text"`
-	}
-	imagePart struct {
-		Type     string   `json:"type"`
-		ImageURL imageURL `json:"image_url"`
-	}
-	imageURL struct {
-		URL string `json:"url"`
-	}
-	chatTool struct {
-		Type     string      `json:"type"`
-		Function functionDef `json:"function"`
-	}
-	functionDef struct {
-		Name        string          `json:"name"`
-		Description string          `json:"description,omitempty"`
-		Parameters  json.RawMessage `json:"parameters"`
-	}
-	namedToolChoice struct {
-		Type     string `json:"type"`
-		Function struct {
-			Name string `json:"name"`
-		} `json:"function"`
-	}
-	streamOptions struct {
-		IncludeUsage bool `json:"include_usage"`
-	}
-)
-
 // messagesConv converts one Anthropic Messages request.
 type messagesConv struct {
 	drops       *drops
-	out         chatRequest
+	out         openai.ChatRequest
 	clientModel string
-	system      *chatMsg
+	system      *openai.MessageParam
 	sawMessages bool
 	choice      gjson.Result
 }
 
-func (c *messagesConv) convert(body []byte, opt Options) (*chatRequest, error) {
+func (c *messagesConv) convert(body []byte, opt Options) (*openai.ChatRequest, error) {
 	r, err := parseObject(body)
 	if err != nil {
 		return nil, err
 	}
-	c.out.Messages = []chatMsg{}
+	c.out.Messages = []openai.MessageParam{}
 	if err := eachKey(r, c.field); err != nil {
 		return nil, err
 	}
@@ -132,7 +86,7 @@ func (c *messagesConv) convert(body []byte, opt Options) (*chatRequest, error) {
 	}
 	c.out.Model = cmpOr(opt.Model, c.clientModel)
 	if c.system != nil {
-		c.out.Messages = append([]chatMsg{*c.system}, c.out.Messages...)
+		c.out.Messages = append([]openai.MessageParam{*c.system}, c.out.Messages...)
 	}
 	return &c.out, c.toolChoice()
 }
@@ -169,7 +123,7 @@ func (c *messagesConv) field(key string, v gjson.Result) error {
 	case "stream":
 		c.out.Stream, err = wantBool(v, key)
 		if c.out.Stream {
-			c.out.StreamOptions = &streamOptions{IncludeUsage: true}
+			c.out.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
 		}
 	default: // top_k, thinking, service_tier, output_config, …
 		c.drops.add(jsonPath("", key))
@@ -192,11 +146,11 @@ func (c *messagesConv) metadata(v gjson.Result) error {
 
 func (c *messagesConv) systemField(v gjson.Result) error {
 	if v.Type == gjson.String {
-		c.system = &chatMsg{Role: "system", Content: v.Str}
+		c.system = &openai.MessageParam{Role: "system", Content: v.Str}
 		return nil
 	}
 	parts, err := c.textBlocks("system", v)
-	c.system = &chatMsg{Role: "system", Content: partsContent(parts)}
+	c.system = &openai.MessageParam{Role: "system", Content: partsContent(parts)}
 	return err
 }
 
@@ -218,16 +172,16 @@ func (c *messagesConv) textBlocks(path string, v gjson.Result) ([]any, error) {
 	return parts, err
 }
 
-func (c *messagesConv) textPart(path string, b gjson.Result) (textPart, error) {
+func (c *messagesConv) textPart(path string, b gjson.Result) (openai.TextPart, error) {
 	c.drops.unknown(path, b, "type", "text") // cache_control, citations
 	s, err := wantString(b.Get("text"), jsonPath(path, "text"))
-	return textPart{Type: "text", Text: s}, err
+	return openai.TextPart{Type: "text", Text: s}, err
 }
 
 // partsContent is a lone text part as a plain string, else the parts array.
 func partsContent(parts []any) any {
 	if len(parts) == 1 {
-		if p, ok := parts[0].(textPart); ok {
+		if p, ok := parts[0].(openai.TextPart); ok {
 			return p.Text
 		}
 	}
@@ -250,7 +204,7 @@ func (c *messagesConv) message(i int, m gjson.Result) error {
 	cpath := jsonPath(path, "content")
 	content := m.Get("content")
 	if content.Type == gjson.String {
-		c.out.Messages = append(c.out.Messages, chatMsg{Role: role, Content: content.Str})
+		c.out.Messages = append(c.out.Messages, openai.MessageParam{Role: role, Content: content.Str})
 		return nil
 	}
 	switch role {
@@ -260,7 +214,7 @@ func (c *messagesConv) message(i int, m gjson.Result) error {
 		return c.assistantBlocks(path, content)
 	}
 	parts, err := c.textBlocks(cpath, content)
-	c.out.Messages = append(c.out.Messages, chatMsg{Role: "system", Content: partsContent(parts)})
+	c.out.Messages = append(c.out.Messages, openai.MessageParam{Role: "system", Content: partsContent(parts)})
 	return err
 }
 
@@ -294,7 +248,7 @@ func (c *messagesConv) userBlocks(path string, content gjson.Result) error {
 		}
 	})
 	if len(parts) > 0 || tools == 0 {
-		c.out.Messages = append(c.out.Messages, chatMsg{Role: "user", Content: partsContent(parts)})
+		c.out.Messages = append(c.out.Messages, openai.MessageParam{Role: "user", Content: partsContent(parts)})
 	}
 	return err
 }
@@ -314,11 +268,11 @@ func (c *messagesConv) imagePart(path string, b gjson.Result) (any, error) {
 			return nil, err
 		}
 		data, err := wantString(src.Get("data"), jsonPath(spath, "data"))
-		return imagePart{Type: "image_url", ImageURL: imageURL{URL: "data:" + mt + ";base64," + data}}, err
+		return openai.ImagePart{Type: "image_url", ImageURL: openai.ImageURL{URL: "data:" + mt + ";base64," + data}}, err
 	case "url":
 		c.drops.unknown(spath, src, "type", "url")
 		u, err := wantString(src.Get("url"), jsonPath(spath, "url"))
-		return imagePart{Type: "image_url", ImageURL: imageURL{URL: u}}, err
+		return openai.ImagePart{Type: "image_url", ImageURL: openai.ImageURL{URL: u}}, err
 	default:
 		return nil, reqErr(jsonPath(spath, "type"), "image source %q cannot be sent to an OpenAI upstream", typ)
 	}
@@ -337,7 +291,7 @@ func (c *messagesConv) toolResult(path string, b gjson.Result) error {
 	if b.Get("is_error").Bool() {
 		text = strings.TrimSpace("Error: " + text)
 	}
-	c.out.Messages = append(c.out.Messages, chatMsg{Role: "tool", Content: text, ToolCallID: id})
+	c.out.Messages = append(c.out.Messages, openai.MessageParam{Role: "tool", Content: text, ToolCallID: id})
 	return nil
 }
 
@@ -362,7 +316,7 @@ func (c *messagesConv) assistantBlocks(path string, content gjson.Result) error 
 	if err := wantArray(content, cpath); err != nil {
 		return err
 	}
-	msg := chatMsg{Role: "assistant"}
+	msg := openai.MessageParam{Role: "assistant"}
 	var texts []any
 	err := eachElem(content, func(j int, b gjson.Result) error {
 		bpath := jsonPath(cpath, j)
@@ -394,21 +348,21 @@ func (c *messagesConv) assistantBlocks(path string, content gjson.Result) error 
 	return err
 }
 
-func (c *messagesConv) toolUse(path string, b gjson.Result) (chatToolCall, error) {
+func (c *messagesConv) toolUse(path string, b gjson.Result) (openai.ToolCall, error) {
 	c.drops.unknown(path, b, "type", "id", "name", "input") // caller, cache_control
 	id, err := wantString(b.Get("id"), jsonPath(path, "id"))
 	if err != nil {
-		return chatToolCall{}, err
+		return openai.ToolCall{}, err
 	}
 	name, err := wantString(b.Get("name"), jsonPath(path, "name"))
 	if err != nil {
-		return chatToolCall{}, err
+		return openai.ToolCall{}, err
 	}
 	in := b.Get("input")
 	if in.Exists() && !in.IsObject() {
-		return chatToolCall{}, reqErr(jsonPath(path, "input"), "must be an object")
+		return openai.ToolCall{}, reqErr(jsonPath(path, "input"), "must be an object")
 	}
-	return chatToolCall{ID: id, Type: "function", Function: chatFunction{Name: name, Arguments: inputArguments(in)}}, nil
+	return openai.ToolCall{ID: id, Type: "function", Function: openai.FunctionCall{Name: name, Arguments: inputArguments(in)}}, nil
 }
 
 func (c *messagesConv) tools(v gjson.Result) error {
@@ -418,7 +372,7 @@ func (c *messagesConv) tools(v gjson.Result) error {
 	return eachElem(v, func(i int, tool gjson.Result) error {
 		fn, ok, err := anthropicFunction(jsonPath("tools", i), tool, c.drops)
 		if ok {
-			c.out.Tools = append(c.out.Tools, chatTool{Type: "function", Function: fn})
+			c.out.Tools = append(c.out.Tools, openai.Tool{Type: "function", Function: fn})
 		}
 		return err
 	})
@@ -428,7 +382,7 @@ func (c *messagesConv) tools(v gjson.Result) error {
 // function declaration OpenAI and Ollama share. A server tool (a type other than
 // "custom": web_search_…, bash_…) has nothing to call on those upstreams: it is
 // dropped and recorded, and ok is false.
-func anthropicFunction(path string, tool gjson.Result, d *drops) (fn functionDef, ok bool, err error) {
+func anthropicFunction(path string, tool gjson.Result, d *drops) (fn openai.FunctionDefinition, ok bool, err error) {
 	if err := wantObject(tool, path); err != nil {
 		return fn, false, err
 	}
@@ -480,9 +434,7 @@ func (c *messagesConv) toolChoice() error {
 		if err != nil {
 			return err
 		}
-		var nc namedToolChoice
-		nc.Type, nc.Function.Name = "function", name
-		c.out.ToolChoice = nc
+		c.out.ToolChoice = openai.NamedToolChoice{Type: "function", Function: openai.FunctionName{Name: name}}
 	default:
 		return reqErr("tool_choice.type", "unsupported value %q", typ)
 	}

@@ -14,11 +14,7 @@ import (
 )
 
 func TestAnthropicToOpenAIGolden(t *testing.T) {
-	runGoldens(t, goldenSet{
-		pair: "anthropic_openai", client: wire.AnthropicMessages, upstream: wire.OpenAIChat,
-		requests: "anthropic-messages-request*.json", responses: "openai-chat-response*.json",
-		streams: "openai-chat-stream-*.sse",
-	})
+	runGoldens(t, goldenSets["anthropic_openai"])
 }
 
 // convertMessages converts an Anthropic request with Options{Model:"gpt-test"}.
@@ -235,8 +231,8 @@ func TestOpenAIToAnthropicStop(t *testing.T) {
 		{"function_call", "tool_use"}, {"content_filter", "refusal"}, {"", "end_turn"}, {"other", "end_turn"},
 	}
 	for _, tt := range tests {
-		if got := openAIToAnthropicStop(tt.finish); got != tt.want {
-			t.Errorf("openAIToAnthropicStop(%q) = %q, want %q", tt.finish, got, tt.want)
+		if got := finishOfOpenAI(tt.finish).anthropic(); got != tt.want {
+			t.Errorf("finishOfOpenAI(%q).anthropic() = %q, want %q", tt.finish, got, tt.want)
 		}
 	}
 }
@@ -246,7 +242,15 @@ type messageSummary struct {
 	ID, Model  string
 	Blocks     []blockSummary
 	StopReason string
-	Usage      anthropicUsage
+	Usage      usageSummary
+}
+
+// usageSummary is an Anthropic usage object with every count read as a number.
+type usageSummary struct {
+	InputTokens              int64 `json:"input_tokens"`
+	CacheCreationInputTokens int64 `json:"cache_creation_input_tokens"`
+	CacheReadInputTokens     int64 `json:"cache_read_input_tokens"`
+	OutputTokens             int64 `json:"output_tokens"`
 }
 
 type blockSummary struct {
@@ -272,7 +276,7 @@ func summarizeMessage(t *testing.T, out []byte) messageSummary {
 				PartialJSON string `json:"partial_json"`
 				StopReason  string `json:"stop_reason"`
 			}
-			Usage anthropicUsage
+			Usage usageSummary
 		}
 		if err := json.Unmarshal(ev.Data, &e); err != nil || e.Type != ev.Name {
 			t.Fatalf("event %q data %s: %v", ev.Name, ev.Data, err)
@@ -316,7 +320,7 @@ func TestOpenAIStreamToAnthropic(t *testing.T) {
 		fixture: "openai-chat-stream-usage.sse",
 		want: messageSummary{ID: "chatcmpl-DuLdCoxuLDs8HRMlOuz0Bi4wgi4XJ", Model: "gpt-4o-2024-08-06",
 			Blocks: []blockSummary{{Type: "text", Text: "Olá!"}}, StopReason: "end_turn",
-			Usage: anthropicUsage{InputTokens: 20, OutputTokens: 2}},
+			Usage: usageSummary{InputTokens: 20, OutputTokens: 2}},
 	}, {
 		fixture: "openai-chat-stream-parallel-tools.sse",
 		want: messageSummary{ID: "chatcmpl-DuLdMEdkw5VsZSxKY3i9G934hT7LM", Model: "gpt-4o-2024-08-06",
@@ -324,11 +328,11 @@ func TestOpenAIStreamToAnthropic(t *testing.T) {
 				{Type: "tool_use", ID: "call_ehIWdjL1abZk1h8FWGLQ0Hie", Name: "add", Text: `{"a": 2, "b": 3}`},
 				{Type: "tool_use", ID: "call_fBSgA47J5VeONggizTIvl7AH", Name: "multiply", Text: `{"a": 2, "b": 3}`},
 			},
-			StopReason: "tool_use", Usage: anthropicUsage{InputTokens: 106, OutputTokens: 50}},
+			StopReason: "tool_use", Usage: usageSummary{InputTokens: 106, OutputTokens: 50}},
 	}, {
 		fixture: "openai-chat-stream-reasoning-length.sse",
 		want: messageSummary{ID: "chatcmpl-C4Hq5a6K3RaPMymUv70btQNYv6SvY", Model: "gpt-5-nano-2025-08-07",
-			StopReason: "max_tokens", Usage: anthropicUsage{InputTokens: 12, OutputTokens: 100}},
+			StopReason: "max_tokens", Usage: usageSummary{InputTokens: 12, OutputTokens: 100}},
 	}, {
 		// Two usage chunks (an SDK test body): the last wins; its cached_tokens (10)
 		// exceed prompt_tokens (0), so input_tokens stays at 0.
@@ -338,7 +342,7 @@ func TestOpenAIStreamToAnthropic(t *testing.T) {
 				{Type: "text", Text: fixtureContent(t, "openai-chat-stream-tools.sse")},
 				{Type: "tool_use", ID: "call_FXoAjBUMcVv1k40fficJ9cSs", Name: "get_weather", Text: `{"location":"Santorini, Greece"}`},
 			},
-			StopReason: "tool_use", Usage: anthropicUsage{CacheReadInputTokens: 10, OutputTokens: 50}},
+			StopReason: "tool_use", Usage: usageSummary{CacheReadInputTokens: 10, OutputTokens: 50}},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {

@@ -2,9 +2,9 @@ package translate
 
 // OpenAI legacy Completions client, Anthropic Messages upstream (README §2).
 //
-// The request is rewritten into an OpenAI Chat request with one user message and
-// converted by the Chat→Anthropic code; the response and the stream reuse its
-// Anthropic decoding and only render text_completion objects.
+// The request is read as an OpenAI Chat request with one user message and
+// converted by the Chat→Anthropic code (openai_anthropic.go); the answers go
+// through the hub (decode_anthropic.go, encode_completions.go).
 //
 // Decisions where the digest is silent:
 //   - prompt must be a string or an array of exactly one string; several prompts or
@@ -19,42 +19,44 @@ package translate
 //     text chunk: Anthropic reports the reason only after the text (message_delta).
 
 import (
-	"encoding/json"
 	"strconv"
 
-	"github.com/llmrouter/llmrouter/internal/sse"
-	"github.com/llmrouter/llmrouter/internal/wire"
 	"github.com/tidwall/gjson"
+
+	"github.com/llmrouter/llmrouter/internal/anthropic"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 func init() {
 	register(wire.OpenAICompletions, wire.AnthropicMessages, func(o Options) Translator {
-		return &completionsToAnthropic{chat: openAIToAnthropic{opt: o}}
+		t := &completionsToAnthropic{opt: o}
+		t.init(&t.dec, &t.enc)
+		return t
 	})
 }
 
 // defaultCompletionMaxTokens is the legacy Completions default for max_tokens.
 const defaultCompletionMaxTokens = 16
 
+// legacyChatFields are the members a Completions request passes on as they are to
+// the Chat converter (the prompt becomes the messages; max_tokens has a default).
+var legacyChatFields = [...]string{"model", "temperature", "top_p", "stop", "stream", "stream_options", "user"}
+
 // completionsToAnthropic serves a legacy Completions client from an Anthropic
 // upstream through the Chat converter.
 type completionsToAnthropic struct {
-	chat    openAIToAnthropic
+	answer
+	opt     Options
 	dropped drops
+	dec     anthropicDecoder
+	enc     completionsEncoder
 }
 
-// legacyChatRequest is the Chat request a Completions request is rewritten into.
-// Values are copied raw; the Chat converter checks their types.
-type legacyChatRequest struct {
-	Model         json.RawMessage `json:"model,omitempty"`
-	Messages      []chatMsg       `json:"messages"`
-	MaxTokens     json.RawMessage `json:"max_tokens"`
-	Temperature   json.RawMessage `json:"temperature,omitempty"`
-	TopP          json.RawMessage `json:"top_p,omitempty"`
-	Stop          json.RawMessage `json:"stop,omitempty"`
-	Stream        json.RawMessage `json:"stream,omitempty"`
-	StreamOptions json.RawMessage `json:"stream_options,omitempty"`
-	User          json.RawMessage `json:"user,omitempty"`
+// legacyRequest is a Completions request read for the Chat converter.
+type legacyRequest struct {
+	prompt    *string
+	maxTokens gjson.Result
+	shared    [len(legacyChatFields)]gjson.Result
 }
 
 // Dropped implements Translator.
@@ -67,46 +69,58 @@ func (t *completionsToAnthropic) Request(body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	chat := legacyChatRequest{MaxTokens: json.RawMessage(strconv.Itoa(defaultCompletionMaxTokens))}
-	if err := eachKey(r, func(key string, v gjson.Result) error { return t.field(&chat, key, v) }); err != nil {
+	req := legacyRequest{maxTokens: gjson.Parse(strconv.Itoa(defaultCompletionMaxTokens))}
+	if err := eachKey(r, func(key string, v gjson.Result) error { return t.field(&req, key, v) }); err != nil {
 		return nil, err
 	}
-	if chat.Messages == nil {
+	if req.prompt == nil {
 		return nil, reqErr("prompt", "is required")
 	}
-	b, err := marshal("chat request", chat)
+	out, err := t.chat(&req)
 	if err != nil {
 		return nil, err
 	}
-	out, err := t.chat.Request(b)
-	t.dropped = append(t.dropped, t.chat.Dropped()...)
+	return marshal("anthropic request", out)
+}
+
+// chat converts the request as the Chat converter would a Chat request made of
+// the shared fields, one user message and max_tokens, in that request's order:
+// model, messages, max_tokens, then the rest.
+func (t *completionsToAnthropic) chat(req *legacyRequest) (*anthropic.Request, error) {
+	c := chatConv{opt: t.opt, drops: &t.dropped}
+	apply := func(key string, v gjson.Result) error {
+		if !v.Exists() {
+			return nil
+		}
+		return c.field(key, v)
+	}
+	if err := apply("model", req.shared[0]); err != nil {
+		return nil, err
+	}
+	c.sawMessages = true
+	c.push("user", []any{anthropic.TextBlock{Type: "text", Text: *req.prompt}}, nil, true)
+	if err := apply("max_tokens", req.maxTokens); err != nil {
+		return nil, err
+	}
+	for i := 1; i < len(legacyChatFields); i++ {
+		if err := apply(legacyChatFields[i], req.shared[i]); err != nil {
+			return nil, err
+		}
+	}
+	out, err := c.finish()
+	t.enc.includeUsage = c.includeUsage
 	return out, err
 }
 
 // field handles one top-level member of the request.
-func (t *completionsToAnthropic) field(chat *legacyChatRequest, key string, v gjson.Result) error {
-	raw := json.RawMessage(v.Raw)
+func (t *completionsToAnthropic) field(req *legacyRequest, key string, v gjson.Result) error {
 	switch key {
 	case "prompt":
 		s, err := singlePrompt(v)
-		chat.Messages = []chatMsg{{Role: "user", Content: s}}
+		req.prompt = &s
 		return err
-	case "model":
-		chat.Model = raw
 	case "max_tokens":
-		chat.MaxTokens = raw
-	case "temperature":
-		chat.Temperature = raw
-	case "top_p":
-		chat.TopP = raw
-	case "stop":
-		chat.Stop = raw
-	case "stream":
-		chat.Stream = raw
-	case "stream_options":
-		chat.StreamOptions = raw
-	case "user":
-		chat.User = raw
+		req.maxTokens = v
 	case "n":
 		if n, err := wantInt(v, key); err != nil || n != 1 {
 			return reqErr(key, "n must be 1: an Anthropic upstream returns one completion")
@@ -115,7 +129,14 @@ func (t *completionsToAnthropic) field(chat *legacyChatRequest, key string, v gj
 		if b, err := wantBool(v, key); err != nil || b {
 			return reqErr(key, "echo is not supported with an Anthropic upstream")
 		}
-	default: // suffix, best_of, logprobs, logit_bias, seed, penalties, …
+	default:
+		for i, name := range legacyChatFields {
+			if key == name {
+				req.shared[i] = v
+				return nil
+			}
+		}
+		// suffix, best_of, logprobs, logit_bias, seed, penalties, …
 		t.dropped.add(jsonPath("", key))
 	}
 	return nil
@@ -132,91 +153,3 @@ func singlePrompt(v gjson.Result) (string, error) {
 	}
 	return wantString(v, "prompt")
 }
-
-// Legacy completion shapes (README §2).
-type (
-	textCompletion struct {
-		ID      string             `json:"id"`
-		Object  string             `json:"object"`
-		Created int64              `json:"created"`
-		Model   string             `json:"model"`
-		Choices []completionChoice `json:"choices"`
-		Usage   any                `json:"usage,omitempty"` // as chatChunk.Usage
-	}
-	completionChoice struct {
-		Text         string  `json:"text"`
-		Index        int     `json:"index"`
-		Logprobs     any     `json:"logprobs"`
-		FinishReason *string `json:"finish_reason"`
-	}
-)
-
-// Response implements Translator.
-func (t *completionsToAnthropic) Response(body []byte) ([]byte, error) {
-	c, err := anthropicToChat(body)
-	if err != nil {
-		return nil, err
-	}
-	text := ""
-	if m := c.Choices[0].Message; m.Content != nil {
-		text = *m.Content
-	}
-	c.Usage.PromptTokensDetails = nil
-	finish := legacyFinish(c.Choices[0].FinishReason)
-	return marshal("text completion", textCompletion{
-		ID: c.ID, Object: "text_completion", Created: c.Created, Model: c.Model,
-		Choices: []completionChoice{{Text: text, FinishReason: &finish}},
-		Usage:   c.Usage,
-	})
-}
-
-// Stream implements Translator: text deltas become text_completion chunks; thinking
-// and tool calls have no legacy form and are not sent.
-func (t *completionsToAnthropic) Stream(dst []byte, ev sse.Event) ([]byte, error) {
-	d, err := t.chat.dec.decode(ev)
-	if err != nil {
-		return dst, err
-	}
-	switch {
-	case d.kind == deltaText && d.text != "":
-		return t.appendChunk(dst, d.text, nil)
-	case d.kind == deltaFinish:
-		finish := legacyFinish(d.finish)
-		return t.appendChunk(dst, "", &finish)
-	case d.kind == deltaDone:
-		if t.chat.includeUsage {
-			if dst, err = t.chat.dec.appendUsageChunk(dst, "text_completion", false); err != nil {
-				return dst, err
-			}
-		}
-		return sse.AppendEvent(dst, "", []byte("[DONE]")), nil
-	}
-	return dst, nil
-}
-
-// legacyFinish restricts a Chat finish_reason to the legacy values stop, length and
-// content_filter: no tools are sent, so tool_calls cannot mean a call to run.
-func legacyFinish(f string) string {
-	if f == "tool_calls" {
-		return "stop"
-	}
-	return f
-}
-
-func (t *completionsToAnthropic) appendChunk(dst []byte, text string, finish *string) ([]byte, error) {
-	d := &t.chat.dec
-	b, err := marshal("completion chunk", textCompletion{
-		ID: d.id, Object: "text_completion", Created: d.created, Model: d.model,
-		Choices: []completionChoice{{Text: text, FinishReason: finish}}, Usage: d.chunkUsage(),
-	})
-	if err != nil {
-		return dst, err
-	}
-	return sse.AppendEvent(dst, "", b), nil
-}
-
-// End implements Translator.
-func (t *completionsToAnthropic) End(dst []byte) ([]byte, error) { return t.chat.End(dst) }
-
-// Done implements Translator.
-func (t *completionsToAnthropic) Done() bool { return t.chat.Done() }

@@ -8,15 +8,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/llmrouter/llmrouter/internal/openai"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 func TestCompletionsToAnthropicGolden(t *testing.T) {
-	runGoldens(t, goldenSet{
-		pair: "completions_anthropic", client: wire.OpenAICompletions, upstream: wire.AnthropicMessages,
-		requests: "openai-completions-request*.json", responses: "anthropic-messages-response.json",
-		streams: "anthropic-messages-stream-*.sse",
-	})
+	runGoldens(t, goldenSets["completions_anthropic"])
 }
 
 func TestCompletionsToAnthropicRequest(t *testing.T) {
@@ -91,14 +88,13 @@ func TestCompletionsToAnthropicRequestErrors(t *testing.T) {
 }
 
 func TestCompletionsToAnthropicResponse(t *testing.T) {
-	fixClock(t)
 	body := `{"id":"msg_1","model":"claude-x","content":[{"type":"thinking","thinking":"t","signature":"s"},
 		{"type":"text","text":"def fib"}],"stop_reason":"max_tokens",
 		"usage":{"input_tokens":3,"cache_read_input_tokens":2,"output_tokens":16}}`
 	want := `{"id":"msg_1","object":"text_completion","created":1700000000,"model":"claude-x",
 		"choices":[{"text":"def fib","index":0,"logprobs":null,"finish_reason":"length"}],
 		"usage":{"prompt_tokens":5,"completion_tokens":16,"total_tokens":21}}`
-	out, err := New(wire.OpenAICompletions, wire.AnthropicMessages, Options{}).Response([]byte(body))
+	out, err := fixed(New(wire.OpenAICompletions, wire.AnthropicMessages, Options{})).Response([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,20 +107,19 @@ func TestCompletionsToAnthropicResponse(t *testing.T) {
 // finish_reason null, one chunk with text "" and the finish reason, the usage chunk
 // with empty choices (only with include_usage), then [DONE].
 func TestCompletionsStreamShape(t *testing.T) {
-	fixClock(t)
 	tests := []struct {
 		name       string
 		usage      bool
 		wantTexts  []string
 		wantFinish string
-		wantUsage  *openAIUsage
+		wantUsage  *openai.Usage
 	}{
-		{"with include_usage", true, []string{"Hello", " there", "!"}, "stop", &openAIUsage{11, 6, 17, nil}},
+		{"with include_usage", true, []string{"Hello", " there", "!"}, "stop", &openai.Usage{PromptTokens: 11, CompletionTokens: 6, TotalTokens: 17}},
 		{"without include_usage", false, []string{"Hello", " there", "!"}, "stop", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr := New(wire.OpenAICompletions, wire.AnthropicMessages, Options{})
+			tr := fixed(New(wire.OpenAICompletions, wire.AnthropicMessages, Options{}))
 			req := `{"prompt":"p","stream":true}`
 			if tt.usage {
 				req = `{"prompt":"p","stream":true,"stream_options":{"include_usage":true}}`
@@ -138,15 +133,15 @@ func TestCompletionsStreamShape(t *testing.T) {
 			}
 			var texts []string
 			var finish string
-			var usage *openAIUsage
+			var usage *openai.Usage
 			evs := sseEvents(t, out)
 			if string(evs[len(evs)-1].Data) != "[DONE]" {
 				t.Fatalf("last event is %s", evs[len(evs)-1].Data)
 			}
 			for _, ev := range evs[:len(evs)-1] {
 				var c struct {
-					textCompletion
-					Usage *openAIUsage `json:"usage"` // null on ordinary chunks
+					openai.TextCompletion
+					Usage *openai.Usage `json:"usage"` // null on ordinary chunks
 				}
 				if err := json.Unmarshal(ev.Data, &c); err != nil {
 					t.Fatal(err)

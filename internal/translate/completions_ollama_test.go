@@ -8,7 +8,7 @@ import (
 )
 
 func TestOllamaCompletionsRequestGolden(t *testing.T) {
-	ollRequestGoldens(t, "completions_ollama", []string{"openai-completions-request.json"})
+	goldenRequests(t, goldenSets["completions_ollama"])
 }
 
 func TestOllamaCompletionsRequest(t *testing.T) {
@@ -55,11 +55,11 @@ func TestOllamaCompletionsRequest(t *testing.T) {
 }
 
 func TestOllamaCompletionsResponseGolden(t *testing.T) {
-	ollResponseGoldens(t, "completions_ollama", ollGenerateResponses)
+	goldenResponses(t, goldenSets["completions_ollama"])
 }
 
 func TestOllamaCompletionsFacts(t *testing.T) {
-	out, err := ollNew("completions_ollama").Response(ollRead(t, "ollama-real/api_generate_nostream.body"))
+	out, err := ollNew("completions_ollama").Response(readTestdata(t, "ollama-real/api_generate_nostream.body"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestOllamaCompletionsFacts(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			evs := ollEvents(t, ollStreamOf(t, "completions_ollama", tt.usage, ollRead(t, tt.file), nil))
+			evs := ollEvents(t, ollStreamOf(t, "completions_ollama", tt.usage, readTestdata(t, tt.file), nil))
 			n := len(evs)
 			if evs[n-1][1] != "[DONE]" {
 				t.Fatalf("last event %q, want [DONE]", evs[n-1][1])

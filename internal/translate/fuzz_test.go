@@ -16,8 +16,8 @@ import (
 )
 
 func addFixtureSeeds(f *testing.F, glob string) {
-	for _, name := range fixtureNames(f, glob) {
-		f.Add(readFixture(f, name))
+	for _, name := range testdataFiles(f, "fixtures/"+glob) {
+		f.Add(readTestdata(f, name))
 	}
 }
 
@@ -55,7 +55,7 @@ func FuzzAnthropicToOpenAIRequest(f *testing.F) {
 
 // fuzzStream runs body through the translator for pair and checks its output.
 func fuzzStream(t *testing.T, pair string, body []byte) {
-	tr, err := streamTranslator(pair)
+	tr, err := goldenSets[pair].streamer(true)
 	if err != nil {
 		t.Fatal(err)
 	}

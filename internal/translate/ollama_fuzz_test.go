@@ -68,10 +68,10 @@ func FuzzOllamaStream(f *testing.F) {
 		for _, pair := range ollPairs {
 			for _, usage := range []bool{false, true} {
 				tr := ollNew(pair)
-				if _, err := tr.Request([]byte(ollStreamRequest(pair, usage))); err != nil {
+				if _, err := tr.Request([]byte(streamRequest(goldenSets[pair].client, usage))); err != nil {
 					t.Fatal(err)
 				}
-				out, _ := ollDrive(tr, bytes.NewReader(body))
+				out, _ := drive(tr, true, bytes.NewReader(body))
 				for _, ev := range ollEvents(t, out) {
 					if ev[1] != "[DONE]" && !gjson.Valid(ev[1]) {
 						t.Fatalf("%s: event data is not JSON: %q", pair, ev[1])

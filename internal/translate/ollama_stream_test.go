@@ -1,261 +1,58 @@
 package translate
 
-// Shared helpers for the tests of the translators towards Ollama (golden files,
-// deterministic translators, stream driving), and the byte-boundary stream test.
+// Tests of the three translators towards Ollama's native API as streams, and
+// the helpers their other tests share.
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
-	"flag"
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/llmrouter/llmrouter/internal/sse"
 )
 
-// The -update flag rewrites golden files. It may be declared by another test file of
-// the package too, so it is looked up rather than owned.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files under testdata/")
-	}
-}
-
-func ollUpdate() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
-// ollDeterministic makes ids ("<prefix>test<n>") and the clock predictable.
-func ollDeterministic(b *ollamaBase) {
-	n := 0
-	b.newID = func(prefix string) string {
-		n++
-		return fmt.Sprintf("%stest%d", prefix, n)
-	}
-	b.now = func() time.Time { return time.Unix(1700000000, 0) }
-}
-
-// ollPairs are the translators under test, by their testdata directory name.
+// ollPairs are the translators towards Ollama, by their golden set's name.
 var ollPairs = []string{"openai_ollama", "anthropic_ollama", "completions_ollama"}
 
-// ollNew returns a deterministic translator for pair, upstream model "tiny".
+// ollNew returns a fixed translator for pair, upstream model "tiny".
 func ollNew(pair string) Translator { return ollNewWith(pair, Options{Model: "tiny"}) }
 
-// ollNewWith returns a deterministic translator for pair.
+// ollNewWith returns a fixed translator for pair.
 func ollNewWith(pair string, opt Options) Translator {
-	switch pair {
-	case "openai_ollama":
-		t := newOpenAIToOllama(opt)
-		ollDeterministic(&t.ollamaBase)
-		return t
-	case "anthropic_ollama":
-		t := newAnthropicToOllama(opt)
-		ollDeterministic(&t.ollamaBase)
-		return t
-	case "completions_ollama":
-		t := newCompletionsToOllama(opt)
-		ollDeterministic(&t.ollamaBase)
-		return t
+	s, ok := goldenSets[pair]
+	if !ok || !s.upstream.NDJSON() {
+		panic("unknown pair " + pair)
 	}
-	panic("unknown pair " + pair)
+	return fixed(New(s.client, s.upstream, opt))
 }
 
-// ollStreamRequest is a streaming client request for pair, with or without
-// stream_options.include_usage (ignored by Anthropic).
-func ollStreamRequest(pair string, usage bool) string {
-	opts := ""
-	if usage {
-		opts = `,"stream_options":{"include_usage":true}`
-	}
-	switch pair {
-	case "openai_ollama":
-		return `{"model":"m","stream":true` + opts + `,"messages":[{"role":"user","content":"Hi there"}]}`
-	case "anthropic_ollama":
-		return `{"model":"m","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"Hi there"}]}`
-	}
-	return `{"model":"m","stream":true` + opts + `,"prompt":"Hi there"}`
-}
-
-// ollRead reads a file of the repository's testdata (fixtures/, ollama-real/).
-func ollRead(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// ollGolden compares got with the golden file testdata/<path>, or rewrites it
-// under -update.
-func ollGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	path = filepath.Join("testdata", path)
-	if ollUpdate() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
-}
-
-// ollIndent pretty-prints JSON for golden files.
-func ollIndent(t testing.TB, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, b, "", "  "); err != nil {
-		t.Fatalf("output is not JSON: %v\n%s", err, b)
-	}
-	buf.WriteByte('\n')
-	return buf.Bytes()
-}
-
-// ollDrive feeds an NDJSON body read from r to tr (whose Request was already
-// called) and returns the client bytes and the first error of Stream or End.
-func ollDrive(tr Translator, r io.Reader) ([]byte, error) {
-	rd := sse.NewNDJSONReader(r, 0)
-	var out []byte
-	for {
-		ev, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			return tr.End(out)
-		}
-		if err != nil {
-			return out, fmt.Errorf("reading: %w", err)
-		}
-		if out, err = tr.Stream(out, ev); err != nil {
-			return out, err
-		}
-	}
-}
-
-// ollRunStream is ollDrive with the error written as a final "--- kind: …" line.
-func ollRunStream(tr Translator, r io.Reader) []byte {
-	out, err := ollDrive(tr, r)
-	return ollAppendErr(out, err)
-}
-
-func ollAppendErr(out []byte, err error) []byte {
-	if err == nil {
-		return out
-	}
-	kind := "error"
-	var se *StreamError
-	switch {
-	case errors.As(err, &se):
-		kind = "StreamError"
-	case errors.Is(err, ErrTruncated):
-		kind = "ErrTruncated"
-	}
-	return fmt.Appendf(out, "--- %s: %v\n", kind, err)
-}
-
-// ollStreamOf runs body through a fresh translator of pair.
+// ollStreamOf runs body (or r, when not nil) through a fresh translator of pair
+// whose client asked for usage or not, and returns the client output with a last
+// line for the error, as in the goldens.
 func ollStreamOf(t testing.TB, pair string, usage bool, body []byte, r io.Reader) []byte {
 	t.Helper()
-	tr := ollNew(pair)
-	if _, err := tr.Request([]byte(ollStreamRequest(pair, usage))); err != nil {
+	s := goldenSets[pair]
+	tr, err := s.streamer(usage)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if r == nil {
 		r = bytes.NewReader(body)
 	}
-	return ollRunStream(tr, r)
-}
-
-// ollChatStreams and ollGenerateStreams are the NDJSON bodies under test: real
-// Ollama v0.17.4 captures and the documentation's examples.
-var (
-	ollChatStreams = []string{
-		"ollama-real/api_chat_stream.body",
-		"ollama-real/api_chat_length_stream.body",
-		"ollama-real/api_chat_think_stream.body",
-		"ollama-real/api_chat_tools_stream.body",
-		"ollama-real/api_chat_toolresult_stream.body",
-		"fixtures/ollama-chat-stream.ndjson",
-		"fixtures/ollama-chat-stream-tools.ndjson",
-	}
-	ollGenerateStreams = []string{
-		"ollama-real/api_generate_stream.body",
-		"ollama-real/api_generate_raw_length.body",
-		"fixtures/ollama-generate-stream.ndjson",
-		"fixtures/ollama-generate-stream-error.ndjson",
-	}
-)
-
-// ollStreamsFor lists the bodies a pair receives.
-func ollStreamsFor(pair string) []string {
-	if pair == "completions_ollama" {
-		return ollGenerateStreams
-	}
-	return ollChatStreams
-}
-
-// ollGoldenName turns "ollama-real/api_chat_stream.body" into "api_chat_stream".
-func ollGoldenName(file string) string {
-	base := filepath.Base(file)
-	return strings.TrimSuffix(base, filepath.Ext(base))
+	out, err := drive(tr, true, r)
+	return s.transcript(out, err)
 }
 
 func TestOllamaStreamGolden(t *testing.T) {
 	for _, pair := range ollPairs {
-		for _, file := range ollStreamsFor(pair) {
-			for _, usage := range []bool{false, true} {
-				if usage && pair == "anthropic_ollama" {
-					continue // Anthropic streams always carry usage
-				}
-				name := ollGoldenName(file)
-				if usage {
-					name += ".usage"
-				}
-				t.Run(pair+"/"+name, func(t *testing.T) {
-					got := ollStreamOf(t, pair, usage, ollRead(t, file), nil)
-					ollGolden(t, filepath.Join(pair, "stream", name+".sse"), got)
-				})
-			}
-		}
+		t.Run(pair, func(t *testing.T) { goldenStreams(t, goldenSets[pair]) })
 	}
 }
 
 // TestOllamaStreamSplit feeds every NDJSON body split at every byte boundary:
 // the client output must not depend on how the upstream's bytes were chunked.
-func TestOllamaStreamSplit(t *testing.T) {
-	for _, pair := range ollPairs {
-		for _, file := range ollStreamsFor(pair) {
-			t.Run(pair+"/"+ollGoldenName(file), func(t *testing.T) {
-				t.Parallel()
-				body := ollRead(t, file)
-				want := ollStreamOf(t, pair, true, body, nil)
-				for i := 1; i < len(body); i++ {
-					r := io.MultiReader(bytes.NewReader(body[:i]), bytes.NewReader(body[i:]))
-					got := ollStreamOf(t, pair, true, body, r)
-					if !bytes.Equal(want, got) {
-						t.Fatalf("split at %d: output differs (-want +got):\n%s", i, cmp.Diff(string(want), string(got)))
-					}
-				}
-			})
-		}
-	}
-}
+func TestOllamaStreamSplit(t *testing.T) { splitEveryByte(t, ollPairs...) }
 
 // TestOllamaStreamErrors checks the in-band error line, a missing done line, a done
 // line without done_reason, and that nothing is written after done.
@@ -284,7 +81,7 @@ func TestOllamaStreamErrors(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(pair+"/"+tt.name, func(t *testing.T) {
 				tr := ollNew(pair)
-				if _, err := tr.Request([]byte(ollStreamRequest(pair, false))); err != nil {
+				if _, err := tr.Request([]byte(streamRequest(goldenSets[pair].client, false))); err != nil {
 					t.Fatal(err)
 				}
 				var out []byte
@@ -331,16 +128,9 @@ func ollCheckErr(t *testing.T, err, want error, wantSE string) {
 // ollEvents parses client SSE output into (event name, data) pairs.
 func ollEvents(t testing.TB, out []byte) [][2]string {
 	t.Helper()
-	rd := sse.NewReader(bytes.NewReader(out), 0)
 	var evs [][2]string
-	for {
-		ev, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			return evs
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, ev := range sseEvents(t, out) {
 		evs = append(evs, [2]string{ev.Name, string(ev.Data)})
 	}
+	return evs
 }

@@ -9,15 +9,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/llmrouter/llmrouter/internal/openai"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 func TestOpenAIToAnthropicGolden(t *testing.T) {
-	runGoldens(t, goldenSet{
-		pair: "openai_anthropic", client: wire.OpenAIChat, upstream: wire.AnthropicMessages,
-		requests: "openai-chat-request*.json", responses: "anthropic-messages-response*.json",
-		streams: "anthropic-messages-stream-*.sse",
-	})
+	runGoldens(t, goldenSets["openai_anthropic"])
 }
 
 // chatRequest converts an OpenAI Chat request with Options{Model:"claude-test"} plus opt.
@@ -256,7 +253,6 @@ func TestOpenAIToAnthropicFixtureFacts(t *testing.T) {
 }
 
 func TestAnthropicToChatResponse(t *testing.T) {
-	fixClock(t)
 	tests := []struct {
 		name string
 		body string
@@ -284,7 +280,7 @@ func TestAnthropicToChatResponse(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := New(wire.OpenAIChat, wire.AnthropicMessages, Options{}).Response([]byte(tt.body))
+			out, err := fixed(New(wire.OpenAIChat, wire.AnthropicMessages, Options{})).Response([]byte(tt.body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -305,8 +301,8 @@ func TestAnthropicToOpenAIFinish(t *testing.T) {
 		{"tool_use", "tool_calls"}, {"refusal", "content_filter"}, {"", "stop"}, {"future_reason", "stop"},
 	}
 	for _, tt := range tests {
-		if got := anthropicToOpenAIFinish(tt.stop); got != tt.want {
-			t.Errorf("anthropicToOpenAIFinish(%q) = %q, want %q", tt.stop, got, tt.want)
+		if got := finishOfAnthropic(tt.stop).openAI(); got != tt.want {
+			t.Errorf("finishOfAnthropic(%q).openAI() = %q, want %q", tt.stop, got, tt.want)
 		}
 	}
 }
@@ -316,7 +312,7 @@ type chatSummary struct {
 	Content, Reasoning string
 	Tools              []toolSummary
 	Finish             string
-	Usage              *openAIUsage
+	Usage              *openai.Usage
 	Done               bool
 }
 
@@ -341,8 +337,8 @@ func summarizeChat(t *testing.T, out []byte, id, model, object string) chatSumma
 			continue
 		}
 		var c struct {
-			chatChunk
-			Usage *openAIUsage `json:"usage"` // null on ordinary chunks
+			openai.ChatChunk
+			Usage *openai.Usage `json:"usage"` // null on ordinary chunks
 		}
 		if err := json.Unmarshal(ev.Data, &c); err != nil || ev.Name != "" {
 			t.Fatalf("bad chunk %q (event %q): %v", ev.Data, ev.Name, err)
@@ -363,7 +359,7 @@ func summarizeChat(t *testing.T, out []byte, id, model, object string) chatSumma
 	return s
 }
 
-func summarizeDelta(t *testing.T, s *chatSummary, byIndex map[int]int, ch chunkChoice) {
+func summarizeDelta(t *testing.T, s *chatSummary, byIndex map[int]int, ch openai.ChunkChoice) {
 	t.Helper()
 	if ch.Delta.Content != nil {
 		s.Content += *ch.Delta.Content
@@ -387,7 +383,6 @@ func summarizeDelta(t *testing.T, s *chatSummary, byIndex map[int]int, ch chunkC
 }
 
 func TestAnthropicStreamToOpenAI(t *testing.T) {
-	fixClock(t)
 	thinking := string(readFixture(t, "anthropic-messages-request-thinking-followup.json"))
 	var followup struct {
 		Messages []struct {
@@ -404,7 +399,7 @@ func TestAnthropicStreamToOpenAI(t *testing.T) {
 	}{{
 		fixture: "anthropic-messages-stream-text.sse", id: "msg_4QpJur2dWWDjF6C758FbBw5vm12BaVipnK", model: "claude-3-opus-latest",
 		want: chatSummary{Content: "Hello there!", Finish: "stop", Done: true,
-			Usage: &openAIUsage{11, 6, 17, &openAIPromptDetails{}}},
+			Usage: &openai.Usage{PromptTokens: 11, CompletionTokens: 6, TotalTokens: 17, PromptTokensDetails: &openai.PromptTokensDetails{}}},
 	}, {
 		fixture: "anthropic-messages-stream-parallel-tools.sse", id: "msg_01PSvJdjd5keNSD63VHjYzex", model: "claude-sonnet-4-20250514",
 		want: chatSummary{Content: "I'll add and multiply the numbers 2 and 3 for you.", Finish: "tool_calls", Done: true,
@@ -412,27 +407,27 @@ func TestAnthropicStreamToOpenAI(t *testing.T) {
 				{0, "toolu_01UYxUYC2zRPY8wiutnF48eP", "add", `{"a": 2, "b": 3}`},
 				{1, "toolu_01VaRx1jpWCvPhi7L4kywAcd", "multiply", `{"a": 2, "b": 3}`},
 			},
-			Usage: &openAIUsage{502, 137, 639, &openAIPromptDetails{}}},
+			Usage: &openai.Usage{PromptTokens: 502, CompletionTokens: 137, TotalTokens: 639, PromptTokensDetails: &openai.PromptTokensDetails{}}},
 	}, {
 		fixture: "anthropic-messages-stream-tools.sse", id: "msg_019Q1hrJbZG26Fb9BQhrkHEr", model: "claude-sonnet-4-20250514",
 		want: chatSummary{Content: "I'll check the current weather in Paris for you.", Finish: "tool_calls", Done: true,
 			Tools: []toolSummary{{0, "toolu_01NRLabsLyVHZPKxbKvkfSMn", "get_weather", `{"location": "Paris"}`}},
-			Usage: &openAIUsage{377, 65, 442, &openAIPromptDetails{}}},
+			Usage: &openai.Usage{PromptTokens: 377, CompletionTokens: 65, TotalTokens: 442, PromptTokensDetails: &openai.PromptTokensDetails{}}},
 	}, {
 		fixture: "anthropic-messages-stream-thinking.sse", id: "msg_01KTBB57LAzaSZs8kMNvfnsY", model: "claude-sonnet-4-20250514",
 		want: chatSummary{Reasoning: followup.Messages[1].Content[0].Thinking, Finish: "tool_calls", Done: true,
 			Tools: []toolSummary{{0, "toolu_01Js4AMfx5qpTLhwTusnvT68", "weather", `{"location": "Florence, Italy"}`}},
-			Usage: &openAIUsage{424, 119, 543, &openAIPromptDetails{}}},
+			Usage: &openai.Usage{PromptTokens: 424, CompletionTokens: 119, TotalTokens: 543, PromptTokensDetails: &openai.PromptTokensDetails{}}},
 	}, {
 		fixture: "anthropic-messages-stream-max-tokens.sse", id: "msg_01UdjYBBipA9omjYhicnevgq", model: "claude-3-7-sonnet-20250219",
 		want: chatSummary{Content: "I'll create a comprehensive tax guide for someone with multiple W2s and save it in a file called taxes.txt. Let me do that for you now.",
 			Finish: "length", Done: true,
 			Tools: []toolSummary{{0, "toolu_01EKqbqmZrGRXy18eN7m9kvY", "make_file",
 				"{\"filename\": \"taxes.txt\", \"lines_of_text\": [\n\"# COMPREHENSIVE TAX GUIDE FOR INDIVIDUALS WITH MULTIPLE W-2s\",\n\"\",\n\"## INTRODUCTION\",\n\"\",\n\"Filing taxes"}},
-			Usage: &openAIUsage{450, 124, 574, &openAIPromptDetails{}}},
+			Usage: &openai.Usage{PromptTokens: 450, CompletionTokens: 124, TotalTokens: 574, PromptTokensDetails: &openai.PromptTokensDetails{}}},
 	}, {
 		fixture: "anthropic-messages-stream-refusal.sse", id: "msg_01RefusalTestMessage123456789", model: "claude-opus-4-7",
-		want: chatSummary{Finish: "content_filter", Done: true, Usage: &openAIUsage{20, 0, 20, &openAIPromptDetails{}}},
+		want: chatSummary{Finish: "content_filter", Done: true, Usage: &openai.Usage{PromptTokens: 20, CompletionTokens: 0, TotalTokens: 20, PromptTokensDetails: &openai.PromptTokensDetails{}}},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
@@ -458,7 +453,6 @@ func TestAnthropicStreamToOpenAI(t *testing.T) {
 }
 
 func TestAnthropicStreamToOpenAIEnds(t *testing.T) {
-	fixClock(t)
 	text := readFixture(t, "anthropic-messages-stream-text.sse")
 	cut := text[:bytes.Index(text, []byte("event: message_stop"))]
 	tests := []struct {
@@ -475,7 +469,7 @@ func TestAnthropicStreamToOpenAIEnds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr := New(wire.OpenAIChat, wire.AnthropicMessages, Options{Model: "m"})
+			tr := fixed(New(wire.OpenAIChat, wire.AnthropicMessages, Options{Model: "m"}))
 			req := `{"stream":true,"messages":[{"role":"user","content":"x"}]}`
 			if tt.usage {
 				req = `{"stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"x"}]}`

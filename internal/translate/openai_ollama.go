@@ -1,6 +1,8 @@
 package translate
 
-// OpenAI Chat Completions client → Ollama /api/chat upstream (README §1, §4, §7-14).
+// OpenAI Chat Completions client → Ollama /api/chat upstream (README §1, §4, §7-14):
+// the translator and the request conversion; its answers go through the hub
+// (decode_ollama.go, encode_chat.go).
 
 import (
 	"encoding/json"
@@ -9,30 +11,31 @@ import (
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
-	"github.com/llmrouter/llmrouter/internal/sse"
+	"github.com/llmrouter/llmrouter/internal/ollama"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 func init() {
-	register(wire.OpenAIChat, wire.OllamaChat, func(o Options) Translator { return newOpenAIToOllama(o) })
+	register(wire.OpenAIChat, wire.OllamaChat, func(o Options) Translator {
+		t := &openAIToOllama{ollamaBase: ollamaBase{opt: o}, dec: newOllamaChatDecoder(o.Model)}
+		t.init(&t.dec, &t.enc)
+		return t
+	})
 }
 
 // openAIToOllama translates one OpenAI Chat request to /api/chat and its answer back.
 type openAIToOllama struct {
+	answer
 	ollamaBase
-	st    ollamaStreamState
-	calls int // tool calls streamed so far: the next OpenAI tool_calls index
-}
-
-func newOpenAIToOllama(o Options) *openAIToOllama {
-	return &openAIToOllama{ollamaBase: newOllamaBase(o)}
+	dec ollamaChatDecoder
+	enc chatEncoder
 }
 
 // oaiOllReq is the state of one request conversion.
 type oaiOllReq struct {
 	t         *openAIToOllama
-	out       ollamaChatRequest
-	opts      ollamaOptions
+	out       ollama.ChatRequest
+	opts      ollama.Options
 	maxTokens json.RawMessage // max_tokens, used when max_completion_tokens is absent
 	maxCompl  json.RawMessage
 	noTools   bool              // tool_choice "none": Ollama has no switch, so send no tools
@@ -41,6 +44,12 @@ type oaiOllReq struct {
 
 // Request converts an OpenAI Chat body to an Ollama /api/chat body.
 func (t *openAIToOllama) Request(body []byte) ([]byte, error) {
+	out, err := t.request(body)
+	t.enc.includeUsage = t.includeUsage
+	return out, err
+}
+
+func (t *openAIToOllama) request(body []byte) ([]byte, error) {
 	t.dropped, t.includeUsage = nil, false
 	req, err := parseObject(body)
 	if err != nil {
@@ -48,7 +57,7 @@ func (t *openAIToOllama) Request(body []byte) ([]byte, error) {
 	}
 	c := &oaiOllReq{t: t, names: map[string]string{}}
 	c.out.Model = t.model(req.Get("model"))
-	c.out.Messages = []ollamaMessage{}
+	c.out.Messages = []ollama.Message{}
 	if err := eachKey(req, c.field); err != nil {
 		return nil, err
 	}
@@ -56,11 +65,11 @@ func (t *openAIToOllama) Request(body []byte) ([]byte, error) {
 	if c.maxCompl != nil {
 		c.opts.NumPredict = c.maxCompl
 	}
-	c.out.Options = c.opts.orNil()
+	c.out.Options = ollamaOptionsOrNil(&c.opts)
 	if c.noTools {
 		c.out.Tools = nil
 	}
-	return ollamaMarshal(c.out)
+	return marshal("ollama request", c.out)
 }
 
 // field converts one top-level member of the client request.
@@ -79,7 +88,7 @@ func (c *oaiOllReq) field(key string, v gjson.Result) error {
 	case "max_completion_tokens":
 		c.maxCompl, err = wantNumber(v, key)
 	case "temperature", "top_p", "seed", "frequency_penalty", "presence_penalty":
-		err = c.opts.setNumber(key, v, key)
+		err = setOllamaNumber(&c.opts, key, v, key)
 	case "stop":
 		c.opts.Stop, err = stringList(v, key)
 	case "n":
@@ -102,15 +111,6 @@ func (c *oaiOllReq) field(key string, v gjson.Result) error {
 		c.out.TopLogprobs, err = wantNumber(v, key)
 	default: // logit_bias, user, metadata, store, service_tier, modalities, audio, …
 		c.t.dropped.add(jsonPath(key))
-	}
-	return err
-}
-
-// ollamaN accepts n only when it is 1: Ollama generates one choice.
-func ollamaN(v gjson.Result, path string) error {
-	n, err := wantInt(v, path)
-	if err == nil && n != 1 {
-		err = reqErr(path, "only n=1 is supported by ollama upstreams")
 	}
 	return err
 }
@@ -188,7 +188,7 @@ func (c *oaiOllReq) tools(v gjson.Result) error {
 			}
 			raw, _ = sjson.Delete(raw, "strict") // a valid object always deletes cleanly
 		}
-		c.out.Tools = append(c.out.Tools, ollamaTool{Type: "function", Function: json.RawMessage(raw)})
+		c.out.Tools = append(c.out.Tools, ollama.Tool{Type: "function", Function: json.RawMessage(raw)})
 		return nil
 	})
 }
@@ -222,7 +222,7 @@ func (c *oaiOllReq) message(path string, m gjson.Result) error {
 	if !ok {
 		return reqErr(jsonPath(path, "role"), "unsupported role %q", role)
 	}
-	msg := ollamaMessage{Role: role}
+	msg := ollama.Message{Role: role}
 	var err error
 	switch role {
 	case "system", "developer":
@@ -241,7 +241,7 @@ func (c *oaiOllReq) message(path string, m gjson.Result) error {
 	return err
 }
 
-func (c *oaiOllReq) assistant(path string, m gjson.Result, msg *ollamaMessage) error {
+func (c *oaiOllReq) assistant(path string, m gjson.Result, msg *ollama.Message) error {
 	var err error
 	if msg.Content, err = c.content(path, m.Get("content"), nil); err != nil {
 		return err
@@ -264,14 +264,14 @@ func (c *oaiOllReq) assistant(path string, m gjson.Result, msg *ollamaMessage) e
 
 // toolCall converts one assistant tool call, parsing the arguments string into the
 // object Ollama wants, and remembers its name for the tool messages that follow.
-func (c *oaiOllReq) toolCall(path string, j int, tc gjson.Result) (ollamaToolCall, error) {
+func (c *oaiOllReq) toolCall(path string, j int, tc gjson.Result) (ollama.ToolCall, error) {
 	if typ := tc.Get("type").String(); typ != "" && typ != "function" {
-		return ollamaToolCall{}, reqErr(jsonPath(path, "type"), "tool call type %q is not supported by ollama upstreams", typ)
+		return ollama.ToolCall{}, reqErr(jsonPath(path, "type"), "tool call type %q is not supported by ollama upstreams", typ)
 	}
 	args, err := ollamaArgsObject(tc.Get("function.arguments"), jsonPath(path, "function", "arguments"))
-	call := ollamaToolCall{
+	call := ollama.ToolCall{
 		ID:       tc.Get("id").String(),
-		Function: ollamaFunctionCall{Index: j, Name: tc.Get("function.name").String(), Arguments: args},
+		Function: ollama.ToolCallFunction{Index: j, Name: tc.Get("function.name").String(), Arguments: args},
 	}
 	if call.ID != "" {
 		c.names[call.ID] = call.Function.Name
@@ -297,7 +297,7 @@ func ollamaArgsObject(v gjson.Result, path string) (json.RawMessage, error) {
 
 // toolResult fills tool_name (looked up by tool_call_id, as Ollama's own
 // nameFromToolCallID does; else the message's "name") and tool_call_id.
-func (c *oaiOllReq) toolResult(m gjson.Result, msg *ollamaMessage) {
+func (c *oaiOllReq) toolResult(m gjson.Result, msg *ollama.Message) {
 	msg.Role = "tool"
 	msg.ToolCallID = m.Get("tool_call_id").String()
 	msg.ToolName = c.names[msg.ToolCallID]
@@ -339,175 +339,4 @@ func (c *oaiOllReq) part(path string, part gjson.Result, images *[]string) (*str
 	default: // input_audio, file, and images outside user turns
 		return nil, reqErr(jsonPath(path, "type"), "content part type %q is not supported by ollama upstreams here", typ)
 	}
-}
-
-// Response converts a non-streaming Ollama /api/chat body to a chat.completion.
-func (t *openAIToOllama) Response(body []byte) ([]byte, error) {
-	l, err := decodeOllamaLine(body)
-	if err != nil {
-		return nil, err
-	}
-	msg := oaiOllMessage{Role: "assistant", Content: &l.Message.Content, ReasoningContent: l.Message.Thinking}
-	for i, tc := range l.Message.ToolCalls {
-		msg.ToolCalls = append(msg.ToolCalls, t.toolCall(i, tc, false))
-	}
-	if l.Message.Content == "" && len(msg.ToolCalls) > 0 {
-		msg.Content = nil
-	}
-	return ollamaMarshal(oaiOllCompletion{
-		ID:      t.newID("chatcmpl-"),
-		Object:  "chat.completion",
-		Created: t.created(l.CreatedAt),
-		Model:   t.modelOf(l),
-		Choices: []oaiOllChoice{{
-			Message:      msg,
-			Logprobs:     ollamaLogprobs(l.Logprobs),
-			FinishReason: ollamaOpenAIFinish(l.DoneReason, len(msg.ToolCalls) > 0),
-		}},
-		Usage: ollamaUsage(l),
-	})
-}
-
-// toolCall converts an Ollama tool call: arguments become a JSON string, a missing
-// id is generated. withIndex adds the stream's tool_calls index.
-func (t *openAIToOllama) toolCall(i int, tc ollamaToolCall, withIndex bool) oaiOllToolCall {
-	out := oaiOllToolCall{
-		ID:       tc.ID,
-		Type:     "function",
-		Function: oaiOllFunction{Name: tc.Function.Name, Arguments: string(ollamaArgs(tc.Function.Arguments))},
-	}
-	if out.ID == "" {
-		out.ID = t.newID("call_")
-	}
-	if withIndex {
-		out.Index = &i
-	}
-	return out
-}
-
-// Stream converts one Ollama NDJSON line into chat.completion.chunk events
-// (README §13.1): a role chunk first, then reasoning_content, content and one chunk
-// per whole tool call; the done line adds the finish chunk, the usage chunk when the
-// client asked for include_usage, and [DONE].
-func (t *openAIToOllama) Stream(dst []byte, ev sse.Event) ([]byte, error) {
-	l, skip, err := ollamaNext(&t.st, ev.Data)
-	if skip || err != nil {
-		return dst, err
-	}
-	w := ollamaSSE{buf: dst}
-	if !t.st.started {
-		t.st.start(&t.ollamaBase, l, "chatcmpl-")
-		empty := ""
-		t.chunk(&w, oaiOllDelta{Role: "assistant", Content: &empty}, nil, nil)
-	}
-	if l.Message.Thinking != "" {
-		t.chunk(&w, oaiOllDelta{ReasoningContent: l.Message.Thinking}, nil, nil)
-	}
-	if l.Message.Content != "" {
-		t.chunk(&w, oaiOllDelta{Content: &l.Message.Content}, nil, l.Logprobs)
-	}
-	for _, tc := range l.Message.ToolCalls {
-		t.chunk(&w, oaiOllDelta{ToolCalls: []oaiOllToolCall{t.toolCall(t.calls, tc, true)}}, nil, nil)
-		t.calls++
-	}
-	if l.Done {
-		t.finish(&w, l)
-	}
-	return w.result(dst)
-}
-
-// finish writes the closing chunks for the done line.
-func (t *openAIToOllama) finish(w *ollamaSSE, l ollamaLine) {
-	t.st.done = true
-	reason := ollamaOpenAIFinish(l.DoneReason, t.calls > 0)
-	t.chunk(w, oaiOllDelta{}, &reason, nil)
-	if t.includeUsage {
-		w.event("", oaiOllChunk{
-			ID: t.st.id, Object: "chat.completion.chunk", Created: t.st.created, Model: t.st.model,
-			Choices: []oaiOllChunkChoice{}, Usage: ollamaUsage(l),
-		})
-	}
-	w.done()
-}
-
-// chunk appends one chunk with a single choice.
-func (t *openAIToOllama) chunk(w *ollamaSSE, d oaiOllDelta, finish *string, logprobs json.RawMessage) {
-	c := oaiOllChunk{
-		ID: t.st.id, Object: "chat.completion.chunk", Created: t.st.created, Model: t.st.model,
-		Choices: []oaiOllChunkChoice{{Delta: d, Logprobs: ollamaLogprobs(logprobs), FinishReason: finish}},
-	}
-	if t.includeUsage {
-		c.Usage = json.RawMessage("null") // every chunk before the usage chunk says "usage": null
-	}
-	w.event("", c)
-}
-
-// End reports a stream that never sent its done line.
-func (t *openAIToOllama) End(dst []byte) ([]byte, error) { return t.st.end(dst) }
-
-// Done implements Translator.
-func (t *openAIToOllama) Done() bool { return t.st.isDone() }
-
-// oaiOllCompletion is a chat.completion object (README §1.2).
-type oaiOllCompletion struct {
-	ID      string         `json:"id"`
-	Object  string         `json:"object"`
-	Created int64          `json:"created"`
-	Model   string         `json:"model"`
-	Choices []oaiOllChoice `json:"choices"`
-	Usage   *openAIUsage   `json:"usage"`
-}
-
-type oaiOllChoice struct {
-	Index        int             `json:"index"`
-	Message      oaiOllMessage   `json:"message"`
-	Logprobs     json.RawMessage `json:"logprobs"`
-	FinishReason string          `json:"finish_reason"`
-}
-
-// oaiOllMessage is the assistant message. ReasoningContent is the non-standard field
-// that carries Ollama's thinking text (README §10, §13.1 step 5).
-type oaiOllMessage struct {
-	Role             string           `json:"role"`
-	Content          *string          `json:"content"`
-	Refusal          *string          `json:"refusal"`
-	ReasoningContent string           `json:"reasoning_content,omitempty"`
-	ToolCalls        []oaiOllToolCall `json:"tool_calls,omitempty"`
-}
-
-type oaiOllToolCall struct {
-	Index    *int           `json:"index,omitempty"`
-	ID       string         `json:"id"`
-	Type     string         `json:"type"`
-	Function oaiOllFunction `json:"function"`
-}
-
-type oaiOllFunction struct {
-	Name      string `json:"name"`
-	Arguments string `json:"arguments"`
-}
-
-// oaiOllChunk is a chat.completion.chunk (README §1.3). Usage is absent without
-// include_usage, null on ordinary chunks with it, and the totals on the last chunk.
-type oaiOllChunk struct {
-	ID      string              `json:"id"`
-	Object  string              `json:"object"`
-	Created int64               `json:"created"`
-	Model   string              `json:"model"`
-	Choices []oaiOllChunkChoice `json:"choices"`
-	Usage   any                 `json:"usage,omitempty"`
-}
-
-type oaiOllChunkChoice struct {
-	Index        int             `json:"index"`
-	Delta        oaiOllDelta     `json:"delta"`
-	Logprobs     json.RawMessage `json:"logprobs"`
-	FinishReason *string         `json:"finish_reason"`
-}
-
-type oaiOllDelta struct {
-	Role             string           `json:"role,omitempty"`
-	Content          *string          `json:"content,omitempty"`
-	ReasoningContent string           `json:"reasoning_content,omitempty"`
-	ToolCalls        []oaiOllToolCall `json:"tool_calls,omitempty"`
 }

@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,65 +37,7 @@ func TestOllamaRegistered(t *testing.T) {
 	}
 }
 
-// ollRequestGolden is what a request golden file holds: the Ollama body and the
-// dropped paths, or the RequestError.
-type ollRequestGolden struct {
-	Error   *ollGoldenError `json:"error,omitempty"`
-	Dropped []string        `json:"dropped,omitempty"`
-	Request json.RawMessage `json:"request,omitempty"`
-}
-
-// ollGoldenError is a RequestError in a golden file.
-type ollGoldenError struct {
-	Param   string `json:"param"`
-	Message string `json:"message"`
-}
-
-// ollRequestResult runs Request on a fresh translator of pair.
-func ollRequestResult(t *testing.T, pair string, in []byte) ollRequestGolden {
-	t.Helper()
-	tr := ollNew(pair)
-	out, err := tr.Request(in)
-	var g ollRequestGolden
-	if err != nil {
-		var re *RequestError
-		if !errors.As(err, &re) {
-			t.Fatalf("error %v is not a *RequestError", err)
-		}
-		g.Error = &ollGoldenError{Param: re.Param, Message: re.Message}
-		return g
-	}
-	ollCheckDocumentedFields(t, out)
-	g.Request, g.Dropped = out, tr.Dropped()
-	return g
-}
-
-// ollRequestGoldens converts fixture requests and compares with golden files.
-func ollRequestGoldens(t *testing.T, pair string, fixtures []string) {
-	for _, f := range fixtures {
-		t.Run(f, func(t *testing.T) {
-			g := ollRequestResult(t, pair, ollRead(t, filepath.Join("fixtures", f)))
-			var buf bytes.Buffer
-			enc := json.NewEncoder(&buf)
-			enc.SetEscapeHTML(false)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(g); err != nil {
-				t.Fatal(err)
-			}
-			ollGolden(t, filepath.Join(pair, "request", f), buf.Bytes())
-		})
-	}
-}
-
-func TestOllamaOpenAIRequestGolden(t *testing.T) {
-	ollRequestGoldens(t, "openai_ollama", []string{
-		"openai-chat-request.json",
-		"openai-chat-request-image-base64.json",
-		"openai-chat-request-image-url.json",
-		"openai-chat-request-tools.json",
-		"openai-chat-request-tool-results.json",
-	})
-}
+func TestOllamaOpenAIRequestGolden(t *testing.T) { goldenRequests(t, goldenSets["openai_ollama"]) }
 
 // ollJSONEqual compares two JSON texts semantically.
 func ollJSONEqual(t *testing.T, want string, got []byte) {
@@ -266,44 +207,10 @@ func TestOllamaOpenAIRequest(t *testing.T) {
 }
 
 // ollResponseBodies are the non-streaming bodies under test, by upstream API.
-var (
-	ollChatResponses = []string{
-		"ollama-real/api_chat_nostream.body",
-		"ollama-real/api_chat_tools_nostream.body",
-		"ollama-real/api_chat_think_nostream.body",
-		"ollama-real/api_chat_think_default.body",
-		"ollama-real/api_chat_format_json.body",
-		"fixtures/ollama-chat-response.json",
-	}
-	ollGenerateResponses = []string{
-		"ollama-real/api_generate_nostream.body",
-		"ollama-real/api_generate_raw.body",
-		"ollama-real/api_generate_think.body",
-		"ollama-real/api_generate_load.body",
-		"fixtures/ollama-generate-response.json",
-	}
-)
-
-// ollResponseGoldens converts each body with a fresh translator of pair.
-func ollResponseGoldens(t *testing.T, pair string, bodies []string) {
-	for _, file := range bodies {
-		name := ollGoldenName(file)
-		t.Run(name, func(t *testing.T) {
-			out, err := ollNew(pair).Response(ollRead(t, file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			ollGolden(t, filepath.Join(pair, "response", name+".json"), ollIndent(t, out))
-		})
-	}
-}
-
-func TestOllamaOpenAIResponseGolden(t *testing.T) {
-	ollResponseGoldens(t, "openai_ollama", ollChatResponses)
-}
+func TestOllamaOpenAIResponseGolden(t *testing.T) { goldenResponses(t, goldenSets["openai_ollama"]) }
 
 func TestOllamaOpenAIResponseFacts(t *testing.T) {
-	out, err := ollNew("openai_ollama").Response(ollRead(t, "ollama-real/api_chat_tools_nostream.body"))
+	out, err := ollNew("openai_ollama").Response(readTestdata(t, "ollama-real/api_chat_tools_nostream.body"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,13 +336,13 @@ func TestOllamaOpenAIStreamFacts(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := ollStreamOf(t, "openai_ollama", tt.usage, ollRead(t, tt.file), nil)
+			out := ollStreamOf(t, "openai_ollama", tt.usage, readTestdata(t, tt.file), nil)
 			evs := ollEvents(t, out)
 			if evs[len(evs)-1][1] != "[DONE]" {
 				t.Fatalf("last event %q, want [DONE]", evs[len(evs)-1][1])
 			}
 			var chunks []gjson.Result
-			first := gjson.GetBytes(ollRead(t, tt.file), "@this")
+			first := gjson.GetBytes(readTestdata(t, tt.file), "@this")
 			created := ollFirstCreated(t, tt.file)
 			for _, ev := range evs[:len(evs)-1] {
 				c := gjson.Parse(ev[1])
@@ -453,7 +360,7 @@ func TestOllamaOpenAIStreamFacts(t *testing.T) {
 // ollFirstCreated is the Unix time of the first NDJSON line's created_at.
 func ollFirstCreated(t *testing.T, file string) int64 {
 	t.Helper()
-	line, _, _ := strings.Cut(string(ollRead(t, file)), "\n")
+	line, _, _ := strings.Cut(string(readTestdata(t, file)), "\n")
 	ts, err := time.Parse(time.RFC3339Nano, gjson.Get(line, "created_at").String())
 	if err != nil {
 		t.Fatal(err)
@@ -490,7 +397,7 @@ func TestOllamaReproducesRealRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			real := ollRead(t, filepath.Join("ollama-real", tt.real+".req.json"))
+			real := readTestdata(t, filepath.Join("ollama-real", tt.real+".req.json"))
 			opt := Options{Model: gjson.GetBytes(real, "model").String()}
 			out, err := ollNewWith(tt.pair, opt).Request([]byte(tt.in))
 			if err != nil {

@@ -1,6 +1,12 @@
-// Package translate converts requests, responses and streams between the wire
+// Package translate converts requests, answers and streams between the wire
 // protocols of package wire. Converters are pure: bytes in, bytes out, no I/O.
 // One Translator value serves one request and holds its stream state.
+//
+// Requests are converted per pair of protocols (<client>_<upstream>.go). Answers
+// go through a hub (hub.go): one decoder per upstream protocol (decode_*.go) reads
+// a body or a stream event into deltas, and one encoder per client protocol
+// (encode_*.go) writes them, so a new protocol adds one decoder or one encoder,
+// not one converter per pair.
 package translate
 
 import (
@@ -28,10 +34,13 @@ type Translator interface {
 	// carry, e.g. "logit_bias" or "messages[2].content[0].cache_control".
 	Dropped() []string
 	// Response converts a successful non-streaming upstream body into the client's.
+	// A body that is not an answer of the upstream's protocol is a *ShapeError, an
+	// error object is a *StreamError.
 	Response(body []byte) ([]byte, error)
 	// Stream converts one upstream stream event (an SSE event, or an NDJSON line for
 	// Ollama) and appends the client's wire bytes (complete SSE events) to dst. An
-	// in-band upstream error is returned as a *StreamError after appending nothing.
+	// in-band upstream error is returned as a *StreamError after appending nothing;
+	// an event that is not one of the upstream's protocol is an error too.
 	Stream(dst []byte, ev sse.Event) ([]byte, error)
 	// End is called when the upstream body ends, or once Done. It appends the
 	// client's closing events, or returns ErrTruncated when the upstream never sent
@@ -41,6 +50,26 @@ type Translator interface {
 	// Ollama done:true line) has been converted: the stream is complete, and what
 	// the upstream sends after it, if anything, is not part of the answer.
 	Done() bool
+	// Usage is the request's token usage as far as the upstream has reported it:
+	// final after Response, or once Done. It is read from the body or the events
+	// that carry it as they are converted, so asking costs nothing.
+	Usage() Usage
+}
+
+// Usage is a request's token usage in the terms every protocol shares (README
+// §12), ready for metrics and limits.
+type Usage struct {
+	Input      int64 // every prompt token, read from or written to the cache or not
+	Output     int64 // every generated token, reasoning included
+	CacheRead  int64 // the part of Input read from the provider's prompt cache
+	CacheWrite int64 // the part of Input written to it
+	Reasoning  int64 // the part of Output spent reasoning, when reported apart
+}
+
+// newUsage takes the results of a protocol usage type's Tokens method:
+// newUsage(u.Tokens()).
+func newUsage(input, output, cacheRead, cacheWrite, reasoning int64) Usage {
+	return Usage{Input: input, Output: output, CacheRead: cacheRead, CacheWrite: cacheWrite, Reasoning: reasoning}
 }
 
 // ErrTruncated reports an upstream stream that ended without its terminal event.
@@ -59,13 +88,26 @@ func (e *RequestError) Error() string {
 	return fmt.Sprintf("%s: %s", e.Param, e.Message)
 }
 
-// StreamError is an error the upstream reported inside a stream after HTTP 200.
+// StreamError is an error the upstream reported in a successful (HTTP 200) answer:
+// an in-band stream event, or an error object as the whole body.
 type StreamError struct {
 	Type    string // provider error type, e.g. "overloaded_error"; may be empty
 	Message string
 }
 
 func (e *StreamError) Error() string { return "upstream stream error: " + e.Message }
+
+// ShapeError is an upstream answer, a body or a stream event, that is not one of
+// its protocol's: not JSON, or JSON of another shape ({"unexpected":true} with
+// status 200). The upstream misbehaved; it never becomes an empty answer.
+type ShapeError struct {
+	Protocol wire.Protocol // the upstream's
+	Reason   string        // what is wrong, e.g. "no choices array"
+}
+
+func (e *ShapeError) Error() string {
+	return fmt.Sprintf("not an %s answer: %s", e.Protocol, e.Reason)
+}
 
 type factory func(Options) Translator
 

@@ -1,7 +1,7 @@
 package translate
 
-// Wire-format fidelity audit: each test pins one deviation from the target protocol
-// that an audit found (each failed before its fix). Every test cites the line of the
+// Wire-format fidelity: each test pins one rule of the target protocol that an
+// audit found broken (each failed before its fix). Every test cites the line of the
 // protocol digest (/work/shared/protocols/README.md, "digest"), of a recorded
 // fixture (testdata/fixtures, copies of /work/shared/protocols/fixtures) or of the
 // official SDK source that fixes the expected shape.
@@ -25,11 +25,10 @@ import (
 //   - openai-go v3.98.0 chatcompletion.go:2597: ChatCompletionMessage
 //     Refusal string with tag json:"refusal" api:"required".
 //
-// The Ollama converter already writes it (openai_ollama.go oaiOllMessage.Refusal);
-// the Anthropic one (openai_anthropic_stream.go chatRespMsg) does not.
+// The Ollama converter wrote it and the Anthropic one did not; both now go through
+// the chat encoder (encode_openai.go).
 func TestFidelityAnthropicToChatResponseCarriesRefusal(t *testing.T) {
-	fixClock(t)
-	out, err := New(wire.OpenAIChat, wire.AnthropicMessages, Options{}).
+	out, err := fixed(New(wire.OpenAIChat, wire.AnthropicMessages, Options{})).
 		Response(readFixture(t, "anthropic-messages-response.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +45,6 @@ func TestFidelityAnthropicToChatResponseCarriesRefusal(t *testing.T) {
 // usage chunk carries "usage": null.
 func usageChunksCheck(t *testing.T, pair, fixture string) {
 	t.Helper()
-	fixClock(t)
 	out, err := runStream(newTranslator(t, pair), bytes.NewReader(readFixture(t, fixture)))
 	if err != nil {
 		t.Fatal(err)
@@ -73,8 +71,8 @@ func usageChunksCheck(t *testing.T, pair, fixture string) {
 //   - fixtures/openai-chat-stream-usage.sse:1 (recorded gpt-4o traffic): the role chunk
 //     ends with `"usage":null`, as do all chunks up to the usage chunk.
 //
-// openai_ollama.go chunk() writes it; openai_anthropic_stream.go appendChunk does not
-// (chatChunk.Usage is `omitempty` and never set to null).
+// The Ollama converter wrote it and the Anthropic one did not (its chunk's usage was
+// `omitempty` and never set to null); both now go through the chat encoder.
 func TestFidelityAnthropicStreamToChatUsageNullBeforeUsageChunk(t *testing.T) {
 	usageChunksCheck(t, "openai_anthropic", "anthropic-messages-stream-text.sse")
 }
@@ -87,16 +85,16 @@ func TestFidelityAnthropicStreamToChatUsageNullBeforeUsageChunk(t *testing.T) {
 //   - fixtures/openai-completions-stream-usage.sse:1 (recorded): every text_completion
 //     chunk before the usage chunk ends with `"usage":null`.
 //
-// completions_ollama.go chunk() writes it; completions_anthropic.go appendChunk
-// (textCompletion.Usage `omitempty`) does not.
+// The Ollama converter wrote it and the Anthropic one did not; both now go through
+// the completions encoder (encode_openai.go).
 func TestFidelityAnthropicStreamToCompletionsUsageNullBeforeUsageChunk(t *testing.T) {
 	usageChunksCheck(t, "completions_anthropic", "anthropic-messages-stream-text.sse")
 }
 
 // Ollama omits a token's top_logprobs when the request asked for none (ollama/ollama
 // api/types.go: TopLogprobs []TokenLogprob with tag json:"top_logprobs,omitempty"), and
-// ollamaLogprobs (ollama_common.go:278) passes the entries through unchanged, so the
-// OpenAI token logprob lacks a required member.
+// ollamaLogprobs (decode_ollama.go) passed the entries through unchanged, so the
+// OpenAI token logprob lacked a required member.
 //
 //   - openai-go v3.98.0 chatcompletion.go:3545/3552: ChatCompletionTokenLogprob
 //     Bytes []int64 with tag json:"bytes" api:"required" and
