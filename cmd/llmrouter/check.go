@@ -31,7 +31,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			// A transform or header rule may quote a key (a regex written to
 			// redact it): scrubbed like everything else the router prints.
-			err = errors.New(logging.Scrub(err.Error(), gateway.Secrets(cfg)...))
+			err = errors.New(logging.Scrub(err.Error(), append(gateway.Secrets(cfg), cfg.Secrets()...)...))
 		}
 	}
 	if err != nil {

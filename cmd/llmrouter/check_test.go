@@ -86,3 +86,45 @@ func TestCheckHidesKeysAndBoundsRetries(t *testing.T) {
 		t.Errorf("exit %d, the key shows:\n%s%s", code, out, errs)
 	}
 }
+
+// `check` prints the deployments, fallback chains, named keys and the limit store
+// of a valid file without any of its secrets: named keys, the metrics key and the
+// store's password appear nowhere, in the summary or in a problem.
+func TestCheckShowsRoutingWithoutSecrets(t *testing.T) {
+	t.Setenv("TEAM_KEY", "team-canary-0123456789")
+	t.Setenv("REDIS_PASSWORD", "redis-canary-0123")
+	const doc = `server:
+  metrics_key: metrics-canary-0123456789
+  api_keys:
+    - name: team
+      key: ${TEAM_KEY}
+      models: ["gpt-*"]
+      tpm: 1000
+limits:
+  store: redis://app:${REDIS_PASSWORD}@127.0.0.1:6379/0
+models:
+  - {name: gpt-4o, id: gpt-4o-a, provider: openai, endpoint: "https://a.example.com/v1", weight: 2}
+  - {name: gpt-4o, id: gpt-4o-b, provider: openai, endpoint: "https://b.example.com/v1"}
+  - {name: "claude-*", provider: anthropic, endpoint: "https://api.anthropic.com"}
+routing:
+  fallbacks: {gpt-4o: [claude-sonnet-4-5]}
+`
+	code, out, errs := checkFile(t, doc)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"gpt-4o-a", "gpt-4o-b", "gpt-4o -> claude-sonnet-4-5", "team  gpt-*", "tpm 1000",
+		"redis://app:xxxxx@127.0.0.1:6379/0", "server api_keys: 1 (team)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out+errs, "canary") {
+		t.Errorf("check shows a secret:\n%s%s", out, errs)
+	}
+	// An invalid file: the problems do not show them either.
+	code, out, errs = checkFile(t, doc+"  health: {failures: \"${REDIS_PASSWORD}\"}\n  strategy: ${TEAM_KEY}\n")
+	if code != 1 || strings.Contains(out+errs, "canary") || !strings.Contains(errs, "routing.health.failures") {
+		t.Errorf("exit %d, the secret shows or the problem is missing:\n%s%s", code, out, errs)
+	}
+}

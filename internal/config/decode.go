@@ -57,6 +57,9 @@ type decoder struct {
 	// and of variables that hold keys; keyVars name the variables used in keys.
 	secrets map[string]bool
 	keyVars map[string]bool
+	// What the checks after the models need of sections decoded before them.
+	fallbacks [numCauses][]listing
+	keyRefs   []keyRef
 }
 
 // maxExpansion bounds the values decoded from one document beyond twice the nodes
@@ -286,11 +289,6 @@ func scalarField[T any](key string, dst *T, parse parser[T], secret bool) field 
 // list is a list-of-scalars field; a list replaces the current value whole.
 func list[T any](key string, dst *[]T, parse parser[T]) field {
 	return listField(key, dst, parse, false)
-}
-
-// secretList is a list of credentials, as secretLeaf.
-func secretList[T any](key string, dst *[]T, parse parser[T]) field {
-	return listField(key, dst, parse, true)
 }
 
 func listField[T any](key string, dst *[]T, parse parser[T], secret bool) field {

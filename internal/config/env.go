@@ -16,8 +16,8 @@ type override struct {
 	list bool // a comma-separated value sets a list
 }
 
-// overrides enumerates every scalar and list of scalars under server, logging and
-// defaults. Names come from the schema, never from splitting a name on `_`, since
+// overrides enumerates every scalar and list of scalars under server, logging,
+// defaults, routing, limits, telemetry and reload. Names come from the schema, never from splitting a name on `_`, since
 // keys such as first_byte hold underscores themselves.
 var overrides = sync.OnceValue(func() []override {
 	var out []override
@@ -34,11 +34,11 @@ var overrides = sync.OnceValue(func() []override {
 			}
 		}
 	}
-	walk(nil, []field{
+	walk(nil, append([]field{
 		group("server", serverFields(new(Server))),
 		group("logging", loggingFields(new(Logging))),
 		group("defaults", policyFields(new(Model))),
-	})
+	}, sectionFields(new(Config))...))
 	return out
 })
 

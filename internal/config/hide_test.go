@@ -129,6 +129,24 @@ func TestErrorsHideValuesUsedAsKeys(t *testing.T) {
 		{"a key field never echoes", map[string]string{"K": "short key"},
 			head + "\t\tapi_key: ${K}\n",
 			`line 5: models[0].api_key: key contains spaces or control characters (a stray newline?) (value hidden: it is a key)`},
+		{"variable used as a named router key", map[string]string{"UP": "abcdef1234567890zz"},
+			"server:\n\tlisten: ${UP}\n\tapi_keys:\n\t\t- {name: team, key: \"${UP}\"}\n" + head,
+			`line 2: server.listen: want host:port like 127.0.0.1:4000, got "****90zz" (value hidden: ${UP} is used as a key)`},
+		{"a named key elsewhere, literally", nil,
+			"server:\n\tapi_keys:\n\t\t- {name: team, key: teamkey0123zz}\n" + head + "\t\tmax_tokens: teamkey0123zz\n",
+			`line 9: models[0].max_tokens: want a whole number >= 1, got "****23zz" (value hidden: it holds a configured secret)`},
+		{"variable used as the metrics key", map[string]string{"MK": "metricskey0123zz"},
+			"server:\n\tmetrics_key: ${MK}\n\tmetrics_listen: ${MK}\n" + head,
+			`line 3: server.metrics_listen: want host:port like 127.0.0.1:4000, got "****23zz" (value hidden: ${MK} is used as a key)`},
+		{"the store's password elsewhere", nil,
+			"limits:\n\tstore: redis://app:redispw0123zz@redis:6379/0\n" + head + "\t\tupstream_model: x\n\t\tmax_tokens: redispw0123zz\n",
+			`line 9: models[0].max_tokens: want a whole number >= 1, got "****23zz" (value hidden: it holds a configured secret)`},
+		{"a variable in the store URL", map[string]string{"RP": "redispw0123zz"},
+			"limits:\n\tstore: redis://:${RP}@redis:6379/0\n" + head + "\t\ttimeouts: {idle: \"${RP}\"}\n",
+			`line 8: models[0].timeouts.idle: want a duration like 250ms or 2m, got "****23zz" (value hidden: ${RP} is used as a key)`},
+		{"a store URL from a variable", map[string]string{"STORE": "redis://:redispw0123zz@redis:6379/nope"},
+			"limits:\n\tstore: ${STORE}\n" + head,
+			`line 2: limits.store: invalid Redis URL: redis: invalid database number: "nope" (value hidden: it is a key)`},
 		{"a passphrase variable", map[string]string{"DB_PASSPHRASE": "open sesame"},
 			head + "\t\ttimeouts: {total: \"${DB_PASSPHRASE}\"}\n",
 			`(value hidden: ${DB_PASSPHRASE} may hold a secret)`},
@@ -169,5 +187,41 @@ func TestSummaryHidesKeysInOtherFields(t *testing.T) {
 	}
 	if !strings.Contains(s, "****6789") {
 		t.Errorf("summary lacks the masked key:\n%s", s)
+	}
+}
+
+// The summary shows named keys by name only, and never the metrics key or the
+// store's password; other values holding them are masked.
+func TestSummaryHidesNewSecrets(t *testing.T) {
+	cleanEnv(t)
+	t.Setenv("TEAM", "teamkey0123456789zz")
+	c := mustParse(t, `
+server:
+	metrics_key: metricskey0123456789
+	api_keys:
+		- plain-key-0123456789
+		- {name: team, key: "${TEAM}", models: [m], rpm: 5}
+limits:
+	store: redis://app:redispw0123456@redis:6379/0
+models:
+	- name: m
+		provider: openai
+		endpoint: https://example.com/v1
+		upstream_model: ${TEAM}
+		id: m-main
+`)
+	s := Summary(c)
+	for _, secret := range []string{"teamkey0123", "metricskey", "redispw0123", "6789zz", "3456789"} {
+		if strings.Contains(s, secret) {
+			t.Errorf("summary shows %q:\n%s", secret, s)
+		}
+	}
+	for _, want := range []string{
+		"server api_keys: 2 (****6789, team)", "redis://app:xxxxx@redis:6379/0", "a bearer key required (not shown)",
+		"  team  m       rpm 5",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
 	}
 }

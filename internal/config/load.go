@@ -52,6 +52,9 @@ func Default() (*Config, error) {
 	for i := range c.Models {
 		c.Models[i].Line = 0
 	}
+	for i := range c.Routes.Groups {
+		c.Routes.Groups[i].Line = 0
+	}
 	return c, nil
 }
 
@@ -141,9 +144,10 @@ func document(data []byte) (*yaml.Node, error) {
 	return root, nil
 }
 
-// config decodes the root mapping, then the models on top of the merged defaults.
+// config decodes the root mapping, then the models on top of the merged defaults,
+// then checks and compiles what refers to the models.
 func (d *decoder) config(root *yaml.Node) *Config {
-	c := &Config{Server: builtinServer(), Logging: builtinLogging()}
+	c := &Config{Server: builtinServer(), Logging: builtinLogging(), Routing: builtinRouting(), Limits: builtinLimits()}
 	defaults := builtinModel()
 	var models *yaml.Node
 	present := d.mapping(root, "", rootFields(c, &defaults, &models))
@@ -151,6 +155,36 @@ func (d *decoder) config(root *yaml.Node) *Config {
 	if key := present["models"]; key != nil {
 		at = key
 	}
-	c.Models = d.models(models, at, defaults)
+	c.Models, c.Routes = d.models(models, at, defaults)
+	d.checkSections(c, present)
+	d.resolveFallbacks(c)
+	d.checkKeys(c)
 	return c
+}
+
+// checkSections checks what a section's fields cannot tell one by one.
+func (d *decoder) checkSections(c *Config, present map[string]*yaml.Node) {
+	h := &c.Routing.Health
+	if hn := child(present["routing"], "health"); child(hn, "max_cooldown") == nil {
+		h.MaxCooldown = max(h.MaxCooldown, h.Cooldown) // as health.Policy.WithDefaults
+	} else if h.MaxCooldown < h.Cooldown {
+		d.fail(hn, "routing.health", "max_cooldown %v is shorter than cooldown %v", h.MaxCooldown, h.Cooldown)
+	}
+	s := c.Server
+	if s.MetricsListen != "" && s.MetricsListen == s.Listen {
+		d.fail(or(child(present["server"], "metrics_listen"), present["server"]), "server.metrics_listen",
+			"the same address as listen; leave it empty to serve /metrics on the main listener")
+	}
+}
+
+// child returns the value node of key in mapping n, or nil.
+func child(n *yaml.Node, key string) *yaml.Node {
+	m := resolve(n)
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	if j := keyIndex(m, key); j >= 0 {
+		return m.Content[j+1]
+	}
+	return nil
 }

@@ -229,5 +229,7 @@ func TestExampleDocumentsEveryKey(t *testing.T) {
 	}
 	walk("", rootFields(new(Config), new(Model), &models))
 	walk("models[].", modelFields(new(Model)))
+	walk("models[].price.", priceFields(new(Price)))
+	walk("server.api_keys[].", keyFields(new(Key)))
 	walk("transforms[].", transformFields(new(Transform)))
 }

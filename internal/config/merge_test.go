@@ -23,8 +23,13 @@ func TestBuiltinValues(t *testing.T) {
 				OnNetworkError: true, RespectRetryAfter: true,
 			},
 			Line: 2,
+			ID:   "m#1", Weight: 1, APIs: []string{"chat", "completions", "responses"},
+			HealthCheck: HealthCheck{Interval: 15 * time.Second, Timeout: 5 * time.Second},
 		}},
-		Source: "test.yaml",
+		Routing: Routing{Strategy: "weighted", Health: Health{Failures: 3, Cooldown: 10 * time.Second, MaxCooldown: 5 * time.Minute}},
+		Routes:  Routes{Groups: []Group{{Name: "m", Deployments: []int{0}, Line: 2}}, Exact: map[string]int{"m": 0}},
+		Limits:  Limits{Store: "memory", OnStoreError: "fail_open"},
+		Source:  "test.yaml",
 	}
 	if diff := cmpDiff(want, c); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)

@@ -267,3 +267,93 @@ func caFile(s string) (string, error) {
 	}
 	return s, nil
 }
+
+// optional accepts "" as well as what p accepts.
+func optional(p parser[string]) parser[string] {
+	return func(s string) (string, error) {
+		if s == "" {
+			return "", nil
+		}
+		return p(s)
+	}
+}
+
+// durationIn accepts a duration from lo to hi.
+func durationIn(lo, hi time.Duration) parser[time.Duration] {
+	return func(s string) (time.Duration, error) {
+		d, err := durationAtMost(true, hi)(s)
+		if err == nil && d < lo {
+			return 0, fmt.Errorf("want a duration of at least %v, got %q", lo, s)
+		}
+		return d, err
+	}
+}
+
+// count accepts a whole number from 0 to maxCount: a rate or a budget, 0 for none.
+func count(s string) (int64, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n < 0 || n > maxCount {
+		return 0, fmt.Errorf("want a whole number from 0 (unlimited) to %d, got %q", int64(maxCount), s)
+	}
+	return n, nil
+}
+
+// maxName bounds a deployment id and a key name: each becomes part of a limit
+// store key, a metrics label and a header value.
+const maxName = 128
+
+// label checks a name shown in headers, logs and metrics labels: what names a
+// deployment or a router key, never a secret.
+func label(what, s string) (string, error) {
+	switch {
+	case s == "":
+		return "", fmt.Errorf("%s must not be empty", what)
+	case len(s) > maxName:
+		return "", fmt.Errorf("%s is longer than %d bytes", what, maxName)
+	case strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r >= 0x7f || r == ',' }) >= 0:
+		return "", fmt.Errorf("%s %q holds a space, a comma or a character outside printable ASCII (it is sent in headers)", what, s)
+	case looksLikeKey(s):
+		return "", fmt.Errorf("%s looks like a key; it is shown in logs, headers and metrics", what)
+	}
+	return s, nil
+}
+
+func deploymentID(s string) (string, error) { return label("id", s) }
+
+func keyName(s string) (string, error) { return label("name", s) }
+
+// checkPath accepts "" (no active check) or an absolute URL path.
+func checkPath(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || u.Host != "":
+		return "", fmt.Errorf("want a path starting with /, like /health, got %q", s)
+	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return "", errors.New("must not have a query or fragment (a key in ?key= is not sent to health checks)")
+	case strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0:
+		return "", errors.New("holds a space or a control character")
+	}
+	return s, nil
+}
+
+// traceEndpoint accepts an OTLP/HTTP collector URL: a base (http://collector:4318)
+// or the full traces URL.
+func traceEndpoint(s string) (string, error) {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return "", errors.New("not a URL")
+	case u.User != nil:
+		return "", errors.New("must not hold credentials (user:password@); set OTEL_EXPORTER_OTLP_HEADERS")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("want an http:// or https:// URL such as http://collector:4318, got %q", shownURL(u))
+	case u.Host == "":
+		return "", fmt.Errorf("URL has no host: %q", shownURL(u))
+	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return "", fmt.Errorf("must not have a query or fragment: %q", shownURL(u))
+	}
+	return s, nil
+}

@@ -23,17 +23,42 @@ const (
 	maxRequestBytes = 256 << 20
 	maxLoggedBody   = 16 << 20
 	maxTransforms   = 64
+	// Deployments: as package balance bounds them (a deployment is one bit of a
+	// request's tried set; weights of a group sum in an int).
+	maxDeployments = 64
+	maxWeight      = 1_000_000
+	maxPriority    = 1_000_000
+	// maxFailures is health.Policy's bound on the failures that eject.
+	maxFailures = 1000
+	// maxDollars bounds prices and cost budgets, as package limit does (sums of
+	// nano-dollars stay exact in a float64).
+	maxDollars = 1e6
+	// maxCount bounds rpm, tpm and token budgets: far above any real limit, far
+	// below an overflow.
+	maxCount = 1e15
+)
+
+// Built-in values of the routing section and of active health checks, as packages
+// health and balance define them (TestBuiltinsMatchEngines keeps them equal).
+const (
+	defaultFailures      = 3
+	defaultCooldown      = 10 * time.Second
+	defaultMaxCooldown   = 5 * time.Minute
+	defaultCheckInterval = 15 * time.Second
+	defaultCheckTimeout  = 5 * time.Second
 )
 
 func serverFields(s *Server) []field {
 	return []field{
 		leaf("listen", &s.Listen, hostPort),
-		secretList("api_keys", &s.APIKeys, routerKey),
+		{key: "api_keys", kind: kindList, set: routerKeys(&s.APIKeys, &s.Keys)},
 		leaf("max_request_bytes", &s.MaxRequestBytes, sizeAtMost(true, maxRequestBytes)),
 		leaf("body_timeout", &s.BodyTimeout, duration(true)),
 		leaf("max_connections", &s.MaxConnections, intAtLeast(0)),
 		leaf("shutdown_delay", &s.ShutdownDelay, duration(false)),
 		leaf("shutdown_grace", &s.ShutdownGrace, duration(false)),
+		leaf("metrics_listen", &s.MetricsListen, optional(hostPort)),
+		secretLeaf("metrics_key", &s.MetricsKey, secret),
 	}
 }
 
@@ -67,6 +92,11 @@ func policyFields(m *Model) []field {
 		group("retry", retryFields(&m.Retry)),
 		group("headers", headerFields(&m.Headers)),
 		{key: "transforms", kind: kindOther, set: transforms(&m.Transforms)},
+		group("health_check", []field{
+			leaf("path", &m.HealthCheck.Path, checkPath),
+			leaf("interval", &m.HealthCheck.Interval, durationIn(time.Second, time.Hour)),
+			leaf("timeout", &m.HealthCheck.Timeout, durationIn(time.Millisecond, time.Minute)),
+		}),
 	}
 }
 
@@ -83,24 +113,84 @@ func retryFields(r *Retry) []field {
 	}
 }
 
-// modelFields are a model entry's fields: its identity, then the policy fields.
+// modelFields are a model entry's fields: its identity and place among the
+// deployments of its name, then the policy fields.
 func modelFields(m *Model) []field {
 	return append([]field{
 		leaf("name", &m.Name, nonEmpty),
+		leaf("id", &m.ID, deploymentID),
 		leaf("provider", &m.Provider, oneOf("provider", ProviderOpenAI, ProviderAnthropic, ProviderOllama)),
 		leaf("endpoint", &m.Endpoint, endpoint),
 		leaf("upstream_model", &m.UpstreamModel, str),
+		list("apis", &m.APIs, oneOf("API", APIChat, APICompletions, APIResponses)),
+		leaf("weight", &m.Weight, intIn(1, maxWeight, "share of traffic")),
+		leaf("priority", &m.Priority, intIn(-maxPriority, maxPriority, "lower is tried first")),
+		leaf("rpm", &m.RPM, count),
+		leaf("tpm", &m.TPM, count),
+		{key: "price", kind: kindOther, set: price(&m.Price)},
 	}, policyFields(m)...)
+}
+
+func priceFields(p *Price) []field {
+	return []field{
+		leaf("input_per_mtok", &p.InputPerMTok, floatIn(0, maxDollars)),
+		leaf("output_per_mtok", &p.OutputPerMTok, floatIn(0, maxDollars)),
+	}
+}
+
+func routingFields(r *Routing) []field {
+	return []field{
+		leaf("strategy", &r.Strategy, oneOf("strategy", StrategyWeighted, StrategyLeastInFlight, StrategyLatency)),
+		group("health", []field{
+			leaf("failures", &r.Health.Failures, intIn(1, maxFailures, "consecutive failures")),
+			leaf("cooldown", &r.Health.Cooldown, durationAtMost(true, time.Hour)),
+			leaf("max_cooldown", &r.Health.MaxCooldown, durationAtMost(true, 24*time.Hour)),
+		}),
+		{key: "fallbacks", kind: kindOther, set: fallbackMap(causeRetryable, &r.Fallbacks)},
+		{key: "context_window_fallbacks", kind: kindOther, set: fallbackMap(causeContextWindow, &r.ContextWindowFallbacks)},
+		{key: "content_policy_fallbacks", kind: kindOther, set: fallbackMap(causeContentPolicy, &r.ContentPolicyFallbacks)},
+	}
+}
+
+func limitsFields(l *Limits) []field {
+	return []field{
+		{key: "store", kind: kindScalar, set: limitStore(&l.Store)},
+		leaf("on_store_error", &l.OnStoreError, oneOf("policy", FailOpen, FailClosed)),
+	}
+}
+
+func telemetryFields(t *Telemetry) []field {
+	return []field{
+		group("traces", []field{
+			leaf("endpoint", &t.Traces.Endpoint, optional(traceEndpoint)),
+			leaf("capture_content", &t.Traces.CaptureContent, boolean),
+		}),
+	}
+}
+
+func reloadFields(r *Reload) []field {
+	return []field{leaf("watch", &r.Watch, boolean)}
 }
 
 // rootFields are the top-level sections. Models are only kept here: they are decoded
 // once the defaults section is known, wherever it appears in the file.
 func rootFields(c *Config, defaults *Model, models **yaml.Node) []field {
-	return []field{
+	return append([]field{
 		group("server", serverFields(&c.Server)),
 		group("logging", loggingFields(&c.Logging)),
 		group("defaults", policyFields(defaults)),
 		{key: "models", kind: kindOther, set: func(_ *decoder, n *yaml.Node, _ string) { *models = n }},
+	}, sectionFields(c)...)
+}
+
+// sectionFields are the top-level sections besides server, logging, defaults and
+// models: every scalar in them can be overridden by an LLMROUTER_* variable too.
+func sectionFields(c *Config) []field {
+	return []field{
+		group("routing", routingFields(&c.Routing)),
+		group("limits", limitsFields(&c.Limits)),
+		group("telemetry", telemetryFields(&c.Telemetry)),
+		group("reload", reloadFields(&c.Reload)),
 	}
 }
 
@@ -117,6 +207,17 @@ func builtinServer() Server {
 
 func builtinLogging() Logging {
 	return Logging{Level: slog.LevelInfo, Format: "json", MaxBodyBytes: 64 << 10}
+}
+
+func builtinRouting() Routing {
+	return Routing{
+		Strategy: StrategyWeighted,
+		Health:   Health{Failures: defaultFailures, Cooldown: defaultCooldown, MaxCooldown: defaultMaxCooldown},
+	}
+}
+
+func builtinLimits() Limits {
+	return Limits{Store: StoreMemory, OnStoreError: FailOpen}
 }
 
 func builtinModel() Model {
@@ -139,6 +240,8 @@ func builtinModel() Model {
 			OnNetworkError:    true,
 			RespectRetryAfter: true,
 		},
+		Weight:      1,
+		HealthCheck: HealthCheck{Interval: defaultCheckInterval, Timeout: defaultCheckTimeout},
 	}
 }
 
@@ -151,5 +254,10 @@ func (m Model) clone() Model {
 	c.Headers.Add = maps.Clone(m.Headers.Add)
 	c.Headers.Force = maps.Clone(m.Headers.Force)
 	c.Transforms = slices.Clone(m.Transforms)
+	c.APIs = slices.Clone(m.APIs)
+	if m.Price != nil {
+		p := *m.Price
+		c.Price = &p
+	}
 	return c
 }

@@ -7,15 +7,19 @@ import (
 )
 
 // Summary describes c for `llmrouter check`: where it came from, the listen address,
-// the router's keys and one line per model. Every key is masked with Secret.String,
-// and so is any other value shown that looks like a key or holds one of c's keys
-// (a ${VAR} holding a key written under upstream_model).
+// the router's keys and one line per model, then what the config sets of
+// deployments, routing, fallbacks, named keys, limits, metrics, traces and reload
+// (each only when it differs from the built-in behaviour, so the summary of a config
+// that uses none of them is what it always was). Plain keys are masked with
+// Secret.String; named keys, the metrics key and the limit store's password are
+// never shown; any other value shown that looks like a key or holds one of c's
+// secrets is masked (a ${VAR} holding a key written under upstream_model).
 func Summary(c *Config) string {
 	var b strings.Builder
 	show := shown(c)
 	fmt.Fprintf(&b, "config: %s\n", c.Source)
 	fmt.Fprintf(&b, "listen: %s\n", show(c.Server.Listen))
-	fmt.Fprintf(&b, "server api_keys: %s\n", keyList(c.Server.APIKeys))
+	fmt.Fprintf(&b, "server api_keys: %s\n", keyList(c.Server))
 	fmt.Fprintf(&b, "models: %d\n", len(c.Models))
 	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "  NAME\tPROVIDER\tENDPOINT\tUPSTREAM MODEL\tKEY\tNOTES")
@@ -24,19 +28,24 @@ func Summary(c *Config) string {
 			show(m.Name), m.Provider, show(m.Endpoint), show(upstreamName(m)), key(m.APIKey), notes(m))
 	}
 	w.Flush()
+	writeSections(&b, c, show)
 	return b.String()
 }
 
-// keyList renders the router's keys as a count and their masked forms.
-func keyList(keys []Secret) string {
-	if len(keys) == 0 {
+// keyList renders the router's keys as a count and their masked forms; a named
+// key by its name.
+func keyList(s Server) string {
+	if len(s.APIKeys) == 0 {
 		return "none (every request is accepted)"
 	}
-	masked := make([]string, len(keys))
-	for i, k := range keys {
-		masked[i] = k.String()
+	shown := make([]string, len(s.APIKeys))
+	for i, k := range s.APIKeys {
+		shown[i] = k.String()
+		if i < len(s.Keys) && s.Keys[i].Key == k && s.Keys[i].Name != "" {
+			shown[i] = s.Keys[i].Name
+		}
 	}
-	return fmt.Sprintf("%d (%s)", len(keys), strings.Join(masked, ", "))
+	return fmt.Sprintf("%d (%s)", len(s.APIKeys), strings.Join(shown, ", "))
 }
 
 func key(k Secret) string {
@@ -74,11 +83,10 @@ func notes(m Model) string {
 // values equal to one are masked, so that the summary stays linear.
 func shown(c *Config) func(string) string {
 	secrets := make(map[string]bool)
-	for _, k := range c.Server.APIKeys {
-		secrets[k.Reveal()] = true
+	for _, s := range c.Secrets() {
+		secrets[s] = true
 	}
 	for _, m := range c.Models {
-		secrets[m.APIKey.Reveal()] = true
 		for _, h := range []map[string]string{m.Headers.Add, m.Headers.Force} {
 			for name, v := range h {
 				if secretName(name) {

@@ -26,7 +26,7 @@ func TestParseErrors(t *testing.T) {
 		{"syntax error", "models: [\n", []string{"parsing YAML", "line"}},
 		{"two documents", head + "---\nmodels: []\n", []string{"line 5: want a single YAML document"}},
 		{"root not a mapping", "- a\n- b\n", []string{"line 1: want a mapping"}},
-		{"unknown root key", "modles: []\n" + head, []string{"line 1: modles: unknown key (valid keys: server, logging, defaults, models)"}},
+		{"unknown root key", "modles: []\n" + head, []string{"line 1: modles: unknown key (valid keys: server, logging, defaults, models, routing, limits, telemetry, reload)"}},
 		{"unknown nested key", "server:\n\tlisen: 1\n" + head, []string{"line 2: server.lisen: unknown key"}},
 		{"unknown model key", head + "\t\tendpont: x\n", []string{"line 5: models[0].endpont: unknown key"}},
 		{"unknown transform key", head + "\t\ttransforms:\n\t\t\t- drop: $.a\n\t\t\t\trole: [user]\n", []string{"line 7: models[0].transforms[0].role: unknown key"}},
@@ -121,7 +121,7 @@ func TestParseErrors(t *testing.T) {
 		{"endpoint without host", "models:\n\t- name: m\n\t\tprovider: openai\n\t\tendpoint: https:///v1\n", []string{"line 4: models[0].endpoint: URL has no host"}},
 		{"endpoint with query", "models:\n\t- name: m\n\t\tprovider: openai\n\t\tendpoint: https://x/v1?a=b\n", []string{"line 4: models[0].endpoint: must not have a query"}},
 		{"endpoint with credentials", "models:\n\t- name: m\n\t\tprovider: openai\n\t\tendpoint: https://u:hunter2@x/v1\n", []string{"line 4: models[0].endpoint: must not hold credentials"}},
-		{"duplicate names", head + "\t- name: m\n\t\tprovider: anthropic\n\t\tendpoint: https://y\n", []string{`line 5: models[1].name: model "m" is already defined at line 2`}},
+		{"duplicate ids", head + "\t\tid: a\n\t- name: m\n\t\tid: a\n\t\tprovider: anthropic\n\t\tendpoint: https://y\n", []string{`line 7: models[1].id: deployment id "a" is already used at line 2`}},
 		{"name and provider in defaults", "defaults:\n\tprovider: openai\n" + head, []string{"line 2: defaults.provider: unknown key"}},
 
 		// transforms
@@ -195,7 +195,7 @@ logging: {level: loud}
 	want := []string{
 		`line 3: models[0].provider: unknown provider "opena" (want openai, anthropic or ollama)`,
 		`line 4: models[0].endpoint: want an http:// or https:// URL, got "ftp://x"`,
-		`line 6: server.lisen: unknown key (valid keys: listen, api_keys, max_request_bytes, body_timeout, max_connections, shutdown_delay, shutdown_grace)`,
+		`line 6: server.lisen: unknown key (valid keys: listen, api_keys, max_request_bytes, body_timeout, max_connections, shutdown_delay, shutdown_grace, metrics_listen, metrics_key)`,
 		`line 7: logging.level: unknown level "loud" (want debug, info, warn or error)`,
 	}
 	if diff := cmpDiff(want, got); diff != "" {
