@@ -18,6 +18,24 @@ type (
 		Tools         []Tool          `json:"tools,omitempty"`
 		ToolChoice    *ToolChoice     `json:"tool_choice,omitempty"`
 		Stream        bool            `json:"stream,omitempty"`
+		Thinking      *Thinking       `json:"thinking,omitempty"`
+		OutputConfig  *OutputConfig   `json:"output_config,omitempty"`
+	}
+	// Thinking turns extended thinking on: {"type":"enabled","budget_tokens"},
+	// a budget of at least 1024 tokens and below max_tokens (README §3.1).
+	Thinking struct {
+		Type         string `json:"type"`
+		BudgetTokens int64  `json:"budget_tokens,omitempty"`
+	}
+	// OutputConfig is output_config; Format constrains the answer to a JSON
+	// schema (anthropic-sdk-go OutputConfigParam, JSONOutputFormatParam).
+	OutputConfig struct {
+		Format *OutputFormat `json:"format,omitempty"`
+	}
+	// OutputFormat is {"type":"json_schema","schema"}.
+	OutputFormat struct {
+		Type   string          `json:"type"`
+		Schema json.RawMessage `json:"schema"`
 	}
 	// MessageParam is one message of a request.
 	MessageParam struct {
@@ -80,6 +98,12 @@ type (
 		Type      string `json:"type"`
 		Thinking  string `json:"thinking"`
 		Signature string `json:"signature"`
+	}
+	// RedactedThinkingBlock is reasoning Anthropic encrypted: Data goes back
+	// as it came.
+	RedactedThinkingBlock struct {
+		Type string `json:"type"`
+		Data string `json:"data"`
 	}
 )
 

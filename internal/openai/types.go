@@ -19,6 +19,21 @@ type (
 		ParallelToolCalls   *bool           `json:"parallel_tool_calls,omitempty"`
 		Stream              bool            `json:"stream,omitempty"`
 		StreamOptions       *StreamOptions  `json:"stream_options,omitempty"`
+		ReasoningEffort     string          `json:"reasoning_effort,omitempty"`
+		ResponseFormat      *ResponseFormat `json:"response_format,omitempty"`
+	}
+	// ResponseFormat is {"type":"json_object"} or {"type":"json_schema",
+	// "json_schema":{name, schema, strict?, description?}}.
+	ResponseFormat struct {
+		Type       string      `json:"type"`
+		JSONSchema *JSONSchema `json:"json_schema,omitempty"`
+	}
+	// JSONSchema names and holds the schema of a json_schema response format.
+	JSONSchema struct {
+		Name        string          `json:"name"`
+		Description string          `json:"description,omitempty"`
+		Schema      json.RawMessage `json:"schema,omitempty"`
+		Strict      *bool           `json:"strict,omitempty"`
 	}
 	// MessageParam is one message of a request.
 	MessageParam struct {

@@ -1,0 +1,296 @@
+package translate
+
+// OpenAI Responses client, Anthropic Messages upstream (README §15.6): the
+// translator and the request conversion; its answers go through the hub
+// (decode_anthropic.go, encode_responses.go).
+//
+// Request decisions where the digest is silent (responses_request.go has those
+// common to every upstream):
+//   - instructions, then every system and developer message, in order, become the
+//     top-level system, joined with "\n" (as chat_anthropic does).
+//   - Consecutive items of one side become one Anthropic turn: assistant text,
+//     function calls and carried thinking one assistant turn, call outputs and
+//     user messages one user turn, outputs first (README §14 item 1).
+//   - reasoning.effort turns thinking on with a budget by effort (thinkingBudget);
+//     "none" leaves it off. max_tokens is max_output_tokens, which counts the
+//     reasoning as Anthropic's does, with the budget cut below it (thinking is
+//     left off, and reasoning.effort recorded, when that leaves under 1024); without
+//     max_output_tokens it is the budget plus Options.MaxTokens (else 4096). A
+//     forced tool choice leaves thinking off too (Anthropic refuses both).
+//   - A reasoning item goes back as the thinking block it carries (its
+//     encrypted_content, reasoning_carry.go); any other is dropped and recorded.
+//   - text.format json_schema is output_config.format; its name and strict are
+//     consumed (Anthropic's is always strict), a description dropped; json_object
+//     has no Anthropic form and is dropped.
+//   - user is metadata.user_id; an image's detail other than "auto" is dropped.
+
+import (
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/llmrouter/llmrouter/internal/anthropic"
+	"github.com/llmrouter/llmrouter/internal/wire"
+)
+
+func init() {
+	register(wire.OpenAIResponses, wire.AnthropicMessages, func(o Options) Translator {
+		t := &responsesToAnthropic{opt: o}
+		t.init(&t.dec, &t.enc)
+		return t
+	})
+}
+
+// responsesToAnthropic serves a Responses client from an Anthropic upstream.
+type responsesToAnthropic struct {
+	answer
+	opt     Options
+	dropped drops
+	dec     anthropicDecoder
+	enc     responsesEncoder
+}
+
+// Dropped implements Translator.
+func (t *responsesToAnthropic) Dropped() []string { return t.dropped }
+
+// Fail implements Failer.
+func (t *responsesToAnthropic) Fail(dst []byte, code, message string) []byte {
+	return respFailer{&t.answer, &t.enc}.Fail(dst, code, message)
+}
+
+// Request implements Translator.
+func (t *responsesToAnthropic) Request(body []byte) ([]byte, error) {
+	t.dropped = nil
+	c := respRequest{drops: &t.dropped, upstream: "anthropic"}
+	if err := c.read(body); err != nil {
+		return nil, err
+	}
+	a := respAnthropic{c: &c}
+	req, err := a.build(t.opt)
+	if err != nil {
+		return nil, err
+	}
+	t.enc = responsesEncoder{echo: c.echo, customs: c.customs, carry: c.encrypted}
+	return marshal("anthropic request", req)
+}
+
+// respAnthropic writes a read Responses request as an Anthropic request.
+type respAnthropic struct {
+	c      *respRequest
+	out    anthropic.Request
+	system []string
+	turns  []turn
+}
+
+func (a *respAnthropic) build(opt Options) (*anthropic.Request, error) {
+	c := a.c
+	a.out.Model, a.out.Stream = cmpOr(opt.Model, c.model), c.stream
+	a.out.Temperature, a.out.TopP = c.temperature, c.topP
+	if c.instructions != "" {
+		a.system = append(a.system, c.instructions)
+	}
+	for i := range c.items {
+		if err := a.item(&c.items[i]); err != nil {
+			return nil, err
+		}
+	}
+	a.out.System = strings.Join(a.system, "\n")
+	a.out.Messages = make([]anthropic.MessageParam, 0, len(a.turns))
+	for _, t := range a.turns {
+		a.out.Messages = append(a.out.Messages, t.message())
+	}
+	for _, t := range c.tools {
+		if t.strict {
+			c.drops.add(jsonPath(t.path, "strict"))
+		}
+		a.out.Tools = append(a.out.Tools, anthropic.Tool{Name: t.name, Description: t.description, InputSchema: t.parameters})
+	}
+	a.toolChoice()
+	a.maxTokens(opt)
+	a.format()
+	if c.user != "" {
+		a.out.Metadata = &anthropic.Metadata{UserID: c.user}
+	}
+	return &a.out, nil
+}
+
+// push appends blocks (or tool results) to the last turn when it has the same
+// role, else starts a turn.
+func (a *respAnthropic) push(role string, blocks, results []any, plain bool) {
+	if n := len(a.turns); n > 0 && a.turns[n-1].role == role {
+		t := &a.turns[n-1]
+		t.blocks = append(t.blocks, blocks...)
+		t.results = append(t.results, results...)
+		t.plain = false
+		return
+	}
+	a.turns = append(a.turns, turn{role: role, blocks: blocks, results: results, plain: plain})
+}
+
+func (a *respAnthropic) item(it *respItem) error {
+	switch it.kind {
+	case itemMessage:
+		return a.message(it)
+	case itemCall:
+		a.push("assistant", []any{anthropic.ToolUseBlock{Type: "tool_use", ID: it.callID, Name: it.name,
+			Input: []byte(it.args)}}, nil, false)
+	case itemOutput:
+		a.push("user", nil, []any{anthropic.ToolResultBlock{Type: "tool_result", ToolUseID: it.callID, Content: it.output}}, false)
+	case itemReasoning:
+		block, ok := carriedThinking(it.encrypted)
+		if !ok {
+			a.c.drops.add(it.path)
+			return nil
+		}
+		a.push("assistant", []any{block}, nil, false)
+	}
+	return nil
+}
+
+// message converts a message item: system and developer text to the system
+// prompt, user and assistant parts to blocks.
+func (a *respAnthropic) message(it *respItem) error {
+	var blocks []any
+	for _, p := range it.parts {
+		if p.image == "" {
+			if p.text != "" || it.role == "user" {
+				blocks = append(blocks, anthropic.TextBlock{Type: "text", Text: p.text})
+			}
+			continue
+		}
+		if it.role != "user" {
+			return reqErr(p.path, "images are only allowed in user messages")
+		}
+		b, err := anthropicImage(p.image, jsonPath(p.path, "image_url"))
+		if err != nil {
+			return err
+		}
+		if p.detail != "" && p.detail != "auto" {
+			a.c.drops.add(jsonPath(p.path, "detail"))
+		}
+		blocks = append(blocks, b)
+	}
+	switch it.role {
+	case "system", "developer":
+		texts := make([]string, 0, len(blocks))
+		for _, b := range blocks {
+			texts = append(texts, b.(anthropic.TextBlock).Text)
+		}
+		a.system = append(a.system, joinLines(texts))
+	case "assistant":
+		if len(blocks) == 0 {
+			a.c.drops.add(it.path)
+			return nil
+		}
+		a.push("assistant", blocks, nil, false)
+	default:
+		a.push("user", blocks, nil, it.plain)
+	}
+	return nil
+}
+
+// anthropicImage is the image block of an image URL: a base64 data: URL (jpeg,
+// png, gif or webp) or an http(s) URL (README §8).
+func anthropicImage(u, path string) (any, error) {
+	lower := strings.ToLower(u)
+	switch {
+	case strings.HasPrefix(lower, "data:"):
+		mt, data, ok := parseDataURL(u)
+		if !ok {
+			return nil, reqErr(path, "data URL must be base64 encoded")
+		}
+		if !anthropicImageTypes[mt] {
+			return nil, reqErr(path, "image type %q is not supported (jpeg, png, gif or webp)", mt)
+		}
+		return anthropic.ImageBlock{Type: "image", Source: anthropic.ImageSource{Type: "base64", MediaType: mt, Data: data}}, nil
+	case strings.HasPrefix(lower, "https://"), strings.HasPrefix(lower, "http://"):
+		return anthropic.ImageBlock{Type: "image", Source: anthropic.ImageSource{Type: "url", URL: u}}, nil
+	}
+	return nil, reqErr(path, "must be an http(s) URL or a base64 data URL")
+}
+
+// toolChoice maps tool_choice and parallel_tool_calls (README §7). Without any
+// tool to send, a choice that asks for a call is dropped.
+func (a *respAnthropic) toolChoice() {
+	c := a.c
+	var tc *anthropic.ToolChoice
+	switch c.choice.mode {
+	case "auto":
+		tc = &anthropic.ToolChoice{Type: "auto"}
+	case "none":
+		tc = &anthropic.ToolChoice{Type: "none"}
+	case "required":
+		tc = &anthropic.ToolChoice{Type: "any"}
+	case "tool":
+		tc = &anthropic.ToolChoice{Type: "tool", Name: c.choice.name}
+	}
+	if len(a.out.Tools) == 0 {
+		if c.choice.mode == "required" || c.choice.mode == "tool" {
+			c.drops.add("tool_choice")
+		}
+		return
+	}
+	if c.parallel != nil && !*c.parallel {
+		if tc == nil {
+			tc = &anthropic.ToolChoice{Type: "auto"}
+		}
+		tc.DisableParallelToolUse = tc.Type != "none"
+	}
+	a.out.ToolChoice = tc
+}
+
+// thinkingBudgets are the thinking budgets of the reasoning efforts: from
+// Anthropic's minimum of 1024 up to the 31999 Claude Code asks for at its
+// highest. "none" (and no effort) leaves thinking off.
+var thinkingBudgets = map[string]int64{"minimal": 1024, "low": 2048, "medium": 8192, "high": 16384,
+	"xhigh": 24576, "max": 31999}
+
+// minThinkingBudget is the smallest budget Anthropic accepts.
+const minThinkingBudget = 1024
+
+// maxTokens sets max_tokens and thinking (see the file's comment).
+func (a *respAnthropic) maxTokens(opt Options) {
+	c := a.c
+	base := int64(defaultAnthropicMaxTokens)
+	if opt.MaxTokens > 0 {
+		base = int64(opt.MaxTokens)
+	}
+	budget, think := thinkingBudgets[c.effort]
+	if think && (c.choice.mode == "required" || c.choice.mode == "tool") && len(a.out.Tools) > 0 {
+		think = false
+		c.drops.add("reasoning.effort")
+	}
+	switch {
+	case c.maxOutput > 0:
+		a.out.MaxTokens = c.maxOutput
+		budget = min(budget, c.maxOutput-1)
+		if think && budget < minThinkingBudget {
+			think = false
+			c.drops.add("reasoning.effort")
+		}
+	case think:
+		a.out.MaxTokens = budget + base
+	default:
+		a.out.MaxTokens = base
+	}
+	if think {
+		a.out.Thinking = &anthropic.Thinking{Type: "enabled", BudgetTokens: budget}
+	}
+}
+
+// format maps text.format (README §15.1) to output_config.format.
+func (a *respAnthropic) format() {
+	f := a.c.format
+	if !f.Exists() {
+		return
+	}
+	if f.Get("type").String() != "json_schema" {
+		a.c.drops.add("text.format")
+		return
+	}
+	if d := f.Get("description"); d.Exists() && d.Type != gjson.Null {
+		a.c.drops.add("text.format.description")
+	}
+	a.out.OutputConfig = &anthropic.OutputConfig{Format: &anthropic.OutputFormat{Type: "json_schema",
+		Schema: []byte(f.Get("schema").Raw)}}
+}
