@@ -219,4 +219,3 @@ func TestResponsesRequestErrors(t *testing.T) {
 		})
 	}
 }
-
