@@ -21,14 +21,18 @@ type (
 		Reasoning         *Reasoning      `json:"reasoning,omitempty"`
 		Text              *Text           `json:"text,omitempty"`
 		User              string          `json:"user,omitempty"`
+		SafetyIdentifier  string          `json:"safety_identifier,omitempty"`
+		PromptCacheKey    string          `json:"prompt_cache_key,omitempty"`
+		ServiceTier       string          `json:"service_tier,omitempty"`
+		Metadata          json.RawMessage `json:"metadata,omitempty"`
 		// Store is always written: the API stores a response unless told not
 		// to (default true), which a Chat or Anthropic client never asked for.
 		Store  bool `json:"store"`
 		Stream bool `json:"stream,omitempty"`
 	}
 	// Message is an input message ([SDK] EasyInputMessageParam): role user,
-	// assistant, system or developer; Content a string or []any of InputText and
-	// InputImage parts.
+	// assistant, system or developer; Content a string or []any of InputText,
+	// InputImage and InputFile parts.
 	Message struct {
 		Type    string `json:"type"` // "message"
 		Role    string `json:"role"`
@@ -38,6 +42,14 @@ type (
 	InputText struct {
 		Type string `json:"type"`
 		Text string `json:"text"`
+	}
+	// InputFile is an {"type":"input_file"} part: a file stored at OpenAI
+	// (FileID) or sent inline (FileData, a base64 data: URL, and Filename).
+	InputFile struct {
+		Type     string `json:"type"`
+		FileID   string `json:"file_id,omitempty"`
+		FileData string `json:"file_data,omitempty"`
+		Filename string `json:"filename,omitempty"`
 	}
 	// InputImage is an {"type":"input_image"} part: ImageURL is an https:// or
 	// a base64 data: URL.
@@ -85,9 +97,10 @@ type (
 		Effort  string `json:"effort,omitempty"`
 		Summary string `json:"summary,omitempty"`
 	}
-	// Text configures the output's format.
+	// Text configures the output's format and verbosity (low, medium, high).
 	Text struct {
-		Format *Format `json:"format,omitempty"`
+		Format    *Format `json:"format,omitempty"`
+		Verbosity string  `json:"verbosity,omitempty"`
 	}
 	// Format is {"type":"text"}, {"type":"json_object"}, or {"type":"json_schema",
 	// name, schema, strict?, description?}, whose members sit in the format
