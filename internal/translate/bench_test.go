@@ -35,6 +35,12 @@ var benchPairs = []struct {
 	{"ollama-to-completions", wire.OpenAICompletions, wire.OllamaGenerate,
 		`{"model":"m","prompt":"hi","stream":true,"stream_options":{"include_usage":true}}`,
 		"ollama-real/api_generate_stream.body", "ollama-real/api_generate_nostream.body"},
+	{"anthropic-to-responses", wire.OpenAIResponses, wire.AnthropicMessages,
+		`{"model":"m","stream":true,"input":"hi","tools":[{"type":"function","name":"get_weather"}]}`,
+		"fixtures/anthropic-messages-stream-tools.sse", "fixtures/anthropic-messages-response-tool-use.json"},
+	{"responses-to-openai", wire.OpenAIChat, wire.OpenAIResponses,
+		`{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`,
+		"responses/openai-responses-stream-function-call.sse", "responses/openai-responses-response-function-call.json"},
 }
 
 // benchEvents reads an upstream stream fixture into its events.

@@ -161,12 +161,13 @@ func (d *responsesDecoder) next(ds []delta, ev sse.Event) ([]delta, error) {
 	if err != nil {
 		return ds, err
 	}
-	if code, msg, ok := responses.ParseEventError(ev.Name, data); ok { // the spec's error event, response.failed
-		return ds, &StreamError{Type: code, Message: msg}
-	}
 	typ := cmpOr(r.Get("type").String(), ev.Name)
-	if typ == "" {
+	switch typ {
+	case "":
 		return ds, responsesShape("event without a type")
+	case responses.EventError, responses.EventFailed: // the spec's error event, response.failed
+		code, msg, _ := responses.ParseEventError(typ, data)
+		return ds, &StreamError{Type: code, Message: msg}
 	}
 	if !d.started {
 		d.started = true

@@ -3,6 +3,7 @@ package translate
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -224,5 +225,24 @@ func TestResponsesUsageCarriesCache(t *testing.T) {
 	}
 	if diff := cmp.Diff(Usage{Input: 35, Output: 7, CacheRead: 20, CacheWrite: 5}, tr.Usage()); diff != "" {
 		t.Errorf("Usage() (-want +got):\n%s", diff)
+	}
+}
+
+// A Responses client's stream repeats its whole output in its done and terminal
+// events, so the encoder keeps it, up to maxResponsesOutput: past that the stream
+// fails with a *StreamError instead of growing without bound.
+func TestResponsesClientOutputBounded(t *testing.T) {
+	tr := respStreamer(t, wire.OllamaChat, `{"model":"m","stream":true,"input":"x"}`)
+	chunk := strings.Repeat("x", 64<<10)
+	line, _ := json.Marshal(map[string]any{"model": "m", "created_at": "2026-11-27T04:31:58Z",
+		"message": map[string]any{"role": "assistant", "content": chunk}, "done": false})
+	var err error
+	n := 0
+	for ; n < 2*maxResponsesOutput/len(chunk) && err == nil; n++ {
+		_, err = tr.Stream(nil, sse.Event{Data: line})
+	}
+	var se *StreamError
+	if !errors.As(err, &se) || n != maxResponsesOutput/len(chunk)+1 {
+		t.Fatalf("after %d events of 64 KiB: %v, want a *StreamError on the event that passes %d bytes", n, err, maxResponsesOutput)
 	}
 }
