@@ -52,7 +52,7 @@ var (
 type responsesEncoder struct {
 	echo    respEcho
 	customs map[string]bool // tool names the client declared as custom tools
-	carry   bool            // encrypted_content carries signed thinking (reasoning_carry.go)
+	carry   bool            // encrypted_content carries signed thinking (carryThinking, responses_anthropic.go)
 
 	started bool
 	seq     int64               // the next event's sequence_number
