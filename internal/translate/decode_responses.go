@@ -25,25 +25,41 @@ import (
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
-// responsesDecoder holds the usage, the open item and the stream's state:
-// constant memory however long the stream (the tool numbers of open calls, up
-// to maxToolIndex of them).
+// responsesDecoder holds the usage, the items open and the stream's state:
+// constant memory however long the stream (at most maxToolIndex open items and
+// started calls are remembered).
 type responsesDecoder struct {
 	counts  responses.Usage
 	started bool
 	stopped bool
-	calls   int // tool calls started so far
-	item    respDecodedItem
-	tools   map[int64]int // output_index → tool number, for the calls started
+	calls   int                        // tool calls started so far
+	items   map[int64]*respDecodedItem // the items added and not yet done, by output_index
+	tools   map[int64]int              // output_index → tool number, for the calls started
 }
 
-// respDecodedItem is the item whose events are being read.
+// respDecodedItem is what is known of an open item. Items are usually done one
+// after the other, but not always (OpenRouter keeps a reasoning item open over
+// the message after it).
 type respDecodedItem struct {
-	index  int64
-	typ    string
 	said   bool   // a delta of it was decoded
 	source string // reasoning: "summary" or "text", whichever came first
 	parts  int64  // reasoning: summary parts added
+}
+
+// item is the state of open item index: made when unknown (an event before its
+// item's added), and not kept past maxToolIndex open items.
+func (d *responsesDecoder) item(index int64) *respDecodedItem {
+	if it, ok := d.items[index]; ok {
+		return it
+	}
+	it := new(respDecodedItem)
+	if d.items == nil {
+		d.items = map[int64]*respDecodedItem{}
+	}
+	if len(d.items) < maxToolIndex {
+		d.items[index] = it
+	}
+	return it
 }
 
 func responsesShape(format string, args ...any) error {
@@ -186,9 +202,9 @@ func (d *responsesDecoder) event(ds []delta, typ string, r gjson.Result) ([]delt
 	case responses.EventOutputItemDone:
 		return d.itemDone(ds, r.Get("output_index").Int(), r.Get("item")), nil
 	case responses.EventOutputTextDelta:
-		return d.said(ds, kindText, r), nil
+		return d.said(ds, kindText, d.item(r.Get("output_index").Int()), r), nil
 	case responses.EventRefusalDelta:
-		return d.said(ds, kindRefusal, r), nil
+		return d.said(ds, kindRefusal, d.item(r.Get("output_index").Int()), r), nil
 	case responses.EventSummaryTextDelta, responses.EventReasoningTextDelta:
 		return d.reasoning(ds, typ, r), nil
 	case responses.EventSummaryPartAdded:
@@ -201,13 +217,13 @@ func (d *responsesDecoder) event(ds []delta, typ string, r gjson.Result) ([]delt
 	return ds, nil
 }
 
-// said appends a text or refusal fragment of the current message.
-func (d *responsesDecoder) said(ds []delta, k kind, r gjson.Result) []delta {
+// said appends a text, refusal or reasoning fragment of item it.
+func (d *responsesDecoder) said(ds []delta, k kind, it *respDecodedItem, r gjson.Result) []delta {
 	s := r.Get("delta").String()
 	if s == "" {
 		return ds
 	}
-	d.item.said = true
+	it.said = true
 	return append(ds, delta{kind: k, text: s})
 }
 
@@ -218,17 +234,19 @@ func (d *responsesDecoder) reasoning(ds []delta, typ string, r gjson.Result) []d
 	if typ == responses.EventSummaryTextDelta {
 		source = "summary"
 	}
-	if d.item.source != "" && d.item.source != source {
+	it := d.item(r.Get("output_index").Int())
+	if it.source != "" && it.source != source {
 		return ds
 	}
-	d.item.source = source
-	return d.said(ds, kindReasoning, r)
+	it.source = source
+	return d.said(ds, kindReasoning, it, r)
 }
 
 // summaryPart separates the parts of a summary with a blank line.
 func (d *responsesDecoder) summaryPart(ds []delta, r gjson.Result) []delta {
-	d.item.parts++
-	if d.item.parts > 1 && d.item.source == "summary" && r.Get("output_index").Int() == d.item.index {
+	it := d.item(r.Get("output_index").Int())
+	it.parts++
+	if it.parts > 1 && it.source == "summary" {
 		return append(ds, delta{kind: kindReasoning, text: "\n\n"})
 	}
 	return ds
@@ -237,7 +255,7 @@ func (d *responsesDecoder) summaryPart(ds []delta, r gjson.Result) []delta {
 // added starts an item: a call starts a tool call.
 func (d *responsesDecoder) added(ds []delta, index int64, it gjson.Result) []delta {
 	typ := it.Get("type").String()
-	d.item = respDecodedItem{index: index, typ: typ}
+	d.item(index)
 	if typ != responses.ItemFunctionCall && typ != responses.ItemCustomToolCall {
 		return ds
 	}
@@ -263,7 +281,8 @@ func (d *responsesDecoder) startCall(ds []delta, index int64, it gjson.Result, w
 	if whole {
 		args = callArguments(it)
 	}
-	d.item.said = d.item.said || whole || args != "" && it.Get("type").String() == responses.ItemFunctionCall
+	st := d.item(index)
+	st.said = st.said || whole || args != "" && it.Get("type").String() == responses.ItemFunctionCall
 	return append(ds, delta{kind: kindToolCall, tool: tool, id: it.Get("call_id").String(), name: it.Get("name").String(), text: args})
 }
 
@@ -276,9 +295,7 @@ func (d *responsesDecoder) arguments(ds []delta, typ string, r gjson.Result) []d
 	if !ok || s == "" {
 		return ds
 	}
-	if d.item.typ != "" && index == d.item.index {
-		d.item.said = true
-	}
+	d.item(index).said = true
 	if typ == responses.EventCustomInputDelta {
 		s = jsonStringContent(s)
 	}
@@ -295,7 +312,9 @@ func jsonStringContent(s string) string {
 // call's arguments are closed.
 func (d *responsesDecoder) itemDone(ds []delta, index int64, it gjson.Result) []delta {
 	typ := it.Get("type").String()
-	said := d.item.typ != "" && d.item.said && d.item.index == index
+	st, ok := d.items[index]
+	said := ok && st.said
+	delete(d.items, index)
 	switch typ {
 	case responses.ItemMessage:
 		if !said {
@@ -308,7 +327,6 @@ func (d *responsesDecoder) itemDone(ds []delta, index int64, it gjson.Result) []
 	case responses.ItemFunctionCall, responses.ItemCustomToolCall:
 		ds = d.callDone(ds, index, it, said)
 	}
-	d.item = respDecodedItem{}
 	return ds
 }
 
