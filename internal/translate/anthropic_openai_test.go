@@ -201,7 +201,7 @@ func TestOpenAIToAnthropicMessageResponse(t *testing.T) {
 			"refusal":"no","tool_calls":[{"id":"call_1","type":"function","function":{"name":"f","arguments":"{\n\"a\": 1}"}},
 			{"id":"call_2","type":"function","function":{"name":"g","arguments":"{\"cut"}}]},"finish_reason":"tool_calls"}],
 			"usage":{"prompt_tokens":100,"completion_tokens":9,"total_tokens":109,"prompt_tokens_details":{"cached_tokens":60}}}`,
-		want: `{"id":"chatcmpl-1","type":"message","role":"assistant","model":"gpt-x","content":[
+		want: `{"id":"msg_1","type":"message","role":"assistant","model":"gpt-x","content":[
 			{"type":"text","text":"hi"},{"type":"text","text":"no"},
 			{"type":"tool_use","id":"call_1","name":"f","input":{"a":1}},{"type":"tool_use","id":"call_2","name":"g","input":{}}],
 			"stop_reason":"tool_use","stop_sequence":null,
@@ -209,7 +209,7 @@ func TestOpenAIToAnthropicMessageResponse(t *testing.T) {
 	}, {
 		name: "no choices and no usage",
 		body: `{"id":"x","model":"m","choices":[]}`,
-		want: `{"id":"x","type":"message","role":"assistant","model":"m","content":[],"stop_reason":"end_turn","stop_sequence":null,
+		want: `{"id":"msg_x","type":"message","role":"assistant","model":"m","content":[],"stop_reason":"end_turn","stop_sequence":null,
 			"usage":{"input_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}}`,
 	}}
 	for _, tt := range tests {
@@ -318,12 +318,12 @@ func TestOpenAIStreamToAnthropic(t *testing.T) {
 		want    messageSummary
 	}{{
 		fixture: "openai-chat-stream-usage.sse",
-		want: messageSummary{ID: "chatcmpl-DuLdCoxuLDs8HRMlOuz0Bi4wgi4XJ", Model: "gpt-4o-2024-08-06",
+		want: messageSummary{ID: "msg_DuLdCoxuLDs8HRMlOuz0Bi4wgi4XJ", Model: "gpt-4o-2024-08-06",
 			Blocks: []blockSummary{{Type: "text", Text: "Olá!"}}, StopReason: "end_turn",
 			Usage: usageSummary{InputTokens: 20, OutputTokens: 2}},
 	}, {
 		fixture: "openai-chat-stream-parallel-tools.sse",
-		want: messageSummary{ID: "chatcmpl-DuLdMEdkw5VsZSxKY3i9G934hT7LM", Model: "gpt-4o-2024-08-06",
+		want: messageSummary{ID: "msg_DuLdMEdkw5VsZSxKY3i9G934hT7LM", Model: "gpt-4o-2024-08-06",
 			Blocks: []blockSummary{
 				{Type: "tool_use", ID: "call_ehIWdjL1abZk1h8FWGLQ0Hie", Name: "add", Text: `{"a": 2, "b": 3}`},
 				{Type: "tool_use", ID: "call_fBSgA47J5VeONggizTIvl7AH", Name: "multiply", Text: `{"a": 2, "b": 3}`},
@@ -331,13 +331,13 @@ func TestOpenAIStreamToAnthropic(t *testing.T) {
 			StopReason: "tool_use", Usage: usageSummary{InputTokens: 106, OutputTokens: 50}},
 	}, {
 		fixture: "openai-chat-stream-reasoning-length.sse",
-		want: messageSummary{ID: "chatcmpl-C4Hq5a6K3RaPMymUv70btQNYv6SvY", Model: "gpt-5-nano-2025-08-07",
+		want: messageSummary{ID: "msg_C4Hq5a6K3RaPMymUv70btQNYv6SvY", Model: "gpt-5-nano-2025-08-07",
 			StopReason: "max_tokens", Usage: usageSummary{InputTokens: 12, OutputTokens: 100}},
 	}, {
 		// Two usage chunks (an SDK test body): the last wins; its cached_tokens (10)
 		// exceed prompt_tokens (0), so input_tokens stays at 0.
 		fixture: "openai-chat-stream-tools.sse",
-		want: messageSummary{ID: "chatcmpl-A3Tguz3LSXTHBTY2NAPBCSyfBltxF", Model: "gpt-4o-2024-05-13",
+		want: messageSummary{ID: "msg_A3Tguz3LSXTHBTY2NAPBCSyfBltxF", Model: "gpt-4o-2024-05-13",
 			Blocks: []blockSummary{
 				{Type: "text", Text: fixtureContent(t, "openai-chat-stream-tools.sse")},
 				{Type: "tool_use", ID: "call_FXoAjBUMcVv1k40fficJ9cSs", Name: "get_weather", Text: `{"location":"Santorini, Greece"}`},
@@ -384,7 +384,7 @@ func TestOpenAIStreamToAnthropicEdges(t *testing.T) {
 			chunk(`{"tool_calls":[{"index":1,"id":"x","function":{"name":"g","arguments":"{}"}}]}`) +
 			chunk(`{"tool_calls":[{"index":0,"function":{"arguments":":1}"}}]}`) +
 			chunk(`{"content":"after"}`) + "data: [DONE]\n\n",
-		want: messageSummary{ID: "c1", Model: "gpt", StopReason: "end_turn", Blocks: []blockSummary{
+		want: messageSummary{ID: "msg_c1", Model: "gpt", StopReason: "end_turn", Blocks: []blockSummary{
 			{Type: "tool_use", ID: "generated", Name: "f", Text: `{"a"`},
 			{Type: "tool_use", ID: "x", Name: "g", Text: `{}`},
 			{Type: "text", Text: "after"},

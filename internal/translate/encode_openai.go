@@ -23,10 +23,10 @@ type openAIStream struct {
 	created      int64
 }
 
-// begin takes the stream's id (or a new one with prefix), model and creation
+// begin takes the stream's id (the upstream's with prefix, or a new one), model and creation
 // time from the start delta.
 func (s *openAIStream) begin(o *out, d *delta, prefix string) {
-	s.id, s.model, s.created = o.env.id(d.id, prefix), d.model, o.env.created(d.created)
+	s.id, s.model, s.created = o.env.answerID(d.id, prefix), d.model, o.env.created(d.created)
 }
 
 // stamp gives a chunk that comes before the upstream's start (a broken stream) a
@@ -69,7 +69,7 @@ func (e *chatEncoder) reply(r *reply, env *env) ([]byte, error) {
 			Function: openai.FunctionCall{Name: tc.name, Arguments: tc.args}})
 	}
 	return marshal("chat completion", openai.ChatCompletion{
-		ID: env.id(r.id, "chatcmpl-"), Object: openai.ObjectChatCompletion, Created: env.created(r.created), Model: r.model,
+		ID: env.answerID(r.id, "chatcmpl-"), Object: openai.ObjectChatCompletion, Created: env.created(r.created), Model: r.model,
 		Choices: []openai.ChatChoice{{Message: msg, Logprobs: logprobs(r.logprobs), FinishReason: r.finish.openAI()}},
 		Usage:   openAIUsage(r.usage, r.cache),
 	})
@@ -162,7 +162,7 @@ type completionChunkBuf struct {
 func (e *completionsEncoder) reply(r *reply, env *env) ([]byte, error) {
 	finish := r.finish.legacy()
 	return marshal("text completion", openai.TextCompletion{
-		ID: env.id(r.id, "cmpl-"), Object: openai.ObjectTextCompletion, Created: env.created(r.created), Model: r.model,
+		ID: env.answerID(r.id, "cmpl-"), Object: openai.ObjectTextCompletion, Created: env.created(r.created), Model: r.model,
 		Choices: []openai.CompletionChoice{{Text: r.text, FinishReason: &finish}},
 		Usage:   openAIUsage(r.usage, false),
 	})
