@@ -207,6 +207,15 @@ func TestOpenAIToAnthropicMessageResponse(t *testing.T) {
 			"stop_reason":"tool_use","stop_sequence":null,
 			"usage":{"input_tokens":40,"cache_creation_input_tokens":0,"cache_read_input_tokens":60,"output_tokens":9}}`,
 	}, {
+		name: "reasoning_content (vLLM, DeepSeek) is a thinking block without a signature",
+		body: `{"id":"chatcmpl-2","model":"deepseek-reasoner","choices":[{"index":0,"message":{"role":"assistant",
+			"content":"4","reasoning_content":"2+2 is 4","reasoning":"ignored: the same text under the other name"},
+			"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":8,"total_tokens":13}}`,
+		want: `{"id":"msg_2","type":"message","role":"assistant","model":"deepseek-reasoner","content":[
+			{"type":"thinking","thinking":"2+2 is 4","signature":""},{"type":"text","text":"4"}],
+			"stop_reason":"end_turn","stop_sequence":null,
+			"usage":{"input_tokens":5,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":8}}`,
+	}, {
 		name: "no choices and no usage",
 		body: `{"id":"x","model":"m","choices":[]}`,
 		want: `{"id":"msg_x","type":"message","role":"assistant","model":"m","content":[],"stop_reason":"end_turn","stop_sequence":null,
@@ -254,7 +263,7 @@ type usageSummary struct {
 }
 
 type blockSummary struct {
-	Type, ID, Name, Text string // Text: text deltas, or the concatenated partial_json
+	Type, ID, Name, Text string // Text: text or thinking deltas, or the concatenated partial_json
 }
 
 // summarizeMessage accumulates Anthropic events like a client would, checking the
@@ -273,6 +282,7 @@ func summarizeMessage(t *testing.T, out []byte) messageSummary {
 			ContentBlock struct{ Type, ID, Name string } `json:"content_block"`
 			Delta        struct {
 				Type, Text  string
+				Thinking    string
 				PartialJSON string `json:"partial_json"`
 				StopReason  string `json:"stop_reason"`
 			}
@@ -296,7 +306,7 @@ func summarizeMessage(t *testing.T, out []byte) messageSummary {
 			if e.Index != open {
 				t.Fatalf("delta for block %d while %d is open", e.Index, open)
 			}
-			s.Blocks[open].Text += e.Delta.Text + e.Delta.PartialJSON
+			s.Blocks[open].Text += e.Delta.Text + e.Delta.Thinking + e.Delta.PartialJSON
 		case e.Type == "content_block_stop":
 			if e.Index != open {
 				t.Fatalf("stop for block %d while %d is open", e.Index, open)
@@ -388,6 +398,14 @@ func TestOpenAIStreamToAnthropicEdges(t *testing.T) {
 			{Type: "tool_use", ID: "generated", Name: "f", Text: `{"a"`},
 			{Type: "tool_use", ID: "x", Name: "g", Text: `{}`},
 			{Type: "text", Text: "after"},
+		}},
+	}, {
+		name: "reasoning_content and reasoning deltas are one thinking block before the text",
+		body: chunk(`{"role":"assistant","content":"","reasoning_content":"Let"}`) +
+			chunk(`{"reasoning":" me"}`) + chunk(`{"content":"Hi"}`) + "data: [DONE]\n\n",
+		want: messageSummary{ID: "msg_c1", Model: "gpt", StopReason: "end_turn", Blocks: []blockSummary{
+			{Type: "thinking", Text: "Let me"},
+			{Type: "text", Text: "Hi"},
 		}},
 	}, {
 		name:    "finish_reason without [DONE] is truncated",

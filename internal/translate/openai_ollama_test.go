@@ -167,6 +167,10 @@ func TestOllamaOpenAIRequest(t *testing.T) {
 			{"role":"tool","content":"sunny","tool_name":"get_weather","tool_call_id":"c1"},
 			{"role":"tool","content":"?","tool_call_id":"unknown"}],"stream":false}`,
 	}, {
+		name: "assistant history: reasoning, the other name, back to thinking",
+		in:   `{"messages":[{"role":"assistant","content":"Hello","reasoning":"Let me think"}]}`,
+		want: `{"model":"tiny","messages":[{"role":"assistant","content":"Hello","thinking":"Let me think"}],"stream":false}`,
+	}, {
 		name: "deprecated function message becomes a tool message",
 		in:   `{"messages":[{"role":"function","name":"f","content":"42"}]}`,
 		want: `{"model":"tiny","messages":[{"role":"tool","content":"42","tool_name":"f"}],"stream":false}`,
