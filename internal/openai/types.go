@@ -10,6 +10,7 @@ type (
 		Model               string          `json:"model"`
 		Messages            []MessageParam  `json:"messages"`
 		MaxCompletionTokens json.RawMessage `json:"max_completion_tokens,omitempty"`
+		MaxTokens           json.RawMessage `json:"max_tokens,omitempty"` // what OpenAI-compatible servers read (LimitField)
 		Temperature         json.RawMessage `json:"temperature,omitempty"`
 		TopP                json.RawMessage `json:"top_p,omitempty"`
 		Stop                []string        `json:"stop,omitempty"`

@@ -6,7 +6,8 @@ package translate
 //
 // Request decisions where the digest is silent:
 //   - model is Options.Model, or the client's model when Options.Model is empty.
-//   - max_tokens becomes max_completion_tokens: reasoning models reject max_tokens.
+//   - max_tokens goes in Options.MaxTokensField: max_completion_tokens (OpenAI's
+//     reasoning models reject max_tokens) unless the upstream reads max_tokens.
 //   - temperature (Anthropic 0-1) fits OpenAI's 0-2 range and is passed unchanged.
 //   - system becomes one "system" message (not "developer", which older models and
 //     OpenAI-compatible servers reject); several text blocks become text parts, so
@@ -54,7 +55,7 @@ func (t *anthropicToOpenAI) Dropped() []string { return t.dropped }
 // Request implements Translator.
 func (t *anthropicToOpenAI) Request(body []byte) ([]byte, error) {
 	t.dropped = nil
-	c := messagesConv{drops: &t.dropped}
+	c := messagesConv{drops: &t.dropped, limitField: t.opt.MaxTokensField}
 	req, err := c.convert(body, t.opt)
 	if err != nil {
 		return nil, err
@@ -65,6 +66,7 @@ func (t *anthropicToOpenAI) Request(body []byte) ([]byte, error) {
 // messagesConv converts one Anthropic Messages request.
 type messagesConv struct {
 	drops       *drops
+	limitField  openai.LimitField // Options.MaxTokensField
 	out         openai.ChatRequest
 	clientModel string
 	system      *openai.MessageParam
@@ -99,7 +101,7 @@ func (c *messagesConv) field(key string, v gjson.Result) error {
 		c.clientModel, err = wantString(v, key)
 	case "max_tokens":
 		if _, err = wantPositive(v, key); err == nil {
-			c.out.MaxCompletionTokens = json.RawMessage(v.Raw)
+			c.limit(json.RawMessage(v.Raw))
 		}
 	case "system":
 		err = c.systemField(v)
@@ -129,6 +131,15 @@ func (c *messagesConv) field(key string, v gjson.Result) error {
 		c.drops.add(jsonPath("", key))
 	}
 	return err
+}
+
+// limit puts the output token limit in the field the upstream reads.
+func (c *messagesConv) limit(n json.RawMessage) {
+	if c.limitField == openai.MaxTokens {
+		c.out.MaxTokens = n
+		return
+	}
+	c.out.MaxCompletionTokens = n
 }
 
 func (c *messagesConv) metadata(v gjson.Result) error {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/tidwall/gjson"
 
+	"github.com/llmrouter/llmrouter/internal/openai"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
@@ -453,5 +454,33 @@ func TestOpenAIStreamErrorChunk(t *testing.T) {
 	}
 	if len(out) != 0 {
 		t.Errorf("output before the error: %q", out)
+	}
+}
+
+// An Anthropic client's max_tokens reaches an OpenAI upstream in the field it
+// reads (issue 9 item 2). Towards an OpenAI-compatible server (max_tokens) the
+// request is the one Ollama's /v1 was seen to honour: the captured
+// v1_chat_length request, answered with finish_reason "length" after 3 tokens.
+func TestAnthropicToOpenAIOutputLimitField(t *testing.T) {
+	in := readTestdata(t, "ollama-real/v1_messages_length.req.json")
+	tests := []struct {
+		name  string
+		field openai.LimitField
+		want  string
+	}{
+		{"OpenAI-compatible server", openai.MaxTokens, string(readTestdata(t, "ollama-real/v1_chat_length.req.json"))},
+		{"OpenAI", openai.MaxCompletionTokens, `{"model":"tiny","max_completion_tokens":3,"messages":[{"role":"user","content":"Hi"}]}`},
+		{"zero value is OpenAI's field", "", `{"model":"tiny","max_completion_tokens":3,"messages":[{"role":"user","content":"Hi"}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := New(wire.AnthropicMessages, wire.OpenAIChat, Options{MaxTokensField: tt.field}).Request(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(decodeJSON(t, []byte(tt.want)), decodeJSON(t, out)); diff != "" {
+				t.Errorf("request (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
