@@ -117,11 +117,11 @@ func TestOpenAIToAnthropicRequest(t *testing.T) {
 		name: "fields without an Anthropic equivalent are dropped in document order",
 		body: `{"logit_bias":{"1":2},"messages":[{"role":"user","name":"bob","content":[
 				{"type":"text","text":"x","cache_control":{"type":"ephemeral"}}]}],
-			"seed":1,"reasoning_effort":"high","response_format":{"type":"json_object"},"store":true,
+			"seed":1,"response_format":{"type":"json_object"},"store":true,
 			"metadata":{"a":"b"},"frequency_penalty":0.5,"logprobs":true,"functions":[],"x-custom":1,"refusal":null}`,
 		want: `{"model":"claude-test","max_tokens":4096,"messages":[{"role":"user","content":[{"type":"text","text":"x"}]}]}`,
 		wantDropped: []string{"logit_bias", "messages[0].name", "messages[0].content[0].cache_control", "seed",
-			"reasoning_effort", "response_format", "store", "metadata", "frequency_penalty", "logprobs",
+			"response_format", "store", "metadata", "frequency_penalty", "logprobs",
 			"functions", "x-custom"},
 	}, {
 		name: "an empty assistant message is not sent; a refusal becomes text",
