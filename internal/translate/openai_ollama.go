@@ -151,7 +151,7 @@ func (c *oaiOllReq) reasoningEffort(v gjson.Result) error {
 	if err != nil {
 		return err
 	}
-	think, ok := ollamaThink(s)
+	think, ok := ollamaThink(s, c.out.Model)
 	if !ok {
 		return reqErr("reasoning_effort", "unsupported reasoning effort %q", s)
 	}

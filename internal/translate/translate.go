@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/llmrouter/llmrouter/internal/anthropic"
 	"github.com/llmrouter/llmrouter/internal/openai"
 	"github.com/llmrouter/llmrouter/internal/sse"
 	"github.com/llmrouter/llmrouter/internal/wire"
@@ -86,6 +87,10 @@ var ErrTruncated = errors.New("upstream stream ended before its terminal event")
 type RequestError struct {
 	Param   string // JSON path of the offending field, if any
 	Message string
+	// Details is the machine-readable cause an Anthropic client branches on, its
+	// error's "details" (anthropic.ErrorBodyDetails); nil for none. Only requests
+	// of Anthropic clients get them.
+	Details *anthropic.ErrorDetails
 }
 
 func (e *RequestError) Error() string {
