@@ -206,3 +206,32 @@ func TestTakesThinkLevel(t *testing.T) {
 		}
 	}
 }
+
+// FuzzThinkRefusal: no answer or request panics, a refusal is only read for a
+// request that asked for thinking, and relaxing it changes only its think.
+func FuzzThinkRefusal(f *testing.F) {
+	unsupported := readTestdata(f, "ollama-real/api_chat_think_unsupported.body")
+	f.Add(readTestdata(f, "ollama-real/api_chat_think_unsupported.req.json"), unsupported)
+	f.Add([]byte(`{"model":"tiny-think","think":"high","messages":[]}`), []byte(`{"error":"think value \"high\" is not supported for this model"}`))
+	f.Add([]byte(`{"model":"x","think":true}`), []byte(`{"error":"\"x\\\"y\" does not support thinking"}`))
+	f.Fuzz(func(t *testing.T, req, answer []byte) {
+		th, ok := ReadThinkRefusal(req, 400, answer)
+		if !ok {
+			return
+		}
+		think := gjson.GetBytes(req, "think")
+		if th == ThinkingUnknown || !thinks(think) {
+			t.Fatalf("refusal %v read for think %s", th, think.Raw)
+		}
+		out := FitThink(req, th)
+		if !gjson.ValidBytes(req) || bytes.Count(req, []byte(`think`)) > 1 {
+			return // the router sends valid bodies, without duplicate members
+		}
+		if !gjson.ValidBytes(out) || gjson.GetBytes(out, "model").Raw != gjson.GetBytes(req, "model").Raw {
+			t.Fatalf("FitThink(%s) = %s", req, out)
+		}
+		if after := gjson.GetBytes(out, "think"); thinks(after) && !(th == ThinksWithoutLevels && after.Type == gjson.True) {
+			t.Fatalf("FitThink(%s, %v) left think %s", req, th, after.Raw)
+		}
+	})
+}
