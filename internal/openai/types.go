@@ -10,10 +10,12 @@ type (
 		Model               string          `json:"model"`
 		Messages            []MessageParam  `json:"messages"`
 		MaxCompletionTokens json.RawMessage `json:"max_completion_tokens,omitempty"`
+		MaxTokens           json.RawMessage `json:"max_tokens,omitempty"` // what OpenAI-compatible servers read (LimitField)
 		Temperature         json.RawMessage `json:"temperature,omitempty"`
 		TopP                json.RawMessage `json:"top_p,omitempty"`
 		Stop                []string        `json:"stop,omitempty"`
 		User                string          `json:"user,omitempty"`
+		ResponseFormat      *ResponseFormat `json:"response_format,omitempty"`
 		Tools               []Tool          `json:"tools,omitempty"`
 		ToolChoice          any             `json:"tool_choice,omitempty"` // a string or a NamedToolChoice
 		ParallelToolCalls   *bool           `json:"parallel_tool_calls,omitempty"`
@@ -60,6 +62,17 @@ type (
 	// FunctionName names the function of a NamedToolChoice.
 	FunctionName struct {
 		Name string `json:"name"`
+	}
+	// ResponseFormat is {"type":"json_schema","json_schema":{name, schema}}: the
+	// answer is JSON that follows the schema.
+	ResponseFormat struct {
+		Type       string            `json:"type"`
+		JSONSchema *JSONSchemaFormat `json:"json_schema,omitempty"`
+	}
+	// JSONSchemaFormat names a schema; Name is required.
+	JSONSchemaFormat struct {
+		Name   string          `json:"name"`
+		Schema json.RawMessage `json:"schema"`
 	}
 	// StreamOptions asks for the usage chunk at the end of a stream.
 	StreamOptions struct {
