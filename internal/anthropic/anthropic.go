@@ -42,13 +42,35 @@ type ErrorResponse struct {
 
 // Error is the error object of an ErrorResponse.
 type Error struct {
-	Type    string `json:"type"`
-	Message string `json:"message"`
+	Type    string        `json:"type"`
+	Message string        `json:"message"`
+	Details *ErrorDetails `json:"details,omitempty"`
 }
 
+// ErrorDetails is an error's machine-readable cause, error.details: clients
+// branch on ErrorCode (anthropic-sdk-go reads it as Error.Details, an
+// ErrorDetailsUnion; its message threads resend a turn on some codes).
+type ErrorDetails struct {
+	ErrorCode string `json:"error_code"`
+	// Unsupported names the request fields a thread_unsupported_request error
+	// is about.
+	Unsupported []string `json:"unsupported,omitempty"`
+}
+
+// ErrorCodeThreadUnsupported is the error_code of a 400 invalid_request_error
+// for a request whose thread (server-held conversation state) cannot be kept
+// with what else it asks for. anthropic-sdk-go's BetaMessageThread, and the
+// TypeScript SDK's toolRunner, then send the turn again with the whole history
+// and no thread.
+const ErrorCodeThreadUnsupported = "thread_unsupported_request"
+
 // ErrorBody renders {"type":"error","error":{"type","message"}}.
-func ErrorBody(typ, message string) []byte {
-	b, _ := json.Marshal(ErrorResponse{Type: "error", Error: Error{Type: typ, Message: message}})
+func ErrorBody(typ, message string) []byte { return ErrorBodyDetails(typ, message, nil) }
+
+// ErrorBodyDetails renders {"type":"error","error":{"type","message","details"}};
+// nil details are left out.
+func ErrorBodyDetails(typ, message string, details *ErrorDetails) []byte {
+	b, _ := json.Marshal(ErrorResponse{Type: "error", Error: Error{Type: typ, Message: message, Details: details}})
 	return b
 }
 

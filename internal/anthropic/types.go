@@ -17,22 +17,24 @@ type (
 		TopP          json.RawMessage `json:"top_p,omitempty"`
 		Tools         []Tool          `json:"tools,omitempty"`
 		ToolChoice    *ToolChoice     `json:"tool_choice,omitempty"`
-		Stream        bool            `json:"stream,omitempty"`
 		Thinking      *Thinking       `json:"thinking,omitempty"`
 		OutputConfig  *OutputConfig   `json:"output_config,omitempty"`
+		Stream        bool            `json:"stream,omitempty"`
 	}
-	// Thinking turns extended thinking on: {"type":"enabled","budget_tokens"},
-	// a budget of at least 1024 tokens and below max_tokens (README §3.1).
+	// Thinking is {"type":"enabled","budget_tokens"}, {"type":"adaptive"} (with
+	// OutputConfig.Effort) or {"type":"disabled"} (README §3.1, §10).
 	Thinking struct {
 		Type         string `json:"type"`
 		BudgetTokens int64  `json:"budget_tokens,omitempty"`
 	}
-	// OutputConfig is output_config; Format constrains the answer to a JSON
-	// schema (anthropic-sdk-go OutputConfigParam, JSONOutputFormatParam).
+	// OutputConfig is how the model answers: its effort ("low", "medium",
+	// "high", "xhigh" or "max") and a structured output format.
 	OutputConfig struct {
+		Effort string        `json:"effort,omitempty"`
 		Format *OutputFormat `json:"format,omitempty"`
 	}
-	// OutputFormat is {"type":"json_schema","schema"}.
+	// OutputFormat is {"type":"json_schema","schema"}: the answer is JSON that
+	// follows the schema (anthropic-sdk-go JSONOutputFormatParam).
 	OutputFormat struct {
 		Type   string          `json:"type"`
 		Schema json.RawMessage `json:"schema"`

@@ -1,7 +1,7 @@
 // Package ollama holds Ollama's native API wire format: the /api/chat and
 // /api/generate requests, responses and NDJSON lines, their token counters and
-// the error object, and the upstream paths. It imports only the standard library
-// and gjson.
+// the error object, the upstream paths, and which think values a model accepts
+// (think.go). It imports only the standard library, gjson and sjson.
 package ollama
 
 import "github.com/tidwall/gjson"

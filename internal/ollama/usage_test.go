@@ -13,7 +13,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/sse"
 )
 
-func readTestdata(t *testing.T, name string) []byte {
+func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", name))
 	if err != nil {

@@ -10,30 +10,18 @@ type (
 		Model               string          `json:"model"`
 		Messages            []MessageParam  `json:"messages"`
 		MaxCompletionTokens json.RawMessage `json:"max_completion_tokens,omitempty"`
+		MaxTokens           json.RawMessage `json:"max_tokens,omitempty"` // what OpenAI-compatible servers read (LimitField)
 		Temperature         json.RawMessage `json:"temperature,omitempty"`
 		TopP                json.RawMessage `json:"top_p,omitempty"`
 		Stop                []string        `json:"stop,omitempty"`
 		User                string          `json:"user,omitempty"`
+		ResponseFormat      *ResponseFormat `json:"response_format,omitempty"`
 		Tools               []Tool          `json:"tools,omitempty"`
 		ToolChoice          any             `json:"tool_choice,omitempty"` // a string or a NamedToolChoice
 		ParallelToolCalls   *bool           `json:"parallel_tool_calls,omitempty"`
 		Stream              bool            `json:"stream,omitempty"`
 		StreamOptions       *StreamOptions  `json:"stream_options,omitempty"`
 		ReasoningEffort     string          `json:"reasoning_effort,omitempty"`
-		ResponseFormat      *ResponseFormat `json:"response_format,omitempty"`
-	}
-	// ResponseFormat is {"type":"json_object"} or {"type":"json_schema",
-	// "json_schema":{name, schema, strict?, description?}}.
-	ResponseFormat struct {
-		Type       string      `json:"type"`
-		JSONSchema *JSONSchema `json:"json_schema,omitempty"`
-	}
-	// JSONSchema names and holds the schema of a json_schema response format.
-	JSONSchema struct {
-		Name        string          `json:"name"`
-		Description string          `json:"description,omitempty"`
-		Schema      json.RawMessage `json:"schema,omitempty"`
-		Strict      *bool           `json:"strict,omitempty"`
 	}
 	// MessageParam is one message of a request.
 	MessageParam struct {
@@ -75,6 +63,20 @@ type (
 	// FunctionName names the function of a NamedToolChoice.
 	FunctionName struct {
 		Name string `json:"name"`
+	}
+	// ResponseFormat is {"type":"json_schema","json_schema":{name, schema}}: the
+	// answer is JSON that follows the schema; or {"type":"json_object"}.
+	ResponseFormat struct {
+		Type       string            `json:"type"`
+		JSONSchema *JSONSchemaFormat `json:"json_schema,omitempty"`
+	}
+	// JSONSchemaFormat names a schema; Name is required. Description and
+	// Strict are the client's, when a Responses client gave them.
+	JSONSchemaFormat struct {
+		Name        string          `json:"name"`
+		Description string          `json:"description,omitempty"`
+		Schema      json.RawMessage `json:"schema"`
+		Strict      *bool           `json:"strict,omitempty"`
 	}
 	// StreamOptions asks for the usage chunk at the end of a stream.
 	StreamOptions struct {

@@ -95,6 +95,8 @@ func (c *antOllReq) field(key string, v gjson.Result) error {
 		err = c.thinking(v)
 	case "output_config":
 		err = c.outputConfig(v)
+	case "thread":
+		err = threadUnsupported()
 	default: // metadata, service_tier, container, mcp_servers, context_management, …
 		c.t.dropped.add(jsonPath(key))
 	}
@@ -173,11 +175,7 @@ func (c *antOllReq) outputConfig(v gjson.Result) error {
 		case "effort":
 			c.effort, err = wantString(f, "output_config.effort")
 		case "format":
-			if s := f.Get("schema"); f.Get("type").String() == "json_schema" && s.IsObject() {
-				c.out.Format = json.RawMessage(s.Raw)
-			} else {
-				err = reqErr("output_config.format", "must be a json_schema format with a schema")
-			}
+			c.out.Format, err = formatSchema(f, &c.t.dropped)
 		default:
 			c.t.dropped.add(jsonPath("output_config", k))
 		}
@@ -186,8 +184,11 @@ func (c *antOllReq) outputConfig(v gjson.Result) error {
 }
 
 // thinkValue sets think: enabled/adaptive → true, or the effort level when one was
-// given; disabled → false. Without thinking, think stays unset (a model that cannot
-// think answers 400 to any think value) and an effort is dropped.
+// given and the model takes levels (ollamaThink; else the effort is dropped);
+// disabled → false. Without thinking, think stays unset (a model that cannot think
+// answers 400 to any think value) and an effort is dropped. A model that cannot
+// think at all refuses true as well: the gateway learns that from Ollama's refusal
+// and relaxes think (ollama.ThinkMemory), as Ollama's own Anthropic endpoint does.
 func (c *antOllReq) thinkValue() error {
 	switch {
 	case c.think == "disabled":
@@ -196,9 +197,12 @@ func (c *antOllReq) thinkValue() error {
 		c.t.dropped.add("output_config.effort")
 	case c.think == "":
 	case c.effort != "":
-		level, ok := ollamaThink(c.effort)
+		level, ok := ollamaThink(c.effort, c.out.Model)
 		if !ok || string(level) == "false" {
 			return reqErr("output_config.effort", "unsupported effort %q", c.effort)
+		}
+		if string(level) == "true" {
+			c.t.dropped.add("output_config.effort")
 		}
 		c.out.Think = level
 	default:

@@ -29,9 +29,10 @@ func TestOllamaAnthropicRequest(t *testing.T) {
 		in:   `{"max_tokens":1,"thinking":{"type":"disabled"},"messages":[]}`,
 		want: `{"model":"tiny","messages":[],"options":{"num_predict":1},"think":false,"stream":false}`,
 	}, {
-		name: "adaptive thinking with effort gives a level",
-		in:   `{"max_tokens":1,"thinking":{"type":"adaptive"},"output_config":{"effort":"medium"},"messages":[]}`,
-		want: `{"model":"tiny","messages":[],"options":{"num_predict":1},"think":"medium","stream":false}`,
+		name:        "adaptive thinking with effort is think true for a model that takes no level",
+		in:          `{"max_tokens":1,"thinking":{"type":"adaptive"},"output_config":{"effort":"medium"},"messages":[]}`,
+		want:        `{"model":"tiny","messages":[],"options":{"num_predict":1},"think":true,"stream":false}`,
+		wantDropped: []string{"output_config.effort"},
 	}, {
 		name:        "effort without thinking is dropped",
 		in:          `{"max_tokens":1,"output_config":{"effort":"low"},"messages":[]}`,

@@ -6,7 +6,8 @@ package translate
 //
 // Request decisions where the digest is silent:
 //   - model is Options.Model, or the client's model when Options.Model is empty.
-//   - max_tokens becomes max_completion_tokens: reasoning models reject max_tokens.
+//   - max_tokens goes in Options.MaxTokensField: max_completion_tokens (OpenAI's
+//     reasoning models reject max_tokens) unless the upstream reads max_tokens.
 //   - temperature (Anthropic 0-1) fits OpenAI's 0-2 range and is passed unchanged.
 //   - system becomes one "system" message (not "developer", which older models and
 //     OpenAI-compatible servers reject); several text blocks become text parts, so
@@ -20,6 +21,12 @@ package translate
 //   - tools with a type other than "custom" (server tools) are dropped and recorded;
 //     document blocks are a RequestError.
 //   - stream:true always adds stream_options.include_usage, the only way to get usage.
+//   - metadata.user_id is OpenAI's user, hashed when longer than 64 characters
+//     (openAIUser).
+//   - output_config.format becomes a json_schema response_format named
+//     "response" (OpenAI requires a name; Anthropic has none), not strict: OpenAI's
+//     strict mode refuses schemas Anthropic accepts. thread is a RequestError
+//     (threadUnsupported); tools with defer_loading are dropped (anthropicFunction).
 
 import (
 	"encoding/json"
@@ -54,7 +61,7 @@ func (t *anthropicToOpenAI) Dropped() []string { return t.dropped }
 // Request implements Translator.
 func (t *anthropicToOpenAI) Request(body []byte) ([]byte, error) {
 	t.dropped = nil
-	c := messagesConv{drops: &t.dropped}
+	c := messagesConv{drops: &t.dropped, limitField: t.opt.MaxTokensField}
 	req, err := c.convert(body, t.opt)
 	if err != nil {
 		return nil, err
@@ -62,9 +69,14 @@ func (t *anthropicToOpenAI) Request(body []byte) ([]byte, error) {
 	return marshal("openai request", req)
 }
 
+// responseFormatName names the json_schema response_format made from an
+// Anthropic output_config.format.
+const responseFormatName = "response"
+
 // messagesConv converts one Anthropic Messages request.
 type messagesConv struct {
 	drops       *drops
+	limitField  openai.LimitField // Options.MaxTokensField
 	out         openai.ChatRequest
 	clientModel string
 	system      *openai.MessageParam
@@ -99,7 +111,7 @@ func (c *messagesConv) field(key string, v gjson.Result) error {
 		c.clientModel, err = wantString(v, key)
 	case "max_tokens":
 		if _, err = wantPositive(v, key); err == nil {
-			c.out.MaxCompletionTokens = json.RawMessage(v.Raw)
+			c.limit(json.RawMessage(v.Raw))
 		}
 	case "system":
 		err = c.systemField(v)
@@ -125,10 +137,23 @@ func (c *messagesConv) field(key string, v gjson.Result) error {
 		if c.out.Stream {
 			c.out.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
 		}
-	default: // top_k, thinking, service_tier, output_config, …
+	case "output_config":
+		err = c.outputConfig(v)
+	case "thread":
+		err = threadUnsupported()
+	default: // top_k, thinking, service_tier, context_management, …
 		c.drops.add(jsonPath("", key))
 	}
 	return err
+}
+
+// limit puts the output token limit in the field the upstream reads.
+func (c *messagesConv) limit(n json.RawMessage) {
+	if c.limitField == openai.MaxTokens {
+		c.out.MaxTokens = n
+		return
+	}
+	c.out.MaxCompletionTokens = n
 }
 
 func (c *messagesConv) metadata(v gjson.Result) error {
@@ -138,10 +163,29 @@ func (c *messagesConv) metadata(v gjson.Result) error {
 	c.drops.unknown("metadata", v, "user_id")
 	if u := v.Get("user_id"); u.Exists() && u.Type != gjson.Null {
 		s, err := wantString(u, "metadata.user_id")
-		c.out.User = s
+		c.out.User = openAIUser(s)
 		return err
 	}
 	return nil
+}
+
+// outputConfig reads output_config: a json_schema format becomes
+// response_format; effort (reasoning_effort would be refused by models that do
+// not reason) and anything else is dropped.
+func (c *messagesConv) outputConfig(v gjson.Result) error {
+	if err := wantObject(v, "output_config"); err != nil {
+		return err
+	}
+	return eachKey(v, func(k string, f gjson.Result) error {
+		if k != "format" {
+			c.drops.add(jsonPath("output_config", k))
+			return nil
+		}
+		schema, err := formatSchema(f, c.drops)
+		c.out.ResponseFormat = &openai.ResponseFormat{Type: "json_schema",
+			JSONSchema: &openai.JSONSchemaFormat{Name: responseFormatName, Schema: schema}}
+		return err
+	})
 }
 
 func (c *messagesConv) systemField(v gjson.Result) error {
@@ -376,37 +420,6 @@ func (c *messagesConv) tools(v gjson.Result) error {
 		}
 		return err
 	})
-}
-
-// anthropicFunction reads one Anthropic tool {name, description, input_schema} as the
-// function declaration OpenAI and Ollama share. A server tool (a type other than
-// "custom": web_search_…, bash_…) has nothing to call on those upstreams: it is
-// dropped and recorded, and ok is false.
-func anthropicFunction(path string, tool gjson.Result, d *drops) (fn openai.FunctionDefinition, ok bool, err error) {
-	if err := wantObject(tool, path); err != nil {
-		return fn, false, err
-	}
-	if typ := tool.Get("type"); typ.Exists() && typ.Type != gjson.Null && typ.String() != "custom" {
-		d.add(path)
-		return fn, false, nil
-	}
-	d.unknown(path, tool, "type", "name", "description", "input_schema")
-	if fn.Name, err = wantString(tool.Get("name"), jsonPath(path, "name")); err != nil {
-		return fn, false, err
-	}
-	fn.Parameters = json.RawMessage(`{"type":"object"}`)
-	if desc := tool.Get("description"); desc.Exists() && desc.Type != gjson.Null {
-		if fn.Description, err = wantString(desc, jsonPath(path, "description")); err != nil {
-			return fn, false, err
-		}
-	}
-	if schema := tool.Get("input_schema"); schema.Exists() && schema.Type != gjson.Null {
-		if err := wantObject(schema, jsonPath(path, "input_schema")); err != nil {
-			return fn, false, err
-		}
-		fn.Parameters = json.RawMessage(schema.Raw)
-	}
-	return fn, true, nil
 }
 
 // toolChoice maps tool_choice (README §7). Without tools OpenAI rejects both

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/tidwall/gjson"
 
+	"github.com/llmrouter/llmrouter/internal/openai"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
@@ -201,15 +202,24 @@ func TestOpenAIToAnthropicMessageResponse(t *testing.T) {
 			"refusal":"no","tool_calls":[{"id":"call_1","type":"function","function":{"name":"f","arguments":"{\n\"a\": 1}"}},
 			{"id":"call_2","type":"function","function":{"name":"g","arguments":"{\"cut"}}]},"finish_reason":"tool_calls"}],
 			"usage":{"prompt_tokens":100,"completion_tokens":9,"total_tokens":109,"prompt_tokens_details":{"cached_tokens":60}}}`,
-		want: `{"id":"chatcmpl-1","type":"message","role":"assistant","model":"gpt-x","content":[
+		want: `{"id":"msg_1","type":"message","role":"assistant","model":"gpt-x","content":[
 			{"type":"text","text":"hi"},{"type":"text","text":"no"},
 			{"type":"tool_use","id":"call_1","name":"f","input":{"a":1}},{"type":"tool_use","id":"call_2","name":"g","input":{}}],
 			"stop_reason":"tool_use","stop_sequence":null,
 			"usage":{"input_tokens":40,"cache_creation_input_tokens":0,"cache_read_input_tokens":60,"output_tokens":9}}`,
 	}, {
+		name: "reasoning_content (vLLM, DeepSeek) is a thinking block without a signature",
+		body: `{"id":"chatcmpl-2","model":"deepseek-reasoner","choices":[{"index":0,"message":{"role":"assistant",
+			"content":"4","reasoning_content":"2+2 is 4","reasoning":"ignored: the same text under the other name"},
+			"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":8,"total_tokens":13}}`,
+		want: `{"id":"msg_2","type":"message","role":"assistant","model":"deepseek-reasoner","content":[
+			{"type":"thinking","thinking":"2+2 is 4","signature":""},{"type":"text","text":"4"}],
+			"stop_reason":"end_turn","stop_sequence":null,
+			"usage":{"input_tokens":5,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":8}}`,
+	}, {
 		name: "no choices and no usage",
 		body: `{"id":"x","model":"m","choices":[]}`,
-		want: `{"id":"x","type":"message","role":"assistant","model":"m","content":[],"stop_reason":"end_turn","stop_sequence":null,
+		want: `{"id":"msg_x","type":"message","role":"assistant","model":"m","content":[],"stop_reason":"end_turn","stop_sequence":null,
 			"usage":{"input_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}}`,
 	}}
 	for _, tt := range tests {
@@ -254,7 +264,7 @@ type usageSummary struct {
 }
 
 type blockSummary struct {
-	Type, ID, Name, Text string // Text: text deltas, or the concatenated partial_json
+	Type, ID, Name, Text string // Text: text or thinking deltas, or the concatenated partial_json
 }
 
 // summarizeMessage accumulates Anthropic events like a client would, checking the
@@ -273,6 +283,7 @@ func summarizeMessage(t *testing.T, out []byte) messageSummary {
 			ContentBlock struct{ Type, ID, Name string } `json:"content_block"`
 			Delta        struct {
 				Type, Text  string
+				Thinking    string
 				PartialJSON string `json:"partial_json"`
 				StopReason  string `json:"stop_reason"`
 			}
@@ -296,7 +307,7 @@ func summarizeMessage(t *testing.T, out []byte) messageSummary {
 			if e.Index != open {
 				t.Fatalf("delta for block %d while %d is open", e.Index, open)
 			}
-			s.Blocks[open].Text += e.Delta.Text + e.Delta.PartialJSON
+			s.Blocks[open].Text += e.Delta.Text + e.Delta.Thinking + e.Delta.PartialJSON
 		case e.Type == "content_block_stop":
 			if e.Index != open {
 				t.Fatalf("stop for block %d while %d is open", e.Index, open)
@@ -318,12 +329,12 @@ func TestOpenAIStreamToAnthropic(t *testing.T) {
 		want    messageSummary
 	}{{
 		fixture: "openai-chat-stream-usage.sse",
-		want: messageSummary{ID: "chatcmpl-DuLdCoxuLDs8HRMlOuz0Bi4wgi4XJ", Model: "gpt-4o-2024-08-06",
+		want: messageSummary{ID: "msg_DuLdCoxuLDs8HRMlOuz0Bi4wgi4XJ", Model: "gpt-4o-2024-08-06",
 			Blocks: []blockSummary{{Type: "text", Text: "Olá!"}}, StopReason: "end_turn",
 			Usage: usageSummary{InputTokens: 20, OutputTokens: 2}},
 	}, {
 		fixture: "openai-chat-stream-parallel-tools.sse",
-		want: messageSummary{ID: "chatcmpl-DuLdMEdkw5VsZSxKY3i9G934hT7LM", Model: "gpt-4o-2024-08-06",
+		want: messageSummary{ID: "msg_DuLdMEdkw5VsZSxKY3i9G934hT7LM", Model: "gpt-4o-2024-08-06",
 			Blocks: []blockSummary{
 				{Type: "tool_use", ID: "call_ehIWdjL1abZk1h8FWGLQ0Hie", Name: "add", Text: `{"a": 2, "b": 3}`},
 				{Type: "tool_use", ID: "call_fBSgA47J5VeONggizTIvl7AH", Name: "multiply", Text: `{"a": 2, "b": 3}`},
@@ -331,13 +342,13 @@ func TestOpenAIStreamToAnthropic(t *testing.T) {
 			StopReason: "tool_use", Usage: usageSummary{InputTokens: 106, OutputTokens: 50}},
 	}, {
 		fixture: "openai-chat-stream-reasoning-length.sse",
-		want: messageSummary{ID: "chatcmpl-C4Hq5a6K3RaPMymUv70btQNYv6SvY", Model: "gpt-5-nano-2025-08-07",
+		want: messageSummary{ID: "msg_C4Hq5a6K3RaPMymUv70btQNYv6SvY", Model: "gpt-5-nano-2025-08-07",
 			StopReason: "max_tokens", Usage: usageSummary{InputTokens: 12, OutputTokens: 100}},
 	}, {
 		// Two usage chunks (an SDK test body): the last wins; its cached_tokens (10)
 		// exceed prompt_tokens (0), so input_tokens stays at 0.
 		fixture: "openai-chat-stream-tools.sse",
-		want: messageSummary{ID: "chatcmpl-A3Tguz3LSXTHBTY2NAPBCSyfBltxF", Model: "gpt-4o-2024-05-13",
+		want: messageSummary{ID: "msg_A3Tguz3LSXTHBTY2NAPBCSyfBltxF", Model: "gpt-4o-2024-05-13",
 			Blocks: []blockSummary{
 				{Type: "text", Text: fixtureContent(t, "openai-chat-stream-tools.sse")},
 				{Type: "tool_use", ID: "call_FXoAjBUMcVv1k40fficJ9cSs", Name: "get_weather", Text: `{"location":"Santorini, Greece"}`},
@@ -384,10 +395,18 @@ func TestOpenAIStreamToAnthropicEdges(t *testing.T) {
 			chunk(`{"tool_calls":[{"index":1,"id":"x","function":{"name":"g","arguments":"{}"}}]}`) +
 			chunk(`{"tool_calls":[{"index":0,"function":{"arguments":":1}"}}]}`) +
 			chunk(`{"content":"after"}`) + "data: [DONE]\n\n",
-		want: messageSummary{ID: "c1", Model: "gpt", StopReason: "end_turn", Blocks: []blockSummary{
+		want: messageSummary{ID: "msg_c1", Model: "gpt", StopReason: "end_turn", Blocks: []blockSummary{
 			{Type: "tool_use", ID: "generated", Name: "f", Text: `{"a"`},
 			{Type: "tool_use", ID: "x", Name: "g", Text: `{}`},
 			{Type: "text", Text: "after"},
+		}},
+	}, {
+		name: "reasoning_content and reasoning deltas are one thinking block before the text",
+		body: chunk(`{"role":"assistant","content":"","reasoning_content":"Let"}`) +
+			chunk(`{"reasoning":" me"}`) + chunk(`{"content":"Hi"}`) + "data: [DONE]\n\n",
+		want: messageSummary{ID: "msg_c1", Model: "gpt", StopReason: "end_turn", Blocks: []blockSummary{
+			{Type: "thinking", Text: "Let me"},
+			{Type: "text", Text: "Hi"},
 		}},
 	}, {
 		name:    "finish_reason without [DONE] is truncated",
@@ -435,5 +454,33 @@ func TestOpenAIStreamErrorChunk(t *testing.T) {
 	}
 	if len(out) != 0 {
 		t.Errorf("output before the error: %q", out)
+	}
+}
+
+// An Anthropic client's max_tokens reaches an OpenAI upstream in the field it
+// reads (issue 9 item 2). Towards an OpenAI-compatible server (max_tokens) the
+// request is the one Ollama's /v1 was seen to honour: the captured
+// v1_chat_length request, answered with finish_reason "length" after 3 tokens.
+func TestAnthropicToOpenAIOutputLimitField(t *testing.T) {
+	in := readTestdata(t, "ollama-real/v1_messages_length.req.json")
+	tests := []struct {
+		name  string
+		field openai.LimitField
+		want  string
+	}{
+		{"OpenAI-compatible server", openai.MaxTokens, string(readTestdata(t, "ollama-real/v1_chat_length.req.json"))},
+		{"OpenAI", openai.MaxCompletionTokens, `{"model":"tiny","max_completion_tokens":3,"messages":[{"role":"user","content":"Hi"}]}`},
+		{"zero value is OpenAI's field", "", `{"model":"tiny","max_completion_tokens":3,"messages":[{"role":"user","content":"Hi"}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := New(wire.AnthropicMessages, wire.OpenAIChat, Options{MaxTokensField: tt.field}).Request(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(decodeJSON(t, []byte(tt.want)), decodeJSON(t, out)); diff != "" {
+				t.Errorf("request (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

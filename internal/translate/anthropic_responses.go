@@ -15,20 +15,18 @@ package translate
 //     function_call item, in the turn's order. thinking and redacted_thinking
 //     blocks carry a signature only Anthropic reads: dropped and recorded.
 //   - max_tokens is max_output_tokens, raised to the Responses minimum of 16.
-//   - thinking enabled is reasoning.effort by budget (under 4096 low, under 16384
-//     medium, else high); adaptive leaves the model's default; output_config.effort
-//     is reasoning.effort as it is. Reasoning summaries are not asked for (some
-//     organizations may not have them); thinking disabled cannot be said to every
-//     model and is dropped.
+//   - thinking and output_config.effort are dropped, as towards Chat: the
+//     Responses API refuses reasoning.effort for models that do not reason, and
+//     a client such as Claude Code asks for thinking whatever the model.
 //   - output_config.format is text.format json_schema, named "response" (the
-//     Responses API requires a name, Anthropic has none).
-//   - metadata.user_id is user; server tools are dropped (anthropicFunction);
-//     top_k, stop_sequences and the rest have no Responses form and are dropped.
+//     Responses API requires a name, Anthropic has none), not strict.
+//   - metadata.user_id is user (openAIUser); thread is a RequestError
+//     (threadUnsupported); server tools and deferred tools are dropped
+//     (anthropicFunction); top_k, stop_sequences and the rest have no Responses
+//     form and are dropped.
 //   - store is false: an Anthropic client never expects a stored response.
 
 import (
-	"encoding/json"
-
 	"github.com/tidwall/gjson"
 
 	"github.com/llmrouter/llmrouter/internal/responses"
@@ -120,11 +118,11 @@ func (c *messagesResponses) field(key string, v gjson.Result) error {
 		err = c.tools(v)
 	case "tool_choice":
 		c.choice = v
-	case "thinking":
-		err = c.thinking(v)
 	case "output_config":
 		err = c.outputConfig(v)
-	default: // top_k, stop_sequences, service_tier, container, mcp_servers, …
+	case "thread":
+		err = threadUnsupported()
+	default: // thinking, top_k, stop_sequences, service_tier, container, mcp_servers, …
 		c.drops.add(jsonPath("", key))
 	}
 	return err
@@ -136,8 +134,8 @@ func (c *messagesResponses) metadata(v gjson.Result) error {
 	}
 	c.drops.unknown("metadata", v, "user_id")
 	if u := v.Get("user_id"); u.Exists() && u.Type != gjson.Null {
-		var err error
-		c.out.User, err = wantString(u, "metadata.user_id")
+		s, err := wantString(u, "metadata.user_id")
+		c.out.User = openAIUser(s)
 		return err
 	}
 	return nil
@@ -176,53 +174,20 @@ func (c *messagesResponses) text(path string, b gjson.Result) (string, error) {
 	return wantString(b.Get("text"), jsonPath(path, "text"))
 }
 
-// thinking maps a thinking budget to an effort (see the file's comment).
-func (c *messagesResponses) thinking(v gjson.Result) error {
-	if err := wantObject(v, "thinking"); err != nil {
-		return err
-	}
-	switch v.Get("type").String() {
-	case "enabled":
-		effort := "high"
-		switch n := v.Get("budget_tokens").Int(); {
-		case n < 4096:
-			effort = "low"
-		case n < 16384:
-			effort = "medium"
-		}
-		if c.out.Reasoning == nil {
-			c.out.Reasoning = &responses.Reasoning{Effort: effort}
-		}
-	case "adaptive":
-	default:
-		c.drops.add("thinking")
-	}
-	return nil
-}
-
+// outputConfig reads output_config: its format becomes text.format; effort
+// and the rest are dropped.
 func (c *messagesResponses) outputConfig(v gjson.Result) error {
 	if err := wantObject(v, "output_config"); err != nil {
 		return err
 	}
 	return eachKey(v, func(k string, f gjson.Result) error {
-		switch k {
-		case "effort":
-			s, err := wantString(f, "output_config.effort")
-			c.out.Reasoning = &responses.Reasoning{Effort: s}
-			return err
-		case "format":
-			if err := wantObject(f, "output_config.format"); err != nil {
-				return err
-			}
-			if !f.Get("schema").IsObject() {
-				return reqErr("output_config.format.schema", "must be an object")
-			}
-			c.out.Text = &responses.Text{Format: &responses.Format{Type: "json_schema", Name: "response",
-				Schema: json.RawMessage(f.Get("schema").Raw)}}
+		if k != "format" {
+			c.drops.add(jsonPath("output_config", k))
 			return nil
 		}
-		c.drops.add(jsonPath("output_config", k))
-		return nil
+		schema, err := formatSchema(f, c.drops)
+		c.out.Text = &responses.Text{Format: &responses.Format{Type: "json_schema", Name: responseFormatName, Schema: schema}}
+		return err
 	})
 }
 

@@ -91,7 +91,7 @@ func TestCompletionsToAnthropicResponse(t *testing.T) {
 	body := `{"id":"msg_1","model":"claude-x","content":[{"type":"thinking","thinking":"t","signature":"s"},
 		{"type":"text","text":"def fib"}],"stop_reason":"max_tokens",
 		"usage":{"input_tokens":3,"cache_read_input_tokens":2,"output_tokens":16}}`
-	want := `{"id":"msg_1","object":"text_completion","created":1700000000,"model":"claude-x",
+	want := `{"id":"cmpl-1","object":"text_completion","created":1700000000,"model":"claude-x",
 		"choices":[{"text":"def fib","index":0,"logprobs":null,"finish_reason":"length"}],
 		"usage":{"prompt_tokens":5,"completion_tokens":16,"total_tokens":21}}`
 	out, err := fixed(New(wire.OpenAICompletions, wire.AnthropicMessages, Options{})).Response([]byte(body))
@@ -146,7 +146,7 @@ func TestCompletionsStreamShape(t *testing.T) {
 				if err := json.Unmarshal(ev.Data, &c); err != nil {
 					t.Fatal(err)
 				}
-				if c.Object != "text_completion" || c.ID != "msg_4QpJur2dWWDjF6C758FbBw5vm12BaVipnK" || c.Model != "claude-3-opus-latest" {
+				if c.Object != "text_completion" || c.ID != "cmpl-4QpJur2dWWDjF6C758FbBw5vm12BaVipnK" || c.Model != "claude-3-opus-latest" {
 					t.Errorf("chunk header %q %q %q", c.Object, c.ID, c.Model)
 				}
 				switch {

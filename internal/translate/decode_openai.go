@@ -3,9 +3,11 @@ package translate
 // The OpenAI Chat Completions decoder (README §1.2-1.3): a chat.completion body,
 // or the chunks of a stream, into the hub's reply and deltas.
 //
-// reasoning_content (and reasoning), which some OpenAI-compatible servers add,
-// are not decoded: the only client served from an OpenAI upstream is Anthropic's,
-// whose thinking blocks need a signature these servers cannot give.
+// OpenAI itself returns no reasoning text in Chat Completions (README §1.1), but
+// OpenAI-compatible servers do, on messages and deltas, under one of two names:
+// reasoning_content (vLLM, DeepSeek) or reasoning (Ollama, OpenRouter, newer
+// vLLM). Both are decoded as reasoning (issue 9 item 3), which an Anthropic client
+// gets as thinking blocks with an empty signature, as from Ollama's native API.
 
 import (
 	"bytes"
@@ -68,6 +70,7 @@ func (d *openAIDecoder) reply(body []byte) (reply, error) {
 	if s := msg.Get("refusal"); s.Type == gjson.String {
 		out.refusal = s.Str
 	}
+	out.reasoning = openAIReasoning(msg)
 	msg.Get("tool_calls").ForEach(func(_, tc gjson.Result) bool {
 		out.tools = append(out.tools, toolCall{id: tc.Get("id").String(), name: tc.Get("function.name").String(),
 			args: tc.Get("function.arguments").String()})
@@ -118,6 +121,9 @@ func (d *openAIDecoder) next(ds []delta, ev sse.Event) ([]delta, error) {
 	}
 	ch := choices.Get("0")
 	dl := ch.Get("delta")
+	if s := openAIReasoning(dl); s != "" {
+		ds = append(ds, delta{kind: kindReasoning, text: s})
+	}
 	if s := dl.Get("content"); s.Type == gjson.String && s.Str != "" {
 		ds = append(ds, delta{kind: kindText, text: s.Str})
 	}
@@ -150,4 +156,17 @@ func (d *openAIDecoder) toolCall(ds []delta, tc gjson.Result) []delta {
 		return append(ds, delta{kind: kindToolArgs, tool: idx, text: args})
 	}
 	return ds
+}
+
+// openAIReasoning is the reasoning text of a message or a delta:
+// reasoning_content, or else reasoning. A server that sends both sends the same
+// text twice, so one is read, never both.
+func openAIReasoning(m gjson.Result) string {
+	if s := m.Get("reasoning_content"); s.Type == gjson.String && s.Str != "" {
+		return s.Str
+	}
+	if s := m.Get("reasoning"); s.Type == gjson.String {
+		return s.Str
+	}
+	return ""
 }

@@ -58,7 +58,7 @@ func (e *anthropicEncoder) reply(r *reply, env *env) ([]byte, error) {
 	}
 	stop := r.finish.anthropic()
 	return marshal("anthropic message", anthropic.Message{
-		ID: env.id(r.id, "msg_"), Type: "message", Role: "assistant", Model: r.model, Content: content,
+		ID: env.answerID(r.id, "msg_"), Type: "message", Role: "assistant", Model: r.model, Content: content,
 		StopReason: &stop, Usage: anthropicUsage(r.usage, r.cache),
 	})
 }
@@ -114,7 +114,7 @@ func (e *anthropicEncoder) write(o *out, d *delta) {
 func (e *anthropicEncoder) start(o *out, d *delta) {
 	e.started, e.buf = true, new(anthropicDeltaBuf)
 	o.event(anthropic.EventMessageStart, anthropic.MessageStartEvent{Type: anthropic.EventMessageStart,
-		Message: anthropic.Message{ID: o.env.id(d.id, "msg_"), Type: "message", Role: "assistant", Model: d.model,
+		Message: anthropic.Message{ID: o.env.answerID(d.id, "msg_"), Type: "message", Role: "assistant", Model: d.model,
 			Content: []any{}, Usage: anthropicUsage(d.usage, d.cache)}})
 }
 

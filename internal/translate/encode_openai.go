@@ -23,10 +23,10 @@ type openAIStream struct {
 	created      int64
 }
 
-// begin takes the stream's id (or a new one with prefix), model and creation
+// begin takes the stream's id (the upstream's with prefix, or a new one), model and creation
 // time from the start delta.
 func (s *openAIStream) begin(o *out, d *delta, prefix string) {
-	s.id, s.model, s.created = o.env.id(d.id, prefix), d.model, o.env.created(d.created)
+	s.id, s.model, s.created = o.env.answerID(d.id, prefix), d.model, o.env.created(d.created)
 }
 
 // stamp gives a chunk that comes before the upstream's start (a broken stream) a
@@ -42,6 +42,9 @@ func (s *openAIStream) stamp(o *out) {
 type chatEncoder struct {
 	openAIStream
 	buf *chatChunkBuf
+	// bare is the index of the last tool call started, plus one, while none of
+	// its arguments has been sent; 0 otherwise.
+	bare int
 }
 
 // chatChunkBuf is a chunk of one choice with at most one tool call.
@@ -69,7 +72,7 @@ func (e *chatEncoder) reply(r *reply, env *env) ([]byte, error) {
 			Function: openai.FunctionCall{Name: tc.name, Arguments: tc.args}})
 	}
 	return marshal("chat completion", openai.ChatCompletion{
-		ID: env.id(r.id, "chatcmpl-"), Object: openai.ObjectChatCompletion, Created: env.created(r.created), Model: r.model,
+		ID: env.answerID(r.id, "chatcmpl-"), Object: openai.ObjectChatCompletion, Created: env.created(r.created), Model: r.model,
 		Choices: []openai.ChatChoice{{Message: msg, Logprobs: logprobs(r.logprobs), FinishReason: r.finish.openAI()}},
 		Usage:   openAIUsage(r.usage, r.cache),
 	})
@@ -100,26 +103,51 @@ func (e *chatEncoder) write(o *out, d *delta) {
 			e.chunk(o, openai.ChunkDelta{ReasoningContent: d.text}, nil, nil)
 		}
 	case kindToolCall:
+		e.endBare(o)
 		e.buf.call[0] = openai.ToolCallDelta{Index: d.tool, ID: o.env.id(d.id, "call_"), Type: "function",
 			Function: openai.FunctionCallDelta{Name: d.name, Arguments: d.text}}
 		e.chunk(o, openai.ChunkDelta{ToolCalls: e.buf.call[:]}, nil, nil)
+		if d.text == "" {
+			e.bare = d.tool + 1
+		}
 	case kindToolArgs:
 		if d.text != "" {
-			e.buf.call[0] = openai.ToolCallDelta{Index: d.tool, Function: openai.FunctionCallDelta{Arguments: d.text}}
-			e.chunk(o, openai.ChunkDelta{ToolCalls: e.buf.call[:]}, nil, nil)
+			if e.bare == d.tool+1 {
+				e.bare = 0
+			}
+			e.arguments(o, d.tool, d.text)
 		}
 	case kindFinish:
+		e.endBare(o)
 		if d.text != "" {
 			e.chunk(o, openai.ChunkDelta{Content: &d.text}, nil, nil)
 		}
 		reason := d.finish.openAI()
 		e.chunk(o, openai.ChunkDelta{}, &reason, nil)
 	case kindDone:
+		e.endBare(o)
 		if e.includeUsage {
 			o.event("", openai.ChatChunk{ID: e.id, Object: openai.ObjectChatChunk, Created: o.env.created(e.created),
 				Model: e.model, Choices: []openai.ChunkChoice{}, Usage: openAIUsage(d.usage, d.cache)})
 		}
 		o.raw(doneData)
+	}
+}
+
+// arguments appends a fragment of tool call index's arguments.
+func (e *chatEncoder) arguments(o *out, index int, args string) {
+	e.buf.call[0] = openai.ToolCallDelta{Index: index, Function: openai.FunctionCallDelta{Arguments: args}}
+	e.chunk(o, openai.ChunkDelta{ToolCalls: e.buf.call[:]}, nil, nil)
+}
+
+// endBare gives the last tool call, when it ends without arguments, the
+// arguments "{}", as a whole answer does: Anthropic streams a call without input
+// as one empty input_json_delta, and clients parse what they accumulated
+// (the openai SDK's runTools fails on JSON.parse(""), issue 9 item 6).
+func (e *chatEncoder) endBare(o *out) {
+	if e.bare > 0 {
+		e.arguments(o, e.bare-1, "{}")
+		e.bare = 0
 	}
 }
 
@@ -162,7 +190,7 @@ type completionChunkBuf struct {
 func (e *completionsEncoder) reply(r *reply, env *env) ([]byte, error) {
 	finish := r.finish.legacy()
 	return marshal("text completion", openai.TextCompletion{
-		ID: env.id(r.id, "cmpl-"), Object: openai.ObjectTextCompletion, Created: env.created(r.created), Model: r.model,
+		ID: env.answerID(r.id, "cmpl-"), Object: openai.ObjectTextCompletion, Created: env.created(r.created), Model: r.model,
 		Choices: []openai.CompletionChoice{{Text: r.text, FinishReason: &finish}},
 		Usage:   openAIUsage(r.usage, false),
 	})

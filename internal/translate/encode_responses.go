@@ -108,7 +108,7 @@ func conclude(r *responses.Response, f finish, now int64) string {
 // upstream signs them), one message with the text and refusal parts, then the
 // tool calls.
 func (e *responsesEncoder) reply(r *reply, env *env) ([]byte, error) {
-	resp := e.object(env.newID("resp_"), r.model, env.created(r.created))
+	resp := e.object(env.answerID(r.id, "resp_"), r.model, env.created(r.created))
 	resp.Output = e.replyReasoning(r, env)
 	status := responses.StatusCompleted
 	if r.finish == finishLength {
@@ -219,7 +219,7 @@ func (e *responsesEncoder) write(o *out, d *delta) {
 // begin sends response.created and response.in_progress.
 func (e *responsesEncoder) begin(o *out, d *delta) {
 	e.started = true
-	e.resp = e.object(o.env.newID("resp_"), d.model, o.env.created(d.created))
+	e.resp = e.object(o.env.answerID(d.id, "resp_"), d.model, o.env.created(d.created))
 	for _, typ := range []string{responses.EventCreated, responses.EventInProgress} {
 		e.emit(o, typ, &responses.ResponseEvent{Type: typ, Response: e.resp, SequenceNumber: e.seq})
 	}

@@ -40,6 +40,7 @@ func fuzzRequest(t *testing.T, client, upstream wire.Protocol, body []byte) {
 func FuzzOpenAIToAnthropicRequest(f *testing.F) {
 	addFixtureSeeds(f, "openai-chat-request*.json")
 	f.Add([]byte(`{"messages":[{"role":"tool","tool_call_id":"x","content":[{"type":"text","text":"r"}]},{"role":"user","content":"u"}],"parallel_tool_calls":false,"tools":[{"type":"function","function":{"name":"f"}}]}`))
+	f.Add([]byte(`{"model":"claude-sonnet-4-5","max_tokens":1500,"reasoning_effort":"high","temperature":0.2,"messages":[],"response_format":{"type":"json_schema","json_schema":{"name":"o","schema":{"type":"object"}}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fuzzRequest(t, wire.OpenAIChat, wire.AnthropicMessages, body)
 		fuzzRequest(t, wire.OpenAICompletions, wire.AnthropicMessages, body)
@@ -48,6 +49,7 @@ func FuzzOpenAIToAnthropicRequest(f *testing.F) {
 
 func FuzzAnthropicToOpenAIRequest(f *testing.F) {
 	addFixtureSeeds(f, "anthropic-messages-request*.json")
+	f.Add([]byte(`{"model":"m","max_tokens":8,"thread":{"type":"create"},"metadata":{"user_id":"{\"device_id\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}"},"output_config":{"effort":"high","format":{"type":"json_schema","schema":{}}},"tools":[{"name":"D","defer_loading":true,"input_schema":{}}],"messages":[]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fuzzRequest(t, wire.AnthropicMessages, wire.OpenAIChat, body)
 	})
@@ -85,6 +87,7 @@ func FuzzAnthropicStreamToOpenAI(f *testing.F) {
 
 func FuzzOpenAIStreamToAnthropic(f *testing.F) {
 	addFixtureSeeds(f, "openai-chat-stream-*.sse")
+	f.Add(readTestdata(f, "ollama-real/v1_chat_reasoning_stream_default.body"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fuzzStream(t, "anthropic_openai", body)
 	})

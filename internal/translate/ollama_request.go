@@ -99,21 +99,29 @@ func ollamaOptionsOrNil(o *ollama.Options) *ollama.Options {
 	return o
 }
 
-// ollamaThink maps a reasoning effort to Ollama's think value as Ollama's own OpenAI
-// layer does (README §10): none→false, minimal→"low", low/medium/high unchanged,
-// xhigh and max→"max". ok is false for any other value.
-func ollamaThink(effort string) (json.RawMessage, bool) {
+// ollamaThink maps a reasoning effort to Ollama's think value for model as
+// Ollama's own OpenAI layer does (README §10): none→false, minimal→"low",
+// low/medium/high unchanged, xhigh and max→"max"; but a level only for a model
+// that takes one (gpt-oss), and true for any other, which would refuse the level
+// with a 400 (issue 9 item 1). ok is false for any other effort.
+func ollamaThink(effort, model string) (json.RawMessage, bool) {
+	var level string
 	switch effort {
 	case "none":
 		return json.RawMessage(`false`), true
 	case "minimal":
-		return json.RawMessage(`"low"`), true
+		level = "low"
 	case "low", "medium", "high":
-		return json.RawMessage(`"` + effort + `"`), true
+		level = effort
 	case "xhigh", "max":
-		return json.RawMessage(`"max"`), true
+		level = "max"
+	default:
+		return nil, false
 	}
-	return nil, false
+	if !ollama.TakesThinkLevel(model) {
+		return json.RawMessage(`true`), true
+	}
+	return json.RawMessage(`"` + level + `"`), true
 }
 
 // ollamaImage returns the bare base64 of an image URL: a data: URL is stripped of

@@ -1,8 +1,10 @@
 package translate
 
 // OpenAI Chat Completions client, Anthropic Messages upstream (README §1, §3, §7-14):
-// the translator and the request conversion; its answers go through the hub
-// (decode_anthropic.go, encode_chat.go).
+// the translator and the request conversion (the messages in
+// openai_anthropic_messages.go, thinking and output format in
+// openai_anthropic_output.go); its answers go through the hub
+// (decode_anthropic.go, encode_openai.go).
 //
 // Request decisions where the digest is silent:
 //   - model is Options.Model, or the client's model when Options.Model is empty.
@@ -81,6 +83,8 @@ type chatConv struct {
 	choice       gjson.Result
 	parallel     *bool
 	includeUsage bool
+	effort       string                  // reasoning_effort
+	format       *anthropic.OutputFormat // response_format's schema
 }
 
 func (c *chatConv) convert(body []byte) (*anthropic.Request, error) {
@@ -106,6 +110,7 @@ func (c *chatConv) finish() (*anthropic.Request, error) {
 			c.out.MaxTokens = n
 		}
 	}
+	clientLimit := c.maxTokens[0] > 0 || c.maxTokens[1] > 0
 	c.out.System = strings.Join(c.system, "\n")
 	c.out.Messages = make([]anthropic.MessageParam, 0, len(c.turns))
 	for _, t := range c.turns {
@@ -113,6 +118,7 @@ func (c *chatConv) finish() (*anthropic.Request, error) {
 	}
 	var err error
 	c.out.ToolChoice, err = c.toolChoice()
+	c.thinking(clientLimit)
 	return &c.out, err
 }
 
@@ -150,6 +156,10 @@ func (c *chatConv) field(key string, v gjson.Result) error {
 		c.parallel = &b
 	case "user":
 		err = c.user(v)
+	case "reasoning_effort":
+		err = c.reasoningEffort(v)
+	case "response_format":
+		err = c.responseFormat(v)
 	case "n":
 		var n int64
 		if n, err = wantInt(v, key); err == nil && n != 1 {

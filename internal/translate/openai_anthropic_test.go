@@ -117,11 +117,11 @@ func TestOpenAIToAnthropicRequest(t *testing.T) {
 		name: "fields without an Anthropic equivalent are dropped in document order",
 		body: `{"logit_bias":{"1":2},"messages":[{"role":"user","name":"bob","content":[
 				{"type":"text","text":"x","cache_control":{"type":"ephemeral"}}]}],
-			"seed":1,"reasoning_effort":"high","response_format":{"type":"json_object"},"store":true,
+			"seed":1,"response_format":{"type":"json_object"},"store":true,
 			"metadata":{"a":"b"},"frequency_penalty":0.5,"logprobs":true,"functions":[],"x-custom":1,"refusal":null}`,
 		want: `{"model":"claude-test","max_tokens":4096,"messages":[{"role":"user","content":[{"type":"text","text":"x"}]}]}`,
 		wantDropped: []string{"logit_bias", "messages[0].name", "messages[0].content[0].cache_control", "seed",
-			"reasoning_effort", "response_format", "store", "metadata", "frequency_penalty", "logprobs",
+			"response_format", "store", "metadata", "frequency_penalty", "logprobs",
 			"functions", "x-custom"},
 	}, {
 		name: "an empty assistant message is not sent; a refusal becomes text",
@@ -265,7 +265,7 @@ func TestAnthropicToChatResponse(t *testing.T) {
 			{"type":"tool_use","id":"toolu_1","name":"f","input":{"b": [1, 2], "a": "x"}}],
 			"stop_reason":"tool_use","stop_sequence":null,
 			"usage":{"input_tokens":10,"cache_creation_input_tokens":5,"cache_read_input_tokens":20,"output_tokens":7}}`,
-		want: `{"id":"msg_1","object":"chat.completion","created":1700000000,"model":"claude-x","choices":[{"index":0,
+		want: `{"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"claude-x","choices":[{"index":0,
 			"message":{"role":"assistant","content":"Hello","refusal":null,"reasoning_content":"hmm","tool_calls":[
 				{"id":"toolu_1","type":"function","function":{"name":"f","arguments":"{\"b\":[1,2],\"a\":\"x\"}"}}]},
 			"logprobs":null,"finish_reason":"tool_calls"}],
@@ -274,7 +274,7 @@ func TestAnthropicToChatResponse(t *testing.T) {
 	}, {
 		name: "no text block gives null content",
 		body: `{"id":"m","model":"c","content":[],"stop_reason":"max_tokens","usage":{"input_tokens":1,"output_tokens":2}}`,
-		want: `{"id":"m","object":"chat.completion","created":1700000000,"model":"c","choices":[{"index":0,
+		want: `{"id":"chatcmpl-m","object":"chat.completion","created":1700000000,"model":"c","choices":[{"index":0,
 			"message":{"role":"assistant","content":null,"refusal":null},"logprobs":null,"finish_reason":"length"}],
 			"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3,"prompt_tokens_details":{"cached_tokens":0}}}`,
 	}}
@@ -397,11 +397,11 @@ func TestAnthropicStreamToOpenAI(t *testing.T) {
 		id, model string
 		want      chatSummary
 	}{{
-		fixture: "anthropic-messages-stream-text.sse", id: "msg_4QpJur2dWWDjF6C758FbBw5vm12BaVipnK", model: "claude-3-opus-latest",
+		fixture: "anthropic-messages-stream-text.sse", id: "chatcmpl-4QpJur2dWWDjF6C758FbBw5vm12BaVipnK", model: "claude-3-opus-latest",
 		want: chatSummary{Content: "Hello there!", Finish: "stop", Done: true,
 			Usage: &openai.Usage{PromptTokens: 11, CompletionTokens: 6, TotalTokens: 17, PromptTokensDetails: &openai.PromptTokensDetails{}}},
 	}, {
-		fixture: "anthropic-messages-stream-parallel-tools.sse", id: "msg_01PSvJdjd5keNSD63VHjYzex", model: "claude-sonnet-4-20250514",
+		fixture: "anthropic-messages-stream-parallel-tools.sse", id: "chatcmpl-01PSvJdjd5keNSD63VHjYzex", model: "claude-sonnet-4-20250514",
 		want: chatSummary{Content: "I'll add and multiply the numbers 2 and 3 for you.", Finish: "tool_calls", Done: true,
 			Tools: []toolSummary{
 				{0, "toolu_01UYxUYC2zRPY8wiutnF48eP", "add", `{"a": 2, "b": 3}`},
@@ -409,24 +409,24 @@ func TestAnthropicStreamToOpenAI(t *testing.T) {
 			},
 			Usage: &openai.Usage{PromptTokens: 502, CompletionTokens: 137, TotalTokens: 639, PromptTokensDetails: &openai.PromptTokensDetails{}}},
 	}, {
-		fixture: "anthropic-messages-stream-tools.sse", id: "msg_019Q1hrJbZG26Fb9BQhrkHEr", model: "claude-sonnet-4-20250514",
+		fixture: "anthropic-messages-stream-tools.sse", id: "chatcmpl-019Q1hrJbZG26Fb9BQhrkHEr", model: "claude-sonnet-4-20250514",
 		want: chatSummary{Content: "I'll check the current weather in Paris for you.", Finish: "tool_calls", Done: true,
 			Tools: []toolSummary{{0, "toolu_01NRLabsLyVHZPKxbKvkfSMn", "get_weather", `{"location": "Paris"}`}},
 			Usage: &openai.Usage{PromptTokens: 377, CompletionTokens: 65, TotalTokens: 442, PromptTokensDetails: &openai.PromptTokensDetails{}}},
 	}, {
-		fixture: "anthropic-messages-stream-thinking.sse", id: "msg_01KTBB57LAzaSZs8kMNvfnsY", model: "claude-sonnet-4-20250514",
+		fixture: "anthropic-messages-stream-thinking.sse", id: "chatcmpl-01KTBB57LAzaSZs8kMNvfnsY", model: "claude-sonnet-4-20250514",
 		want: chatSummary{Reasoning: followup.Messages[1].Content[0].Thinking, Finish: "tool_calls", Done: true,
 			Tools: []toolSummary{{0, "toolu_01Js4AMfx5qpTLhwTusnvT68", "weather", `{"location": "Florence, Italy"}`}},
 			Usage: &openai.Usage{PromptTokens: 424, CompletionTokens: 119, TotalTokens: 543, PromptTokensDetails: &openai.PromptTokensDetails{}}},
 	}, {
-		fixture: "anthropic-messages-stream-max-tokens.sse", id: "msg_01UdjYBBipA9omjYhicnevgq", model: "claude-3-7-sonnet-20250219",
+		fixture: "anthropic-messages-stream-max-tokens.sse", id: "chatcmpl-01UdjYBBipA9omjYhicnevgq", model: "claude-3-7-sonnet-20250219",
 		want: chatSummary{Content: "I'll create a comprehensive tax guide for someone with multiple W2s and save it in a file called taxes.txt. Let me do that for you now.",
 			Finish: "length", Done: true,
 			Tools: []toolSummary{{0, "toolu_01EKqbqmZrGRXy18eN7m9kvY", "make_file",
 				"{\"filename\": \"taxes.txt\", \"lines_of_text\": [\n\"# COMPREHENSIVE TAX GUIDE FOR INDIVIDUALS WITH MULTIPLE W-2s\",\n\"\",\n\"## INTRODUCTION\",\n\"\",\n\"Filing taxes"}},
 			Usage: &openai.Usage{PromptTokens: 450, CompletionTokens: 124, TotalTokens: 574, PromptTokensDetails: &openai.PromptTokensDetails{}}},
 	}, {
-		fixture: "anthropic-messages-stream-refusal.sse", id: "msg_01RefusalTestMessage123456789", model: "claude-opus-4-7",
+		fixture: "anthropic-messages-stream-refusal.sse", id: "chatcmpl-01RefusalTestMessage123456789", model: "claude-opus-4-7",
 		want: chatSummary{Finish: "content_filter", Done: true, Usage: &openai.Usage{PromptTokens: 20, CompletionTokens: 0, TotalTokens: 20, PromptTokensDetails: &openai.PromptTokensDetails{}}},
 	}}
 	for _, tt := range tests {

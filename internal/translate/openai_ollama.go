@@ -151,7 +151,7 @@ func (c *oaiOllReq) reasoningEffort(v gjson.Result) error {
 	if err != nil {
 		return err
 	}
-	think, ok := ollamaThink(s)
+	think, ok := ollamaThink(s, c.out.Model)
 	if !ok {
 		return reqErr("reasoning_effort", "unsupported reasoning effort %q", s)
 	}
@@ -208,7 +208,7 @@ var oaiOllMsgKeys = map[string][]string{
 	"system":    {"role", "content"},
 	"developer": {"role", "content"},
 	"user":      {"role", "content"},
-	"assistant": {"role", "content", "tool_calls", "reasoning_content"},
+	"assistant": {"role", "content", "tool_calls", "reasoning_content", "reasoning"},
 	"tool":      {"role", "content", "tool_call_id", "name"},
 	"function":  {"role", "content", "name"},
 }
@@ -246,8 +246,9 @@ func (c *oaiOllReq) assistant(path string, m gjson.Result, msg *ollama.Message) 
 	if msg.Content, err = c.content(path, m.Get("content"), nil); err != nil {
 		return err
 	}
-	// reasoning_content is what openAIToOllama returns for Ollama's thinking: take it back.
-	msg.Thinking = m.Get("reasoning_content").String()
+	// reasoning_content is what openAIToOllama returns for Ollama's thinking: take it
+	// back, or reasoning, the name Ollama's own /v1 and others use (openAIReasoning).
+	msg.Thinking = openAIReasoning(m)
 	calls := m.Get("tool_calls")
 	if !calls.Exists() || calls.Type == gjson.Null {
 		return nil

@@ -113,17 +113,17 @@ func TestOllamaOpenAIRequest(t *testing.T) {
 		want: `{"model":"tiny","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"a\nb"},
 			{"role":"system","content":"late"}],"stream":false}`,
 	}, {
-		name: "reasoning effort levels",
+		name: "reasoning effort levels are think true for a model that takes no level",
 		in:   `{"messages":[],"reasoning_effort":"minimal"}`,
-		want: `{"model":"tiny","messages":[],"think":"low","stream":false}`,
+		want: `{"model":"tiny","messages":[],"think":true,"stream":false}`,
 	}, {
 		name: "reasoning effort none is think false",
 		in:   `{"messages":[],"reasoning_effort":"none"}`,
 		want: `{"model":"tiny","messages":[],"think":false,"stream":false}`,
 	}, {
-		name: "reasoning effort xhigh is max",
+		name: "reasoning effort xhigh",
 		in:   `{"messages":[],"reasoning_effort":"xhigh"}`,
-		want: `{"model":"tiny","messages":[],"think":"max","stream":false}`,
+		want: `{"model":"tiny","messages":[],"think":true,"stream":false}`,
 	}, {
 		name: "json_object format",
 		in:   `{"messages":[],"response_format":{"type":"json_object"}}`,
@@ -166,6 +166,10 @@ func TestOllamaOpenAIRequest(t *testing.T) {
 			{"role":"tool","content":"ok","tool_name":"noargs","tool_call_id":"c2"},
 			{"role":"tool","content":"sunny","tool_name":"get_weather","tool_call_id":"c1"},
 			{"role":"tool","content":"?","tool_call_id":"unknown"}],"stream":false}`,
+	}, {
+		name: "assistant history: reasoning, the other name, back to thinking",
+		in:   `{"messages":[{"role":"assistant","content":"Hello","reasoning":"Let me think"}]}`,
+		want: `{"model":"tiny","messages":[{"role":"assistant","content":"Hello","thinking":"Let me think"}],"stream":false}`,
 	}, {
 		name: "deprecated function message becomes a tool message",
 		in:   `{"messages":[{"role":"function","name":"f","content":"42"}]}`,

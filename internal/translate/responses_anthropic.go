@@ -11,12 +11,12 @@ package translate
 //   - Consecutive items of one side become one Anthropic turn: assistant text,
 //     function calls and carried thinking one assistant turn, call outputs and
 //     user messages one user turn, outputs first (README §14 item 1).
-//   - reasoning.effort turns thinking on with a budget by effort (thinkingBudget);
-//     "none" leaves it off. max_tokens is max_output_tokens, which counts the
-//     reasoning as Anthropic's does, with the budget cut below it (thinking is
-//     left off, and reasoning.effort recorded, when that leaves under 1024); without
-//     max_output_tokens it is the budget plus Options.MaxTokens (else 4096). A
-//     forced tool choice leaves thinking off too (Anthropic refuses both).
+//   - reasoning.effort is thinking as a Chat client's reasoning_effort is
+//     (anthropicThinking, openai_anthropic_output.go): none disables it; Claude
+//     4.6 and later (and unknown names) think adaptive with output_config.effort,
+//     older models with a budget by effort, cut below max_tokens (max_output_tokens
+//     counts reasoning as Anthropic's max_tokens does); a forced tool choice wins
+//     over thinking; temperature and top_p are dropped when thinking is on.
 //   - A reasoning item goes back as the thinking block it carries (its
 //     encrypted_content, carriedThinking); any other is dropped and recorded.
 //   - text.format json_schema is output_config.format; its name and strict are
@@ -241,43 +241,19 @@ func (a *respAnthropic) toolChoice() {
 	a.out.ToolChoice = tc
 }
 
-// thinkingBudgets are the thinking budgets of the reasoning efforts: from
-// Anthropic's minimum of 1024 up to the 31999 Claude Code asks for at its
-// highest. "none" (and no effort) leaves thinking off.
-var thinkingBudgets = map[string]int64{"minimal": 1024, "low": 2048, "medium": 8192, "high": 16384,
-	"xhigh": 24576, "max": 31999}
-
-// minThinkingBudget is the smallest budget Anthropic accepts.
-const minThinkingBudget = 1024
-
-// maxTokens sets max_tokens and thinking (see the file's comment).
+// maxTokens sets max_tokens (max_output_tokens, else Options.MaxTokens, else
+// 4096) and the thinking of reasoning.effort, as for a Chat client's
+// reasoning_effort (anthropicThinking).
 func (a *respAnthropic) maxTokens(opt Options) {
 	c := a.c
-	base := int64(defaultAnthropicMaxTokens)
+	a.out.MaxTokens = defaultAnthropicMaxTokens
 	if opt.MaxTokens > 0 {
-		base = int64(opt.MaxTokens)
+		a.out.MaxTokens = int64(opt.MaxTokens)
 	}
-	budget, think := thinkingBudgets[c.effort]
-	if think && (c.choice.mode == "required" || c.choice.mode == "tool") && len(a.out.Tools) > 0 {
-		think = false
-		c.drops.add("reasoning.effort")
-	}
-	switch {
-	case c.maxOutput > 0:
+	if c.maxOutput > 0 {
 		a.out.MaxTokens = c.maxOutput
-		budget = min(budget, c.maxOutput-1)
-		if think && budget < minThinkingBudget {
-			think = false
-			c.drops.add("reasoning.effort")
-		}
-	case think:
-		a.out.MaxTokens = budget + base
-	default:
-		a.out.MaxTokens = base
 	}
-	if think {
-		a.out.Thinking = &anthropic.Thinking{Type: "enabled", BudgetTokens: budget}
-	}
+	anthropicThinking(&a.out, c.effort, "reasoning.effort", c.maxOutput > 0, c.drops)
 }
 
 // format maps text.format (README §15.1) to output_config.format.

@@ -99,7 +99,7 @@ func (b *respOllama) build(opt Options) (*ollama.ChatRequest, error) {
 	}
 	b.out.Options = ollamaOptionsOrNil(&opts)
 	if c.effort != "" {
-		b.out.Think, _ = ollamaThink(c.effort) // every effort the reader accepts maps
+		b.out.Think, _ = ollamaThink(c.effort, b.out.Model) // every effort the reader accepts maps
 	}
 	if f := c.format; f.Exists() {
 		b.out.Format = json.RawMessage(`"json"`)

@@ -199,7 +199,7 @@ func (b *respChat) format() {
 		b.out.ResponseFormat = &openai.ResponseFormat{Type: "json_object"}
 		return
 	}
-	s := &openai.JSONSchema{Name: f.Get("name").String(), Description: f.Get("description").String(),
+	s := &openai.JSONSchemaFormat{Name: f.Get("name").String(), Description: f.Get("description").String(),
 		Schema: json.RawMessage(f.Get("schema").Raw)}
 	if st := f.Get("strict"); st.IsBool() {
 		v := st.Type == gjson.True

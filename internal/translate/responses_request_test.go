@@ -10,11 +10,11 @@ import (
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
-// convertResponses converts a Responses request for upstream, with
-// Options{Model: "up"} plus opt.
+// convertResponses converts a Responses request for upstream with opt, whose
+// Model is "up" unless set.
 func convertResponses(t *testing.T, upstream wire.Protocol, opt Options, body string) (any, []string, error) {
 	t.Helper()
-	opt.Model = "up"
+	opt.Model = cmpOr(opt.Model, "up")
 	tr := New(wire.OpenAIResponses, upstream, opt)
 	out, err := tr.Request([]byte(body))
 	if err != nil {
@@ -88,16 +88,27 @@ func TestResponsesToAnthropicRequest(t *testing.T) {
 		wantDropped: []string{"store", "metadata", "prompt_cache_key", "client_metadata", "include[1]", "text.verbosity",
 			"tools[0]", "tools[1]", "tools[2].strict"},
 	}, {
-		name: "reasoning effort is thinking with a budget below max_output_tokens",
+		name: "reasoning effort is a budget below max_output_tokens for Claude 4.5 and older",
+		opt:  Options{Model: "claude-sonnet-4-5-20250929"},
 		body: `{"input":"hi","reasoning":{"effort":"high","summary":"auto"},"max_output_tokens":10000}`,
-		want: `{"model":"up","max_tokens":10000,"messages":[{"role":"user","content":"hi"}],
+		want: `{"model":"claude-sonnet-4-5-20250929","max_tokens":10000,"messages":[{"role":"user","content":"hi"}],
 			"thinking":{"type":"enabled","budget_tokens":9999}}`,
 	}, {
 		name: "without max_output_tokens the budget is added to the default",
-		opt:  Options{MaxTokens: 1000},
+		opt:  Options{Model: "claude-3-7-sonnet-latest", MaxTokens: 1000},
 		body: `{"input":"hi","reasoning":{"effort":"low"}}`,
-		want: `{"model":"up","max_tokens":3048,"messages":[{"role":"user","content":"hi"}],
+		want: `{"model":"claude-3-7-sonnet-latest","max_tokens":6144,"messages":[{"role":"user","content":"hi"}],
 			"thinking":{"type":"enabled","budget_tokens":2048}}`,
+	}, {
+		name: "newer and unknown models think adaptive at the effort; sampling is dropped with thinking",
+		body: `{"input":"hi","reasoning":{"effort":"xhigh"},"temperature":0.5}`,
+		want: `{"model":"up","max_tokens":4096,"messages":[{"role":"user","content":"hi"}],
+			"thinking":{"type":"adaptive"},"output_config":{"effort":"xhigh"}}`,
+		wantDropped: []string{"temperature"},
+	}, {
+		name: "effort none disables thinking",
+		body: `{"input":"hi","reasoning":{"effort":"none"}}`,
+		want: `{"model":"up","max_tokens":4096,"messages":[{"role":"user","content":"hi"}],"thinking":{"type":"disabled"}}`,
 	}, {
 		name: "a forced tool call leaves thinking off; effort none too",
 		body: `{"input":"hi","reasoning":{"effort":"medium"},"tools":[{"type":"function","name":"f"}],"tool_choice":"required"}`,
@@ -132,7 +143,7 @@ func TestResponsesToOllamaRequest(t *testing.T) {
 			{"role":"assistant","content":"let me see","thinking":"hmm",
 				"tool_calls":[{"id":"c1","function":{"index":0,"name":"f","arguments":{"a":1}}}]},
 			{"role":"tool","content":"r1","tool_name":"f","tool_call_id":"c1"}],
-			"format":{"type":"object"},"options":{"num_predict":50,"temperature":0.2},"think":"low"}`,
+			"format":{"type":"object"},"options":{"num_predict":50,"temperature":0.2},"think":true}`,
 		wantDropped: []string{"input[1].encrypted_content"},
 	}, {
 		name: "tool_choice none sends no tools; required and parallel false cannot be said",

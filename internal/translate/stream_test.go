@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tidwall/gjson"
 
 	"github.com/llmrouter/llmrouter/internal/sse"
 )
@@ -196,5 +197,47 @@ func TestStreamKeepsNoEventData(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// withoutInput is an Anthropic stream with the tool_use blocks' non-empty
+// input_json_delta events removed: each call is then streamed as Anthropic streams
+// a call with input {}, one empty partial_json.
+func withoutInput(t *testing.T, fixture string) []byte {
+	t.Helper()
+	var out []byte
+	for _, ev := range upstreamEvents(t, readFixture(t, fixture), false) {
+		if gjson.GetBytes(ev.Data, "delta.type").String() == "input_json_delta" &&
+			gjson.GetBytes(ev.Data, "delta.partial_json").String() != "" {
+			continue
+		}
+		out = sse.AppendEvent(out, ev.Name, ev.Data)
+	}
+	return out
+}
+
+// A tool call streamed without arguments reaches an OpenAI client with the
+// arguments "{}", as the whole answer has them (issue 9 item 6): the openai SDK's
+// runTools parses the accumulated arguments, and JSON.parse("") throws.
+func TestStreamedToolCallWithoutInputGetsEmptyObjectArguments(t *testing.T) {
+	for _, fixture := range []string{"anthropic-messages-stream-tools.sse", "anthropic-messages-stream-parallel-tools.sse"} {
+		t.Run(fixture, func(t *testing.T) {
+			body := withoutInput(t, fixture)
+			out, err := runStream(newTranslator(t, "openai_anthropic"), bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := upstreamEvents(t, body, false)[0]
+			id := "chatcmpl-" + strings.TrimPrefix(gjson.GetBytes(first.Data, "message.id").String(), "msg_")
+			got := summarizeChat(t, out, id, gjson.GetBytes(first.Data, "message.model").String(), "chat.completion.chunk")
+			if len(got.Tools) == 0 || got.Finish != "tool_calls" {
+				t.Fatalf("got %+v, want tool calls", got)
+			}
+			for _, tc := range got.Tools {
+				if tc.Args != "{}" {
+					t.Errorf("tool call %d (%s) has arguments %q, want {}", tc.Index, tc.Name, tc.Args)
+				}
+			}
+		})
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/llmrouter/llmrouter/internal/anthropic"
+	"github.com/llmrouter/llmrouter/internal/openai"
 	"github.com/llmrouter/llmrouter/internal/sse"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
@@ -23,6 +25,12 @@ type Options struct {
 	Model string
 	// MaxTokens is used as max_tokens towards Anthropic when the client gave none.
 	MaxTokens int
+	// MaxTokensField is the request member that carries the client's output
+	// token limit to an OpenAI upstream (issue 9 item 2): max_completion_tokens,
+	// which OpenAI's reasoning models require and the zero value means, or
+	// max_tokens, the only one Ollama's /v1, vLLM and other OpenAI-compatible
+	// servers read. openai.LimitFieldFor tells them apart by endpoint.
+	MaxTokensField openai.LimitField
 }
 
 // Translator converts one request between a client protocol and an upstream protocol.
@@ -79,6 +87,10 @@ var ErrTruncated = errors.New("upstream stream ended before its terminal event")
 type RequestError struct {
 	Param   string // JSON path of the offending field, if any
 	Message string
+	// Details is the machine-readable cause an Anthropic client branches on, its
+	// error's "details" (anthropic.ErrorBodyDetails); nil for none. Only requests
+	// of Anthropic clients get them.
+	Details *anthropic.ErrorDetails
 }
 
 func (e *RequestError) Error() string {

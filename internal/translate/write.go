@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/sse"
@@ -33,12 +34,38 @@ func randomID(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
-// id is the upstream's id, or a new one with prefix when it sent none.
+// id is the upstream's id, or a new one with prefix when it sent none: tool call
+// ids, which a client sends back with the results, are kept as they are.
 func (e *env) id(upstream, prefix string) string {
 	if upstream != "" {
 		return upstream
 	}
 	return e.newID(prefix)
+}
+
+// answerPrefixes are the prefixes of answer ids in every protocol: Chat
+// Completions, legacy Completions, Anthropic Messages and the Responses API.
+// chatcmpl- comes before cmpl-, which ends it.
+var answerPrefixes = [...]string{"chatcmpl-", "cmpl-", "msg_", "resp_"}
+
+// answerID is the id of an answer in the client's protocol, whose ids start with
+// prefix (issue 9 item 8: a chat completion's id starts with chatcmpl-, not msg_).
+// It is the upstream's id with its protocol's prefix replaced by prefix, so it
+// stays stable and can be traced to the upstream's (chatcmpl-86 becomes msg_86,
+// an id without a known prefix is kept whole after prefix), or a new id when the
+// upstream sent none.
+func (e *env) answerID(upstream, prefix string) string {
+	rest := upstream
+	for _, p := range answerPrefixes {
+		if r, ok := strings.CutPrefix(upstream, p); ok {
+			rest = r
+			break
+		}
+	}
+	if rest == "" {
+		return e.newID(prefix)
+	}
+	return prefix + rest
 }
 
 // created is the upstream's creation time, or now when it gave none.
