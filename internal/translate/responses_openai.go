@@ -13,9 +13,10 @@ package translate
 //   - An assistant message's text parts are joined with "\n"; function calls join
 //     the assistant message before them (one message per turn, as [OLLR] does);
 //     each output is a tool message. Reasoning items have no Chat form: dropped.
-//   - max_output_tokens is max_completion_tokens, reasoning.effort
-//     reasoning_effort, text.format response_format ({name, schema, strict,
-//     description} under json_schema).
+//   - max_output_tokens goes in Options.MaxTokensField (max_completion_tokens,
+//     or max_tokens for the OpenAI-compatible servers that read only that, as
+//     for an Anthropic client); reasoning.effort is reasoning_effort; text.format
+//     response_format ({name, schema, strict, description} under json_schema).
 //   - strict:true on a function tool is dropped (Chat's function declaration here
 //     carries none); tool_choice without any tool to send is dropped.
 //   - stream:true adds stream_options.include_usage, the only way to get usage.
@@ -83,7 +84,9 @@ func (b *respChat) build(opt Options) (*openai.ChatRequest, error) {
 		b.out.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
 	}
 	b.out.Temperature, b.out.TopP, b.out.User = c.temperature, c.topP, c.user
-	if c.maxOutput > 0 {
+	if c.maxOutput > 0 && opt.MaxTokensField == openai.MaxTokens {
+		b.out.MaxTokens = jsonInt(c.maxOutput)
+	} else if c.maxOutput > 0 {
 		b.out.MaxCompletionTokens = jsonInt(c.maxOutput)
 	}
 	b.out.ReasoningEffort = c.effort

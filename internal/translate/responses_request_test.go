@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/llmrouter/llmrouter/internal/openai"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
@@ -228,5 +229,20 @@ func TestResponsesRequestErrors(t *testing.T) {
 				t.Errorf("err = %v, want a RequestError on %s", err, tt.param)
 			}
 		})
+	}
+}
+
+// The output limit goes in the field the Chat server reads (Options.MaxTokensField).
+func TestResponsesToChatLimitField(t *testing.T) {
+	for field, want := range map[openai.LimitField]string{"": "max_completion_tokens", openai.MaxCompletionTokens: "max_completion_tokens",
+		openai.MaxTokens: "max_tokens"} {
+		got, _, err := convertResponses(t, wire.OpenAIChat, Options{MaxTokensField: field}, `{"input":"x","max_output_tokens":20}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := got.(map[string]any)
+		if m[want] != float64(20) || len(m) != 3 {
+			t.Errorf("field %q: %v, want %s: 20", field, m, want)
+		}
 	}
 }
