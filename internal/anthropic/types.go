@@ -101,6 +101,12 @@ type (
 		Thinking  string `json:"thinking"`
 		Signature string `json:"signature"`
 	}
+	// RedactedThinkingBlock is reasoning Anthropic encrypted: Data goes back
+	// as it came.
+	RedactedThinkingBlock struct {
+		Type string `json:"type"`
+		Data string `json:"data"`
+	}
 )
 
 // Message is a whole answer (README §3.2), and the message of message_start,

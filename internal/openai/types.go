@@ -21,6 +21,7 @@ type (
 		ParallelToolCalls   *bool           `json:"parallel_tool_calls,omitempty"`
 		Stream              bool            `json:"stream,omitempty"`
 		StreamOptions       *StreamOptions  `json:"stream_options,omitempty"`
+		ReasoningEffort     string          `json:"reasoning_effort,omitempty"`
 	}
 	// MessageParam is one message of a request.
 	MessageParam struct {
@@ -64,15 +65,18 @@ type (
 		Name string `json:"name"`
 	}
 	// ResponseFormat is {"type":"json_schema","json_schema":{name, schema}}: the
-	// answer is JSON that follows the schema.
+	// answer is JSON that follows the schema; or {"type":"json_object"}.
 	ResponseFormat struct {
 		Type       string            `json:"type"`
 		JSONSchema *JSONSchemaFormat `json:"json_schema,omitempty"`
 	}
-	// JSONSchemaFormat names a schema; Name is required.
+	// JSONSchemaFormat names a schema; Name is required. Description and
+	// Strict are the client's, when a Responses client gave them.
 	JSONSchemaFormat struct {
-		Name   string          `json:"name"`
-		Schema json.RawMessage `json:"schema"`
+		Name        string          `json:"name"`
+		Description string          `json:"description,omitempty"`
+		Schema      json.RawMessage `json:"schema"`
+		Strict      *bool           `json:"strict,omitempty"`
 	}
 	// StreamOptions asks for the usage chunk at the end of a stream.
 	StreamOptions struct {

@@ -56,6 +56,9 @@ func (d *anthropicDecoder) reply(body []byte) (reply, error) {
 			out.hasText = true
 		case "thinking":
 			reasoning.WriteString(b.Get("thinking").String())
+			out.thoughts = append(out.thoughts, thought{text: b.Get("thinking").String(), signature: b.Get("signature").String()})
+		case "redacted_thinking":
+			out.thoughts = append(out.thoughts, thought{text: b.Get("data").String(), redacted: true})
 		case "tool_use":
 			out.tools = append(out.tools, toolCall{id: b.Get("id").String(), name: b.Get("name").String(),
 				args: inputArguments(b.Get("input"))})
@@ -160,13 +163,15 @@ func (d *anthropicDecoder) blockStart(ds []delta, r gjson.Result) []delta {
 		return append(ds, delta{kind: kindText, text: cb.Get("text").String()})
 	case "thinking":
 		return append(ds, delta{kind: kindReasoning, text: cb.Get("thinking").String()})
+	case "redacted_thinking":
+		return append(ds, delta{kind: kindRedacted, text: cb.Get("data").String()})
 	case "tool_use":
 		// The start's input is always {}: the arguments come as input_json_delta.
 		d.tool = d.tools
 		d.tools++
 		return append(ds, delta{kind: kindToolCall, tool: d.tool, id: cb.Get("id").String(), name: cb.Get("name").String()})
 	}
-	return ds // redacted_thinking, server tools: nothing another protocol can use
+	return ds // server tools: nothing another protocol can use
 }
 
 func (d *anthropicDecoder) blockDelta(ds []delta, r gjson.Result) []delta {
@@ -180,6 +185,8 @@ func (d *anthropicDecoder) blockDelta(ds []delta, r gjson.Result) []delta {
 		if d.blockType == "tool_use" && r.Get("index").Int() == d.block {
 			return append(ds, delta{kind: kindToolArgs, tool: d.tool, text: dl.Get("partial_json").String()})
 		}
+	case "signature_delta":
+		return append(ds, delta{kind: kindSignature, text: dl.Get("signature").String()})
 	}
-	return ds // signature_delta, citations_delta
+	return ds // citations_delta
 }

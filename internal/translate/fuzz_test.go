@@ -109,3 +109,62 @@ func FuzzResponses(f *testing.F) {
 		}
 	})
 }
+
+// FuzzResponsesRequest converts any body as a Responses request for each
+// upstream: no panic, a *RequestError or a JSON request.
+func FuzzResponsesRequest(f *testing.F) {
+	ollFuzzSeeds(f, "responses/*request*.json", "ollama-real/v1_responses_*.req.json")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, up := range []wire.Protocol{wire.AnthropicMessages, wire.OllamaChat, wire.OpenAIChat} {
+			fuzzRequest(t, wire.OpenAIResponses, up, body)
+		}
+	})
+}
+
+// FuzzRequestToResponses converts any body as a Chat, Completions or Anthropic
+// request for a Responses upstream.
+func FuzzRequestToResponses(f *testing.F) {
+	addFixtureSeeds(f, "openai-chat-request*.json")
+	addFixtureSeeds(f, "openai-completions-request*.json")
+	addFixtureSeeds(f, "anthropic-messages-request*.json")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, client := range []wire.Protocol{wire.OpenAIChat, wire.OpenAICompletions, wire.AnthropicMessages} {
+			fuzzRequest(t, client, wire.OpenAIResponses, body)
+		}
+	})
+}
+
+// FuzzResponsesStream feeds any body to the Responses decoder, as a stream for
+// each client and as a whole answer: no panic, SSE events of JSON (or [DONE]).
+func FuzzResponsesStream(f *testing.F) {
+	ollFuzzSeeds(f, "responses/*-stream-*.sse", "ollama-real/v1_responses_*_stream.body", "responses/*-response-*.json")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, pair := range respUpstreamSets {
+			fuzzStream(t, pair, body)
+			if out, err := goldenSets[pair].newFixed().Response(body); err == nil && !json.Valid(out) {
+				t.Fatalf("%s: Response produced invalid JSON: %s", pair, out)
+			}
+		}
+	})
+}
+
+// FuzzResponsesEncoder feeds any upstream stream (which, by its first byte:
+// Anthropic, Chat or Ollama) to a Responses client: whatever the upstream says,
+// every event the client gets parses with the SDK and keeps the lifecycle, and
+// Fail ends a broken stream properly.
+func FuzzResponsesEncoder(f *testing.F) {
+	for i, glob := range []string{"fixtures/anthropic-messages-stream-*.sse", "fixtures/openai-chat-stream-*.sse", "ollama-real/api_chat_*stream.body"} {
+		for _, name := range testdataFiles(f, glob) {
+			f.Add(byte(i), readTestdata(f, name))
+		}
+	}
+	f.Fuzz(func(t *testing.T, which byte, body []byte) {
+		s := goldenSets[respClientSets[[]int{0, 2, 1}[int(which)%3]]]
+		tr := newStreamer(t, s)
+		out, err := drive(tr, s.upstream.NDJSON(), bytes.NewReader(body))
+		if err != nil {
+			out = tr.(Failer).Fail(out, "", err.Error())
+		}
+		checkResponsesStream(t, out)
+	})
+}

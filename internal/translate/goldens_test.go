@@ -193,6 +193,8 @@ func streamRequest(client wire.Protocol, usage bool) string {
 		return `{"model":"m","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"Hi there"}]}`
 	case wire.OpenAICompletions:
 		return `{"model":"m","stream":true` + opts + `,"prompt":"Hi there"}`
+	case wire.OpenAIResponses:
+		return `{"model":"m","stream":true,"input":"Hi there"}`
 	}
 	return `{"model":"m","stream":true` + opts + `,"messages":[{"role":"user","content":"Hi there"}]}`
 }

@@ -49,6 +49,12 @@ const (
 	// kindDone is the upstream's terminal event: usage is final, and nothing
 	// follows.
 	kindDone
+	// kindSignature ends a block of reasoning with text, its signature
+	// (Anthropic's signature_delta): only the upstream that made it can read it.
+	kindSignature
+	// kindRedacted is a whole block of reasoning the upstream encrypted, text
+	// its data (Anthropic's redacted_thinking), to be given back as it came.
+	kindRedacted
 )
 
 // delta is one step of a streamed answer. The fields a kind does not name are
@@ -71,6 +77,7 @@ type reply struct {
 	id, model string
 	created   int64 // Unix seconds; 0 when the upstream does not say
 	reasoning string
+	thoughts  []thought // the reasoning block by block, when the upstream signs them
 	text      string
 	hasText   bool // the answer has a text part, even an empty one (else OpenAI's content is null)
 	refusal   string
@@ -84,6 +91,13 @@ type reply struct {
 // toolCall is one whole tool call of a reply; args is JSON text, as the upstream
 // gave it.
 type toolCall struct{ id, name, args string }
+
+// thought is one block of a reply's reasoning: text and its signature, or
+// (redacted) an encrypted block's data in text.
+type thought struct {
+	text, signature string
+	redacted        bool
+}
 
 // finish is why the model stopped, in terms every protocol can say (README §11).
 type finish uint8

@@ -35,6 +35,10 @@ func TestStreamMemoryConstant(t *testing.T) {
 		{"ollama upstream to anthropic client", wire.AnthropicMessages, wire.OllamaChat,
 			`{"model":"m","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"hi"}]}`, nil,
 			sse.Event{Data: []byte(`{"model":"m","created_at":"2026-11-27T04:31:58Z","message":{"role":"assistant","content":"token "},"done":false}`)}},
+		{"responses upstream to openai client", wire.OpenAIChat, wire.OpenAIResponses,
+			`{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`,
+			[]sse.Event{{Name: "response.output_item.added", Data: []byte(`{"type":"response.output_item.added","output_index":0,"item":{"id":"msg_1","type":"message","status":"in_progress","content":[],"role":"assistant"},"sequence_number":2}`)}},
+			sse.Event{Name: "response.output_text.delta", Data: []byte(`{"type":"response.output_text.delta","content_index":0,"delta":"token ","item_id":"msg_1","logprobs":[],"output_index":0,"sequence_number":4}`)}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -58,42 +58,50 @@ func (c *chatConv) thinking(clientLimit bool) {
 	if c.format != nil {
 		c.out.OutputConfig = &anthropic.OutputConfig{Format: c.format}
 	}
-	if c.effort == "" {
+	anthropicThinking(&c.out, c.effort, "reasoning_effort", clientLimit, c.drops)
+}
+
+// anthropicThinking sets out's thinking for a reasoning effort (see the file's
+// comment), once its model, max_tokens and tool_choice are set; effortPath names
+// the client's effort field when it must be dropped. The Chat and Responses
+// conversions share it.
+func anthropicThinking(out *anthropic.Request, effort, effortPath string, clientLimit bool, d *drops) {
+	if effort == "" {
 		return
 	}
-	if c.effort == "none" {
-		c.out.Thinking = &anthropic.Thinking{Type: "disabled"}
+	if effort == "none" {
+		out.Thinking = &anthropic.Thinking{Type: "disabled"}
 		return
 	}
-	if tc := c.out.ToolChoice; tc != nil && (tc.Type == "any" || tc.Type == "tool") {
-		c.drops.add("reasoning_effort")
+	if tc := out.ToolChoice; tc != nil && (tc.Type == "any" || tc.Type == "tool") {
+		d.add(effortPath)
 		return
 	}
-	if anthropic.AdaptiveThinking(c.out.Model) {
-		c.out.Thinking = &anthropic.Thinking{Type: "adaptive"}
-		if c.out.OutputConfig == nil {
-			c.out.OutputConfig = &anthropic.OutputConfig{}
+	if anthropic.AdaptiveThinking(out.Model) {
+		out.Thinking = &anthropic.Thinking{Type: "adaptive"}
+		if out.OutputConfig == nil {
+			out.OutputConfig = &anthropic.OutputConfig{}
 		}
-		c.out.OutputConfig.Effort = anthropicEfforts[c.effort]
+		out.OutputConfig.Effort = anthropicEfforts[effort]
 	} else {
-		budget := thinkingBudgets[c.effort]
-		if !clientLimit && c.out.MaxTokens <= budget {
-			c.out.MaxTokens = budget + defaultAnthropicMaxTokens
+		budget := thinkingBudgets[effort]
+		if !clientLimit && out.MaxTokens <= budget {
+			out.MaxTokens = budget + defaultAnthropicMaxTokens
 		}
-		budget = min(budget, c.out.MaxTokens-1)
+		budget = min(budget, out.MaxTokens-1)
 		if budget < anthropic.MinThinkingBudget {
-			c.drops.add("reasoning_effort")
+			d.add(effortPath)
 			return
 		}
-		c.out.Thinking = &anthropic.Thinking{Type: "enabled", BudgetTokens: budget}
+		out.Thinking = &anthropic.Thinking{Type: "enabled", BudgetTokens: budget}
 	}
 	for _, s := range []struct {
 		name string
 		v    *json.RawMessage
-	}{{"temperature", &c.out.Temperature}, {"top_p", &c.out.TopP}} {
+	}{{"temperature", &out.Temperature}, {"top_p", &out.TopP}} {
 		if *s.v != nil {
 			*s.v = nil
-			c.drops.add(s.name)
+			d.add(s.name)
 		}
 	}
 }

@@ -80,12 +80,16 @@ func TestStreamSplitEveryByte(t *testing.T) {
 
 // splitEveryByte is TestStreamSplitEveryByte for the streams of the named sets,
 // converted with include_usage.
-func splitEveryByte(t *testing.T, sets ...string) {
+func splitEveryByte(t *testing.T, sets ...string) { splitEveryByteUnder(t, maxSplitBody, sets...) }
+
+// splitEveryByteUnder is splitEveryByte with bodies over max cut as splitBody
+// cuts them.
+func splitEveryByteUnder(t *testing.T, max int, sets ...string) {
 	for _, name := range sets {
 		s := goldenSets[name]
 		for _, f := range testdataFiles(t, s.streams...) {
 			t.Run(s.pair+"/"+stem(f), func(t *testing.T) {
-				body := splitBody(readTestdata(t, f))
+				body := splitBodyUnder(readTestdata(t, f), max)
 				run := func(r io.Reader) string {
 					tr, err := s.streamer(true)
 					if err != nil {
@@ -116,8 +120,11 @@ const maxSplitBody = 16 << 10
 // Every byte of that is split (splitting all 75 KB costs minutes under -race, for
 // ~170 more content chunks of one shape); the whole body is checked unsplit by the
 // goldens and by TestStreamKeepsNoEventData.
-func splitBody(body []byte) []byte {
-	if len(body) <= maxSplitBody {
+func splitBody(body []byte) []byte { return splitBodyUnder(body, maxSplitBody) }
+
+// splitBodyUnder is splitBody for bodies over max.
+func splitBodyUnder(body []byte, max int) []byte {
+	if len(body) <= max {
 		return body
 	}
 	evs := bytes.SplitAfter(body, []byte("\n\n"))

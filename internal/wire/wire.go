@@ -5,14 +5,16 @@ package wire
 // API an upstream provider is called with.
 type Protocol int
 
-// The protocols. OpenAIChat, OpenAICompletions and AnthropicMessages are what clients
-// speak; OllamaChat and OllamaGenerate are Ollama's native upstream APIs.
+// The protocols. OpenAIChat, OpenAICompletions, AnthropicMessages and
+// OpenAIResponses are what clients speak; OllamaChat and OllamaGenerate are
+// Ollama's native upstream APIs.
 const (
 	OpenAIChat        Protocol = iota + 1 // POST /v1/chat/completions
 	OpenAICompletions                     // POST /v1/completions (legacy)
 	AnthropicMessages                     // POST /v1/messages
 	OllamaChat                            // POST /api/chat (NDJSON streams)
 	OllamaGenerate                        // POST /api/generate (NDJSON streams)
+	OpenAIResponses                       // POST /v1/responses
 )
 
 // String returns a short, stable name for logs.
@@ -28,6 +30,8 @@ func (p Protocol) String() string {
 		return "ollama-chat"
 	case OllamaGenerate:
 		return "ollama-generate"
+	case OpenAIResponses:
+		return "openai-responses"
 	}
 	return "unknown"
 }
@@ -47,9 +51,39 @@ func Upstream(client Protocol, provider string) Protocol {
 		}
 		return OllamaChat
 	default:
-		if client == OpenAICompletions {
-			return OpenAICompletions
+		if client == OpenAICompletions || client == OpenAIResponses {
+			return client
 		}
 		return OpenAIChat
 	}
+}
+
+// OpenAIUpstream returns the protocol used to call an openai endpoint for a client
+// protocol. apis is the model's apis setting ("chat", "completions", "responses",
+// the preferred first): the client's own protocol when the endpoint serves it
+// (bytes pass through), else the first listed, to which the request is
+// translated. Empty apis means all three, as api.openai.com serves.
+func OpenAIUpstream(client Protocol, apis []string) Protocol {
+	if len(apis) == 0 {
+		return Upstream(client, "openai")
+	}
+	for _, a := range apis {
+		if p := openAIAPI(a); p == client {
+			return p
+		}
+	}
+	return openAIAPI(apis[0])
+}
+
+// openAIAPI is the protocol of an API name, 0 for an unknown one.
+func openAIAPI(api string) Protocol {
+	switch api {
+	case "chat":
+		return OpenAIChat
+	case "completions":
+		return OpenAICompletions
+	case "responses":
+		return OpenAIResponses
+	}
+	return 0
 }
