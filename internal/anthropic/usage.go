@@ -6,7 +6,7 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// Usage is Anthropic's usage object (README §12). InputTokens excludes the cache
+// Usage is Anthropic's usage object (docs/protocols.md §12). InputTokens excludes the cache
 // reads and writes; OutputTokens includes thinking. The cache counts are nil when
 // not known (an answer translated from an upstream that reports none), and are
 // then left out rather than claimed to be 0.

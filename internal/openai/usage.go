@@ -6,7 +6,7 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// Usage is the usage object of Chat and legacy Completions (README §12):
+// Usage is the usage object of Chat and legacy Completions (docs/protocols.md §12):
 // PromptTokens includes the cached tokens, CompletionTokens the reasoning tokens.
 type Usage struct {
 	PromptTokens            int64                    `json:"prompt_tokens"`

@@ -106,7 +106,7 @@ type shape struct {
 	prompt      bool   // top-level prompt: a string, or an array of strings
 }
 
-// shapes maps each protocol to where its texts live (docs: shared/protocols/README.md §1-4).
+// shapes maps each protocol to where its texts live (docs/protocols.md §1-4).
 var shapes = map[wire.Protocol]*shape{
 	wire.OpenAIChat:        {messages: true, blocks: true},
 	wire.AnthropicMessages: {messages: true, blocks: true, toolResults: true, system: "blocks"},
