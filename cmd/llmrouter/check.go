@@ -15,6 +15,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/gateway"
 	"github.com/llmrouter/llmrouter/internal/logging"
+	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
@@ -31,7 +32,7 @@ func check(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			// A transform or header rule may quote a key (a regex written to
 			// redact it): scrubbed like everything else the router prints.
-			err = errors.New(logging.Scrub(err.Error(), append(gateway.Secrets(cfg), cfg.Secrets()...)...))
+			err = errors.New(redact.Scrub(err.Error(), append(gateway.Secrets(cfg), cfg.Secrets()...)...))
 		}
 	}
 	if err != nil {
@@ -131,11 +132,11 @@ func printExplain(cfg *config.Config, proto wire.Protocol, endpoint string, head
 	}
 	p, err := g.Explain(r, proto)
 	if err != nil {
-		fmt.Fprintf(stderr, "llmrouter: %s\n", logging.Scrub(err.Error(), gateway.Secrets(cfg)...))
+		fmt.Fprintf(stderr, "llmrouter: %s\n", redact.Scrub(err.Error(), gateway.Secrets(cfg)...))
 		return 1
 	}
 	secrets := append(gateway.Secrets(cfg), p.Secrets...)
-	fmt.Fprintf(stdout, "POST %s\n", logging.RedactURL(p.URL))
+	fmt.Fprintf(stdout, "POST %s\n", redact.URL(p.URL))
 	names := make([]string, 0, len(p.Header))
 	for name := range p.Header {
 		names = append(names, name)
@@ -149,15 +150,15 @@ func printExplain(cfg *config.Config, proto wire.Protocol, endpoint string, head
 	if len(p.Dropped) > 0 {
 		fmt.Fprintf(stderr, "dropped by translation: %s\n", strings.Join(p.Dropped, ","))
 	}
-	fmt.Fprintf(stdout, "\n%s\n", logging.Scrub(string(p.Body), secrets...))
+	fmt.Fprintf(stdout, "\n%s\n", redact.Scrub(string(p.Body), secrets...))
 	return 0
 }
 
 // maskHeader masks credential headers whole (at most the last 4 characters show)
 // and any known secret inside other values.
 func maskHeader(name, v string, secrets []string) string {
-	if !logging.SecretHeader(name) {
-		return logging.Scrub(v, secrets...)
+	if !redact.SecretHeader(name) {
+		return redact.Scrub(v, secrets...)
 	}
 	if k, ok := strings.CutPrefix(v, "Bearer "); ok {
 		return "Bearer " + config.Mask(k)

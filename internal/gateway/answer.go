@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/anthropic"
-	"github.com/llmrouter/llmrouter/internal/logging"
+	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/translate"
 	"github.com/llmrouter/llmrouter/internal/upstream"
 )
@@ -165,7 +165,7 @@ func (g *Gateway) answerStart(ctx context.Context, x *exchange, resp *http.Respo
 		aerr := inBandAPIError(x.client, se, secrets)
 		return outcome{retryable: upstream.RetryStatus(x.t.model.Retry, aerr.Status), err: aerr}, false
 	}
-	msg := logging.Scrub(err.Error(), secrets...)
+	msg := redact.Scrub(err.Error(), secrets...)
 	return outcome{err: &apiError{Status: http.StatusBadGateway, Message: msg, Err: err}}, false
 }
 

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/config"
-	"github.com/llmrouter/llmrouter/internal/logging"
+	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/upstream"
 )
 
@@ -175,7 +175,7 @@ func (g *Gateway) upstreamError(x *exchange, resp *http.Response, body io.Reader
 	}
 	// Scrubbed before it is cut: a key that crosses the cut is dropped whole.
 	cr := &countReader{r: body}
-	b, err := logging.ReadScrubbed(cr, maxErrorBody, x.secrets(g)...)
+	b, err := redact.ReadScrubbed(cr, maxErrorBody, x.secrets(g)...)
 	o := outcome{status: status, header: resp.Header, retryable: retry, body: b}
 	switch {
 	case cr.n > maxErrorBody:
@@ -200,11 +200,11 @@ func (g *Gateway) fail(w http.ResponseWriter, x *exchange, rec *record, o outcom
 	if o.err != nil {
 		// Err may quote the upstream (an in-band error echoing a key): scrubbed
 		// for the log as the message is for the client.
-		rec.errMsg = logging.Scrub(o.err.Error(), secrets...)
+		rec.errMsg = redact.Scrub(o.err.Error(), secrets...)
 		writeError(w, x.client, o.err)
 		return
 	}
-	body := logging.ScrubJSON(o.body, secrets...)
+	body := redact.ScrubBytes(o.body, secrets...)
 	g.logResponse(rec, body)
 	copyErrorHeaders(w.Header(), o.header, secrets)
 	rec.errMsg = fmt.Sprintf("upstream status %d", o.status)

@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/anthropic"
-	"github.com/llmrouter/llmrouter/internal/logging"
 	"github.com/llmrouter/llmrouter/internal/openai"
+	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/translate"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
@@ -110,7 +110,7 @@ func statusOfType(typ string) int {
 // given it before the stream started, so that on_status decides about retrying
 // it, and its type when the client speaks the same family, scrubbed of secrets.
 func inBandAPIError(client wire.Protocol, se *translate.StreamError, secrets []string) *apiError {
-	msg, typ := logging.Scrub(se.Message, secrets...), logging.Scrub(se.Type, secrets...)
+	msg, typ := redact.Scrub(se.Message, secrets...), redact.Scrub(se.Type, secrets...)
 	return &apiError{Status: statusOfType(se.Type), Type: clientType(client, typ), Message: msg, Err: se}
 }
 

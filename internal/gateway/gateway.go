@@ -12,8 +12,8 @@ import (
 	"sync/atomic"
 
 	"github.com/llmrouter/llmrouter/internal/config"
-	"github.com/llmrouter/llmrouter/internal/logging"
 	"github.com/llmrouter/llmrouter/internal/policy"
+	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/route"
 	"github.com/llmrouter/llmrouter/internal/upstream"
 	"github.com/llmrouter/llmrouter/internal/wire"
@@ -95,7 +95,7 @@ func Secrets(cfg *config.Config) []string {
 func headerSecrets(s []string, h config.Headers) []string {
 	for _, m := range []map[string]string{h.Add, h.Force} {
 		for name, v := range m {
-			s = append(s, logging.CredentialValues(http.Header{name: {v}}, "")...)
+			s = append(s, redact.CredentialValues(http.Header{name: {v}}, "")...)
 		}
 	}
 	return s

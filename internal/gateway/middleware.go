@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/logging"
+	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
@@ -169,7 +170,7 @@ func (g *Gateway) access(r *http.Request, rec *record, sw *statusWriter, start t
 		attrs = append(attrs, slog.String("dropped", strings.Join(rec.dropped, ",")))
 	}
 	if rec.errMsg != "" {
-		attrs = append(attrs, slog.String("error", logging.Scrub(rec.errMsg, rec.secrets...)))
+		attrs = append(attrs, slog.String("error", redact.Scrub(rec.errMsg, rec.secrets...)))
 	}
 	attrs = append(attrs, logging.ScrubAttrs(rec.extra, rec.secrets...)...)
 	g.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)

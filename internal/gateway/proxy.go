@@ -8,9 +8,9 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/anthropic"
 	"github.com/llmrouter/llmrouter/internal/config"
-	"github.com/llmrouter/llmrouter/internal/logging"
 	"github.com/llmrouter/llmrouter/internal/ollama"
 	"github.com/llmrouter/llmrouter/internal/openai"
+	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/translate"
 	"github.com/llmrouter/llmrouter/internal/wire"
 	"github.com/tidwall/sjson"
@@ -131,7 +131,7 @@ func (g *Gateway) Explain(r *http.Request, p wire.Protocol) (*Prepared, error) {
 // record: they are masked in everything logged about this request, from the
 // first line on (its body may repeat a key).
 func (g *Gateway) readRequest(r *http.Request, rec *record) ([]byte, *apiError) {
-	rec.secrets = logging.CredentialValues(r.Header, r.URL.RawQuery)
+	rec.secrets = redact.CredentialValues(r.Header, r.URL.RawQuery)
 	return g.readBody(r)
 }
 
@@ -163,7 +163,7 @@ func (g *Gateway) prepare(r *http.Request, body []byte, p wire.Protocol, k kind,
 	x.buildHeader(r.Header, len(g.cfg.Server.APIKeys) > 0)
 	// Scrubbed from relayed errors and the log: the client's credentials and every
 	// secret the upstream request carries (its key, secret-named header rule values).
-	x.creds = append(rec.secrets, logging.CredentialValues(x.header, "")...)
+	x.creds = append(rec.secrets, redact.CredentialValues(x.header, "")...)
 	rec.secrets = x.creds
 	g.logUpstreamHeaders(rec, x.header)
 	return x, nil

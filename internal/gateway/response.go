@@ -9,9 +9,9 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/anthropic"
-	"github.com/llmrouter/llmrouter/internal/logging"
 	"github.com/llmrouter/llmrouter/internal/ollama"
 	"github.com/llmrouter/llmrouter/internal/openai"
+	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/sse"
 	"github.com/llmrouter/llmrouter/internal/wire"
 	"github.com/tidwall/gjson"
@@ -50,7 +50,7 @@ func copyResponseHeaders(dst http.Header, resp *http.Response, translated bool, 
 		if !relayed(name, conn) || (translated && !keptWhenTranslated(name)) {
 			continue
 		}
-		if logging.Scrub(name, secrets...) != name {
+		if redact.Scrub(name, secrets...) != name {
 			continue // a name cannot be masked and stay meaningful
 		}
 		dst[name] = scrubValues(v, secrets)
@@ -81,11 +81,11 @@ func relayed(name string, connection []string) bool {
 // scrubValues returns vs, or a copy with every secret masked when one appears.
 func scrubValues(vs []string, secrets []string) []string {
 	for i, v := range vs {
-		if s := logging.Scrub(v, secrets...); s != v {
+		if s := redact.Scrub(v, secrets...); s != v {
 			out := slices.Clone(vs)
 			out[i] = s
 			for j := i + 1; j < len(out); j++ {
-				out[j] = logging.Scrub(out[j], secrets...)
+				out[j] = redact.Scrub(out[j], secrets...)
 			}
 			return out
 		}
@@ -109,7 +109,7 @@ func copyErrorHeaders(dst http.Header, resp http.Header, secrets []string) {
 		if len(vs) == 0 || (!keptWhenTranslated(name) && name != "X-Should-Retry") {
 			continue
 		}
-		if !wellFormedHint(name, vs[0]) || logging.Scrub(name, secrets...) != name {
+		if !wellFormedHint(name, vs[0]) || redact.Scrub(name, secrets...) != name {
 			continue
 		}
 		dst[name] = scrubValues(vs, secrets)
@@ -184,7 +184,7 @@ func upstreamMessage(up wire.Protocol, status int, header http.Header, body []by
 	if msg == "" {
 		msg = fmt.Sprintf("upstream answered %d %s", status, http.StatusText(status))
 	}
-	msg = logging.Scrub(msg, secrets...)
+	msg = redact.Scrub(msg, secrets...)
 	if len(msg) > maxMessage {
 		msg = msg[:utf8Start(msg, maxMessage)] + "…"
 	}

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/llmrouter/llmrouter/internal/logging"
+	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/sse"
 	"github.com/llmrouter/llmrouter/internal/translate"
 	"github.com/llmrouter/llmrouter/internal/upstream"
@@ -221,7 +221,7 @@ func (s *relay) failed(ctx context.Context, r *http.Request, err error) outcome 
 	}
 	// The error's cause may quote the upstream (an in-band message echoing a key):
 	// the log gets it scrubbed like the client does.
-	s.rec.errMsg = logging.Scrub(aerr.Error(), s.x.secrets(s.g)...)
+	s.rec.errMsg = redact.Scrub(aerr.Error(), s.x.secrets(s.g)...)
 	s.write(append(s.out, aerr.event(s.x.client)...))
 	return outcome{done: true}
 }
@@ -240,7 +240,7 @@ func (s *relay) streamError(ctx context.Context, err error) *apiError {
 	case errors.Is(err, sse.ErrTooLarge):
 		return &apiError{Status: http.StatusBadGateway, Message: "upstream sent a stream event larger than the router accepts", Err: err}
 	case errors.As(err, new(*badEventError)):
-		msg := logging.Scrub(err.Error(), s.x.secrets(s.g)...)
+		msg := redact.Scrub(err.Error(), s.x.secrets(s.g)...)
 		return &apiError{Status: http.StatusBadGateway, Message: "upstream sent a malformed stream event: " + msg, Err: err}
 	}
 	err = causeOf(ctx, err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/sse"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
@@ -198,28 +199,23 @@ func (t *Transcript) addArgs(key int64, s string) {
 
 // keep appends as much of s to *dst as the budget allows, cut on a UTF-8 boundary,
 // and counts the rest. A cut inside a token (what may be a key, split across
-// deltas or not) drops the token's kept part as well (see cut.go).
+// deltas or not) drops the token's kept part as well (redact.AppendCut).
 func (t *Transcript) keep(dst *[]byte, s string) {
-	n := len(s)
-	if int64(n) > t.budget {
-		n = utf8Cut(s, int(max(t.budget, 0)))
-	}
-	*dst = append(*dst, s[:n]...)
-	t.budget -= int64(n)
-	t.cut += int64(len(s) - n)
-	if n < len(s) {
-		var dropped int
-		*dst, dropped = trimToken(*dst, s[n])
-		t.cut += int64(dropped)
+	var cut int
+	*dst, cut = redact.AppendCut(*dst, s, int(max(t.budget, 0)))
+	t.cut += int64(cut)
+	if cut > 0 {
 		t.budget = 0 // the cut is final: a later small delta must not fill its gap
+		return
 	}
+	t.budget -= int64(len(s))
 }
 
 // setError keeps an in-band error object, or a truncated string of an oversized one.
 func (t *Transcript) setError(e gjson.Result) {
 	raw := []byte(e.Raw)
 	if len(raw) > maxRaw || !json.Valid(raw) {
-		raw, _ = json.Marshal(Truncate(raw, maxRaw))
+		raw, _ = json.Marshal(redact.Truncate(raw, maxRaw))
 	}
 	t.err = raw
 }

@@ -217,3 +217,27 @@ func TestTranscriptBounded(t *testing.T) {
 		})
 	}
 }
+
+// A transcript whose budget runs out inside a token drops the token's kept part,
+// also when the token began in an earlier delta.
+func TestTranscriptCutDropsTokenTail(t *testing.T) {
+	const key = "sk-unknown-0123456789abcdef"
+	for cut := 1; cut < len(key); cut++ {
+		for split := 1; split < len(key); split++ {
+			tr := NewTranscript(wire.OpenAIChat, int64(len("key: ")+cut))
+			for _, s := range []string{"key: ", key[:split], key[split:], " end"} {
+				tr.Add(sse.Event{Data: fmt.Appendf(nil, `{"choices":[{"index":0,"delta":{"content":%q}}]}`, s)})
+			}
+			var got struct {
+				Text      string `json:"text"`
+				Truncated int    `json:"truncated_bytes"`
+			}
+			if err := json.Unmarshal(tr.JSON(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Text != "key: " || got.Truncated != len(key)+len(" end") {
+				t.Errorf("budget %d, split %d: %+v", cut, split, got)
+			}
+		}
+	}
+}
