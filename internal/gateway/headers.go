@@ -92,7 +92,7 @@ func clientCredential(h http.Header) (key string, bearer bool) {
 
 // setCredential puts key in the upstream provider's own auth header:
 // x-api-key (+ anthropic-version) for anthropic, Authorization: Bearer otherwise.
-func setCredential(h http.Header, provider, key string) {
+func setCredential(h http.Header, provider config.Provider, key string) {
 	if provider == config.ProviderAnthropic {
 		anthropic.SetAuth(h, key)
 		return

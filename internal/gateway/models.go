@@ -30,7 +30,7 @@ func (g *Gateway) openAIModels(names []string) any {
 	data := make([]openAIModel, 0, len(names))
 	for _, n := range names {
 		i, _ := g.routes.Lookup(n)
-		data = append(data, openAIModel{ID: n, Object: "model", OwnedBy: g.targets[i].model.Provider})
+		data = append(data, openAIModel{ID: n, Object: "model", OwnedBy: string(g.targets[i].model.Provider)})
 	}
 	return struct {
 		Object string        `json:"object"`

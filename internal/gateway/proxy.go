@@ -151,8 +151,8 @@ func (g *Gateway) prepare(r *http.Request, body []byte, p wire.Protocol, k kind,
 			Message: fmt.Sprintf("model %q is not configured on this router", model)}
 	}
 	t := &g.targets[i]
-	x := &exchange{client: p, t: t, up: wire.Upstream(p, t.model.Provider), stream: stream}
-	rec.provider, rec.stream = t.model.Provider, x.stream
+	x := &exchange{client: p, t: t, up: wire.Upstream(p, string(t.model.Provider)), stream: stream}
+	rec.provider, rec.stream = string(t.model.Provider), x.stream
 	if k == kindCountTokens && x.up != wire.AnthropicMessages {
 		return nil, errorf(http.StatusBadRequest, "count_tokens is only available for models on anthropic upstreams")
 	}
