@@ -90,25 +90,28 @@ func (r *Routes) Names() []string {
 func IsGlob(name string) bool { return strings.Contains(name, "*") }
 
 // Match reports whether name matches pattern, where `*` matches any run of
-// characters, `/` and `:` included (as package route matches).
+// characters, `/` and `:` included (Ollama names such as "library/llama3:8b"). It
+// allocates nothing: a request whose model only a glob serves pays a scan.
 func Match(pattern, name string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
+	prefix, rest, glob := strings.Cut(pattern, "*")
+	if !glob {
 		return pattern == name
 	}
-	if !strings.HasPrefix(name, parts[0]) {
+	if !strings.HasPrefix(name, prefix) {
 		return false
 	}
-	name = name[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, p := range parts[1 : len(parts)-1] {
-		i := strings.Index(name, p)
+	name = name[len(prefix):]
+	for {
+		part, more, ok := strings.Cut(rest, "*")
+		if !ok { // the last part: a suffix, after what the middle parts took
+			return len(name) >= len(part) && strings.HasSuffix(name, part)
+		}
+		i := strings.Index(name, part)
 		if i < 0 {
 			return false
 		}
-		name = name[i+len(p):]
+		name, rest = name[i+len(part):], more
 	}
-	return len(name) >= len(last) && strings.HasSuffix(name, last)
 }
 
 // maxOverlapWork bounds the pairs of positions overlap compares; beyond it two
