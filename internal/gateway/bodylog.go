@@ -10,7 +10,6 @@ import (
 	"github.com/llmrouter/llmrouter/internal/logging"
 	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/sse"
-	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // logRequest adds the request headers and body to the access-log record when
@@ -83,7 +82,7 @@ type streamLog struct {
 	t *logging.Transcript
 }
 
-func (g *Gateway) newStreamLog(p wire.Protocol) *streamLog {
+func (g *Gateway) newStreamLog(p logging.Dialect) *streamLog {
 	if lc := g.cfg.Logging; lc.ResponseBody {
 		return &streamLog{t: logging.NewTranscript(p, lc.MaxBodyBytes)}
 	}

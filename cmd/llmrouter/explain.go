@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,46 +15,10 @@ import (
 	"github.com/llmrouter/llmrouter/internal/gateway"
 	"github.com/llmrouter/llmrouter/internal/logging"
 	"github.com/llmrouter/llmrouter/internal/redact"
-	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
-func check(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "", "config file to validate")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	cfg, err := loadConfig(*path)
-	if err == nil {
-		_, err = gateway.New(cfg, logging.New(cfg.Logging, io.Discard, nil))
-		if err != nil {
-			// A transform or header rule may quote a key (a regex written to
-			// redact it): scrubbed like everything else the router prints.
-			err = errors.New(redact.Scrub(err.Error(), append(gateway.Secrets(cfg), cfg.Secrets()...)...))
-		}
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "llmrouter: %s is invalid:\n%v\n", sourceName(*path), err)
-		return 1
-	}
-	fmt.Fprintf(stdout, "%s is valid\n%s", cfg.Source, config.Summary(cfg))
-	return 0
-}
-
-func sourceName(p string) string {
-	if p := config.Resolve(p); p != "" {
-		return p
-	}
-	return "embedded default"
-}
-
-var endpoints = map[string]wire.Protocol{
-	"/v1/chat/completions":      wire.OpenAIChat,
-	"/v1/completions":           wire.OpenAICompletions,
-	"/v1/messages":              wire.AnthropicMessages,
-	"/v1/messages/count_tokens": wire.AnthropicMessages,
-}
+// llmrouter explain: the upstream request a client request causes, printed with
+// every credential masked.
 
 // headerFlags collects repeated -H 'Name: value' flags.
 type headerFlags []string
@@ -101,8 +64,7 @@ func explain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "llmrouter: explain: %v\n", err)
 		return 2
 	}
-	proto, ok := endpoints[strings.SplitN(*endpoint, "?", 2)[0]]
-	if !ok {
+	if !gateway.IsEndpoint(strings.SplitN(*endpoint, "?", 2)[0]) {
 		fmt.Fprintf(stderr, "llmrouter: unknown endpoint %q\n", *endpoint)
 		return 2
 	}
@@ -116,10 +78,10 @@ func explain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "llmrouter: config: %v\n", err)
 		return 1
 	}
-	return printExplain(cfg, proto, *endpoint, headers, body, stdout, stderr)
+	return printExplain(cfg, *endpoint, headers, body, stdout, stderr)
 }
 
-func printExplain(cfg *config.Config, proto wire.Protocol, endpoint string, headers []string, body []byte, stdout, stderr io.Writer) int {
+func printExplain(cfg *config.Config, endpoint string, headers []string, body []byte, stdout, stderr io.Writer) int {
 	g, err := gateway.New(cfg, logging.New(cfg.Logging, io.Discard, nil))
 	if err != nil {
 		fmt.Fprintf(stderr, "llmrouter: %v\n", err)
@@ -130,7 +92,7 @@ func printExplain(cfg *config.Config, proto wire.Protocol, endpoint string, head
 		name, value, _ := strings.Cut(h, ":")
 		r.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
 	}
-	p, err := g.Explain(r, proto)
+	p, err := g.Explain(r)
 	if err != nil {
 		fmt.Fprintf(stderr, "llmrouter: %s\n", redact.Scrub(err.Error(), gateway.Secrets(cfg)...))
 		return 1
