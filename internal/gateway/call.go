@@ -114,7 +114,12 @@ func (g *Gateway) Explain(r *http.Request) (*Prepared, error) {
 	if e == nil {
 		return nil, fmt.Errorf("no endpoint %s", r.URL.Path)
 	}
-	c := &call{g: g, r: r, rec: &record{}, ep: e}
+	x := &struct { // one allocation for both
+		call
+		rec record
+	}{call: call{g: g, r: r, ep: e}}
+	c := &x.call
+	c.rec = &x.rec
 	if aerr := c.read(); aerr != nil {
 		return nil, aerr
 	}

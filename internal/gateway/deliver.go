@@ -123,9 +123,10 @@ func (a *attempt) relayBody() outcome {
 		logged = &capBuffer{max: lc.MaxBodyBytes}
 		dst = io.MultiWriter(dst, logged)
 	}
-	var tap usageTap
+	tap := taps.Get().(*usageTap)
+	defer taps.Put(tap)
 	tap.start(a.out.up.UsageMembers())
-	err := copyWatched(dst, a.idle, (*buf)[:n], rerr, *buf, &tap)
+	err := copyWatched(dst, a.idle, (*buf)[:n], rerr, *buf, tap)
 	if err != nil {
 		if c.r.Context().Err() != nil {
 			c.rec.errMsg = "client went away"

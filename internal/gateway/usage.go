@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"sync"
 
 	"github.com/llmrouter/llmrouter/internal/translate"
 	"github.com/llmrouter/llmrouter/internal/wire"
@@ -57,8 +58,12 @@ type usageTap struct {
 // maxName bounds the member names compared with members (theirs are short).
 const maxName = 64
 
+// taps recycles usageTaps: a tap holds its own buffers, so it lives on the heap.
+var taps = sync.Pool{New: func() any { return new(usageTap) }}
+
+// start readies u for a new body.
 func (u *usageTap) start(members []string) {
-	u.members = members
+	*u = usageTap{members: members}
 	u.key, u.doc = u.keyArr[:0], u.docArr[:0]
 }
 
