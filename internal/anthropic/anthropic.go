@@ -29,8 +29,8 @@ const (
 	CountTokensPath = "/v1/messages/count_tokens"
 )
 
-// Version is sent as anthropic-version when the client did not choose one.
-const Version = "2023-06-01"
+// version is sent as anthropic-version when the client did not choose one.
+const version = "2023-06-01"
 
 // Path returns the upstream path of an operation, whatever the model and streaming.
 func (API) Path(op wire.Operation, _ string, _ bool) (string, bool) {
@@ -50,7 +50,7 @@ func (API) SetAuth(h http.Header, key string) {
 		h.Set("X-Api-Key", key)
 	}
 	if h.Get("Anthropic-Version") == "" {
-		h.Set("Anthropic-Version", Version)
+		h.Set("Anthropic-Version", version)
 	}
 }
 
@@ -123,8 +123,8 @@ func parseError(body []byte) (typ, message string, ok bool) {
 // message_start's (the input) merged with message_delta's (cumulative).
 func (API) NewMeter() wire.Meter { return new(Usage) }
 
-// Read merges the usage data carries, if any, into u (ReadUsage).
-func (u *Usage) Read(data []byte) bool { return ReadUsage(u, data) }
+// Read merges the usage data carries, if any, into u (readUsage).
+func (u *Usage) Read(data []byte) bool { return readUsage(u, data) }
 
 var usageMembers = []string{"usage"}
 

@@ -97,7 +97,7 @@ func TestPathAndAuth(t *testing.T) {
 	}
 	h := http.Header{}
 	Messages.SetAuth(h, "")
-	if diff := cmp.Diff(http.Header{"Anthropic-Version": {Version}}, h); diff != "" {
+	if diff := cmp.Diff(http.Header{"Anthropic-Version": {version}}, h); diff != "" {
 		t.Errorf("SetAuth without a key (-want +got):\n%s", diff)
 	}
 	h = http.Header{"Anthropic-Version": {"2024-01-01"}}

@@ -33,12 +33,12 @@ func (u Usage) Tokens() (input, output, cacheRead, cacheWrite, reasoning int64) 
 
 var usageKey = []byte(`"usage"`)
 
-// ReadUsage reads into u the counts of a Messages body or of the stream event
+// readUsage reads into u the counts of a Messages body or of the stream event
 // that carries them: message_start (message.usage, the input) or message_delta
 // (usage, cumulative), as Merge does. It reports whether data carried usage.
 // Events without the word "usage" are passed over without being parsed, so a
 // relay may call it on every event.
-func ReadUsage(u *Usage, data []byte) bool {
+func readUsage(u *Usage, data []byte) bool {
 	if !bytes.Contains(data, usageKey) {
 		return false
 	}

@@ -69,12 +69,12 @@ func TestMatch(t *testing.T) {
 		{"a**b", "ab", true},
 	}
 	for _, tt := range tests {
-		if got := Match(tt.pattern, tt.name); got != tt.want {
-			t.Errorf("Match(%q, %q) = %v", tt.pattern, tt.name, got)
+		if got := match(tt.pattern, tt.name); got != tt.want {
+			t.Errorf("match(%q, %q) = %v", tt.pattern, tt.name, got)
 		}
 	}
-	if n := testing.AllocsPerRun(100, func() { Match("claude-*-x*", "claude-3-x-opus") }); n != 0 {
-		t.Errorf("Match allocates %v times", n)
+	if n := testing.AllocsPerRun(100, func() { match("claude-*-x*", "claude-3-x-opus") }); n != 0 {
+		t.Errorf("match allocates %v times", n)
 	}
 }
 

@@ -102,9 +102,9 @@ func (API) ParseError(body []byte) (typ, message string, ok bool) {
 // or line.
 func (API) NewMeter() wire.Meter { return new(Metrics) }
 
-// Read keeps the counters data carries, if any (ReadUsage).
+// Read keeps the counters data carries, if any (readUsage).
 func (m *Metrics) Read(data []byte) bool {
-	v, ok := ReadUsage(data)
+	v, ok := readUsage(data)
 	if ok {
 		*m = v
 	}

@@ -136,9 +136,9 @@ func parseError(body []byte) (typ, message string, ok bool) {
 // the include_usage chunk.
 func (API) NewMeter() wire.Meter { return new(Usage) }
 
-// Read keeps the usage data carries, if any (ReadUsage).
+// Read keeps the usage data carries, if any (readUsage).
 func (u *Usage) Read(data []byte) bool {
-	v, ok := ReadUsage(data)
+	v, ok := readUsage(data)
 	if ok {
 		*u = v
 	}
