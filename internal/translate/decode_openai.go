@@ -1,6 +1,6 @@
 package translate
 
-// The OpenAI Chat Completions decoder (README §1.2-1.3): a chat.completion body,
+// The OpenAI Chat Completions decoder (docs/protocols.md §1.2-1.3): a chat.completion body,
 // or the chunks of a stream, into the hub's reply and deltas.
 //
 // reasoning_content (and reasoning), which some OpenAI-compatible servers add,

@@ -85,7 +85,7 @@ type reply struct {
 // gave it.
 type toolCall struct{ id, name, args string }
 
-// finish is why the model stopped, in terms every protocol can say (README §11).
+// finish is why the model stopped, in terms every protocol can say (docs/protocols.md §11).
 type finish uint8
 
 const (

@@ -100,7 +100,7 @@ func ollamaOptionsOrNil(o *ollama.Options) *ollama.Options {
 }
 
 // ollamaThink maps a reasoning effort to Ollama's think value as Ollama's own OpenAI
-// layer does (README §10): none→false, minimal→"low", low/medium/high unchanged,
+// layer does (docs/protocols.md §10): none→false, minimal→"low", low/medium/high unchanged,
 // xhigh and max→"max". ok is false for any other value.
 func ollamaThink(effort string) (json.RawMessage, bool) {
 	switch effort {
@@ -118,7 +118,7 @@ func ollamaThink(effort string) (json.RawMessage, bool) {
 
 // ollamaImage returns the bare base64 of an image URL: a data: URL is stripped of
 // its prefix; http(s) URLs are a RequestError, since the router never fetches them
-// and Ollama accepts no URLs (README §8).
+// and Ollama accepts no URLs (docs/protocols.md §8).
 func ollamaImage(u, path string) (string, error) {
 	if _, data, ok := parseDataURL(u); ok {
 		return data, nil
