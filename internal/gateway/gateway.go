@@ -3,10 +3,11 @@
 // translates the answer, streaming event by event.
 //
 // A request is one call (call.go): read and validated once, then attempted
-// (retry.go) against a target, for which its upstream request is built on first use
-// (bind.go); an answer is delivered whole (deliver.go) or relayed as a stream
-// (stream.go), held back until its commit point (commit.go). What the gateway knows
-// of each protocol comes from the table in table.go.
+// (retry.go) against a target, for which its upstream request is built on first
+// use (call.go); an answer is delivered whole (deliver.go) or relayed as a stream
+// (stream.go), held back until its commit point (commit.go). What the gateway
+// knows of each protocol comes from the table in table.go; ARCHITECTURE.md
+// follows one request through these files.
 package gateway
 
 import (

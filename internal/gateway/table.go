@@ -81,7 +81,7 @@ type clientDialect interface {
 // upstreamDialect is what the gateway needs of the protocol an upstream is
 // called with.
 type upstreamDialect interface {
-	caller         // bind.go: the path, the credential
+	caller         // call.go: the path, the credential
 	policy.Dialect // transforms: where a request keeps its texts
 	answerReader   // deliver.go, errors.go: answers and error bodies
 	eventReader    // commit.go: what a raw stream event is
