@@ -143,14 +143,29 @@ func (c *call) attempt(ctx context.Context, out *outbound, start time.Time) outc
 // transportError classifies a failure before any response: 504 for timeouts, 502
 // for refused, reset or TLS failures. The message omits the URL.
 func transportError(ctx context.Context, err error) *apiError {
+	return failure(ctx, err, "upstream timed out: ", "upstream unreachable: ")
+}
+
+// readError classifies a failure while reading an answer's body before any of
+// it reached the client: 504 for the idle or total timeout, else 502.
+func readError(ctx context.Context, err error) *apiError {
+	return failure(ctx, err, "upstream timed out before its answer was complete: ",
+		"upstream connection failed before its answer was complete: ")
+}
+
+// failure describes a failed exchange with the upstream for the client: a 503 when
+// Stop ended it, a 504 (timedOut and the cause) for a timeout, else a 502 (failed
+// and the cause). The cause is why ctx was cancelled when it was (the idle or
+// total timeout), and never shows a URL.
+func failure(ctx context.Context, err error, timedOut, failed string) *apiError {
 	if e := stoppedError(ctx, err); e != nil {
 		return e
 	}
 	err = causeOf(ctx, err)
 	if upstream.IsTimeout(err) {
-		return &apiError{Status: http.StatusGatewayTimeout, Message: "upstream timed out: " + causeMessage(err), Err: err}
+		return &apiError{Status: http.StatusGatewayTimeout, Message: timedOut + causeMessage(err), Err: err}
 	}
-	return &apiError{Status: http.StatusBadGateway, Message: "upstream unreachable: " + causeMessage(err), Err: err}
+	return &apiError{Status: http.StatusBadGateway, Message: failed + causeMessage(err), Err: err}
 }
 
 // causeOf returns why ctx was cancelled (idle or total timeout) when it was, for
@@ -160,17 +175,4 @@ func causeOf(ctx context.Context, err error) error {
 		return cause
 	}
 	return err
-}
-
-// readError classifies a failure while reading an answer's body before any of
-// it reached the client: 504 for the idle or total timeout, else 502.
-func readError(ctx context.Context, err error) *apiError {
-	if e := stoppedError(ctx, err); e != nil {
-		return e
-	}
-	err = causeOf(ctx, err)
-	if upstream.IsTimeout(err) {
-		return &apiError{Status: http.StatusGatewayTimeout, Message: "upstream timed out before its answer was complete: " + causeMessage(err), Err: err}
-	}
-	return &apiError{Status: http.StatusBadGateway, Message: "upstream connection failed before its answer was complete: " + causeMessage(err), Err: err}
 }

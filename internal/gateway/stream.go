@@ -175,11 +175,7 @@ func (s *relay) streamError(err error) *apiError {
 		msg := redact.Scrub(err.Error(), s.c.secrets()...)
 		return &apiError{Status: http.StatusBadGateway, Message: "upstream sent a malformed stream event: " + msg, Err: err}
 	}
-	err = causeOf(s.ctx, err)
-	if upstream.IsTimeout(err) {
-		return &apiError{Status: http.StatusGatewayTimeout, Message: "upstream timed out mid-stream: " + causeMessage(err), Err: err}
-	}
-	return &apiError{Status: http.StatusBadGateway, Message: "upstream connection failed mid-stream: " + causeMessage(err), Err: err}
+	return failure(s.ctx, err, "upstream timed out mid-stream: ", "upstream connection failed mid-stream: ")
 }
 
 // write sends b to the client, committing the response first if needed, and
