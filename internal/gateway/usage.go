@@ -173,14 +173,14 @@ func (u *usageTap) value(b []byte) {
 }
 
 // usage returns what the kept members say, read by a meter of the upstream's
-// protocol; nothing when no member was kept.
+// protocol; nothing when no member was kept. It ends the tap's use.
 func (u *usageTap) usage(up metered) translate.Usage {
 	if len(u.doc) == 0 {
 		return translate.Usage{}
 	}
-	doc := make([]byte, 0, len(u.doc)+1)
-	doc = append(append(append(doc, '{'), u.doc[1:]...), '}')
+	u.doc[0] = '{' // the first member's leading comma
+	u.doc = append(u.doc, '}')
 	m := up.NewMeter()
-	m.Read(doc)
+	m.Read(u.doc)
 	return usageOf(m)
 }
