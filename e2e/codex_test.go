@@ -30,7 +30,7 @@ const (
 // approve it on any Linux machine: the sandboxed modes (workspace-write, read-only) run
 // each command under bubblewrap, which needs user namespaces; where they are unavailable
 // (a CI container, root in a restricted sandbox) the command fails with bwrap's ENOSPC
-// error while codex itself still exits 0 (see /work/helpers/codex-notes.md).
+// error while codex itself still exits 0 (see docs/clients/codex.md).
 func codexConfig(baseURL string) string {
 	return fmt.Sprintf(`model = %q
 model_provider = "e2e"

@@ -128,3 +128,78 @@ routing:
 		t.Errorf("exit %d, the secret shows or the problem is missing:\n%s%s", code, out, errs)
 	}
 }
+
+// A clumsy user pastes Gemini's OpenAI-compatible endpoint with its ?key= into
+// endpoint: check rejects it and quotes the URL without its query (quoting it
+// whole once showed the key: a value is hidden as a whole only when it looks like
+// a key or comes from a secret-named ${VAR}).
+func TestCheckHidesKeyInEndpointQuery(t *testing.T) {
+	const key = "AIzaSyAuditQUERYKEY3b8e1f9a2c7d4e6f0a5b"
+	cfg := writeFile(t, "llmrouter.yaml", `
+models:
+  - name: gemini-*
+    provider: openai
+    endpoint: https://generativelanguage.googleapis.com/v1beta/openai?key=`+key+`
+`)
+	var out, errb bytes.Buffer
+	if code := run([]string{"check", "-config", cfg}, nil, &out, &errb); code != 1 {
+		t.Fatalf("check exit %d, want 1", code)
+	}
+	s := out.String() + errb.String()
+	if strings.Contains(s, key[:12]) {
+		t.Errorf("check output holds the key:\n%s", s)
+	}
+	if want := `line 5: models[0].endpoint: must not have a query or fragment (a key in ?key= belongs in api_key): "https://generativelanguage.googleapis.com/v1beta/openai?…"`; !strings.Contains(s, want) {
+		t.Errorf("check output lacks %s:\n%s", want, s)
+	}
+}
+
+// check prints a summary with every key masked, for a valid config and for an
+// invalid one alike.
+func TestCheckNeverPrintsKeys(t *testing.T) {
+	t.Setenv("CANARY_KEY", canaryConfigKey)
+	valid := writeFile(t, "valid.yaml", `
+server:
+  api_keys: [`+canaryRouterKey+`]
+models:
+  - name: gpt-4o
+    provider: openai
+    endpoint: https://api.openai.com/v1
+    api_key: ${CANARY_KEY}
+  - name: claude-*
+    provider: anthropic
+    endpoint: https://api.anthropic.com
+    api_key: `+canaryClientKey+`
+`)
+	var out, errb bytes.Buffer
+	if code := run([]string{"check", "-config", valid}, nil, &out, &errb); code != 0 {
+		t.Fatalf("check exit %d: %s", code, errb.String())
+	}
+	noCanary(t, "check output", out.String()+errb.String())
+	for _, masked := range []string{"****0a5b", "****5f1c", "****0e5d"} {
+		if !strings.Contains(out.String(), masked) {
+			t.Errorf("summary lacks the masked key %s:\n%s", masked, out.String())
+		}
+	}
+
+	invalid := writeFile(t, "invalid.yaml", `
+server:
+  api_keys: [`+canaryRouterKey+`]
+  listen: nowhere
+models:
+  - name: gpt-4o
+    provider: openai
+    endpoint: https://api.openai.com/v1
+    api_key: `+canaryConfigKey+`
+    typo_field: 1
+`)
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"check", "-config", invalid}, nil, &out, &errb); code != 1 {
+		t.Fatalf("check of an invalid config exit %d", code)
+	}
+	noCanary(t, "check errors", out.String()+errb.String())
+	if !strings.Contains(errb.String(), "typo_field") {
+		t.Errorf("check errors do not name the problem:\n%s", errb.String())
+	}
+}

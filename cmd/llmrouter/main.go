@@ -4,9 +4,16 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/gateway"
+	"github.com/llmrouter/llmrouter/internal/logging"
+	"github.com/llmrouter/llmrouter/internal/redact"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -44,4 +51,35 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "llmrouter: unknown command %q\n%s", cmd, usage)
 	return 2
+}
+
+func check(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "config file to validate")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := loadConfig(*path)
+	if err == nil {
+		_, err = gateway.New(cfg, logging.New(cfg.Logging, io.Discard, nil))
+		if err != nil {
+			// A transform or header rule may quote a key (a regex written to
+			// redact it): scrubbed like everything else the router prints.
+			err = errors.New(redact.Scrub(err.Error(), append(gateway.Secrets(cfg), cfg.Secrets()...)...))
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "llmrouter: %s is invalid:\n%v\n", sourceName(*path), err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s is valid\n%s", cfg.Source, config.Summary(cfg))
+	return 0
+}
+
+func sourceName(p string) string {
+	if p := config.Resolve(p); p != "" {
+		return p
+	}
+	return "embedded default"
 }

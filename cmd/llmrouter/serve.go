@@ -66,9 +66,11 @@ func serveOn(ln net.Listener, g *gateway.Gateway, cfg *config.Config, log *slog.
 	defer signal.Stop(sig)
 	errc := make(chan error, 1)
 	maxConns := maxConnections(cfg.Server.MaxConnections)
-	go func() { errc <- srv.Serve(gateway.Listener(ln, maxConns)) }()
+	// Logged before serving starts (the listener is bound: connections wait in its
+	// backlog), so that the line precedes every request's.
 	log.Info("llmrouter listening", "addr", ln.Addr().String(), "config", cfg.Source, "models", len(cfg.Models),
 		"max_connections", maxConns, "version", version)
+	go func() { errc <- srv.Serve(gateway.Listener(ln, maxConns)) }()
 	select {
 	case err := <-errc:
 		log.Error("serving", "error", err)

@@ -1,108 +1,144 @@
 package anthropic
 
 import (
-	"context"
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"slices"
-	"sync"
 	"testing"
 
-	sdk "github.com/anthropics/anthropic-sdk-go/v2"
-	"github.com/anthropics/anthropic-sdk-go/v2/option"
 	"github.com/google/go-cmp/cmp"
-	"github.com/tidwall/gjson"
+
+	"github.com/llmrouter/llmrouter/internal/sse"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
-func TestErrorBodyDetails(t *testing.T) {
-	got := string(ErrorBodyDetails("invalid_request_error", "no threads here",
-		&ErrorDetails{ErrorCode: ErrorCodeThreadUnsupported, Unsupported: []string{"thread"}}))
-	want := `{"type":"error","error":{"type":"invalid_request_error","message":"no threads here",` +
-		`"details":{"error_code":"thread_unsupported_request","unsupported":["thread"]}}}`
-	if got != want {
-		t.Errorf("ErrorBodyDetails = %s\nwant %s", got, want)
-	}
-	if got, want := string(ErrorBody("api_error", "x")), `{"type":"error","error":{"type":"api_error","message":"x"}}`; got != want {
-		t.Errorf("ErrorBody = %s, want %s", got, want)
+// events reads a recorded SSE stream.
+func events(t *testing.T, fixture string) []sse.Event {
+	t.Helper()
+	rd := sse.NewReader(bytes.NewReader(readFixture(t, fixture)), 0)
+	var out []sse.Event
+	for {
+		ev, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The reader reuses its buffer: an event is copied to outlive Next.
+		out = append(out, sse.Event{Name: ev.Name, Data: bytes.Clone(ev.Data), Raw: bytes.Clone(ev.Raw)})
 	}
 }
 
-// threadRefuser is an Anthropic server that cannot keep threads: a request with
-// "thread" gets the thread_unsupported_request 400, any other the captured message.
-type threadRefuser struct {
-	mu      sync.Mutex
-	threads []bool // per request: whether it carried "thread"
-	answer  []byte
-}
-
-func (s *threadRefuser) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	thread := gjson.GetBytes(body, "thread").Exists()
-	s.mu.Lock()
-	s.threads = append(s.threads, thread)
-	s.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	if thread {
-		w.WriteHeader(http.StatusBadRequest)
-		_, _ = w.Write(ErrorBodyDetails("invalid_request_error", "thread is not supported on this route",
-			&ErrorDetails{ErrorCode: ErrorCodeThreadUnsupported, Unsupported: []string{"thread"}}))
-		return
-	}
-	_, _ = w.Write(s.answer)
-}
-
-// The official SDK reads the envelope as a thread refusal: its thread, told to go on
-// without one, sends the turn again with no thread (issue 9 item 5); told nothing,
-// it reports the refusal with its details.
-func TestThreadRefusalIsReadByTheSDK(t *testing.T) {
-	answer, err := os.ReadFile(filepath.Join("..", "..", "testdata", "fixtures", "anthropic-messages-response.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range []struct {
-		name     string
-		behavior sdk.BetaMessageThreadUnsupportedRequestBehavior
-		threads  []bool
+// Recorded streams: message_start, an empty text or thinking block's start and
+// pings are not content (the commit point waits past them); message_stop alone
+// ends the stream. Events read the same without their `event:` line.
+func TestStreamEvents(t *testing.T) {
+	tests := []struct {
+		fixture      string
+		firstContent int
 	}{
-		{"continue unthreaded", sdk.BetaMessageThreadUnsupportedRequestBehaviorContinueUnthreaded, []bool{true, false}},
-		{"error", sdk.BetaMessageThreadUnsupportedRequestBehaviorError, []bool{true}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := &threadRefuser{answer: answer}
-			ts := httptest.NewServer(srv)
-			defer ts.Close()
-			client := sdk.NewClient(option.WithBaseURL(ts.URL), option.WithAPIKey("k"), option.WithMaxRetries(0))
-			thread := client.Beta.Messages.NewThread(sdk.BetaMessageThreadCreateParams{
-				Model: "claude-sonnet-4-5", MaxTokens: 64, UnsupportedRequestBehavior: tt.behavior})
-			_, err := thread.Send(context.Background(), sdk.BetaMessageThreadSendParams{
-				Messages: []sdk.BetaMessageParam{sdk.NewBetaUserMessage(sdk.NewBetaTextBlock("Hi"))}})
-			var apiErr *sdk.Error
-			switch {
-			case tt.behavior == sdk.BetaMessageThreadUnsupportedRequestBehaviorError && !errors.As(err, &apiErr):
-				t.Fatalf("err = %v, want the API's error", err)
-			case apiErr != nil:
-				d := apiErr.Details.AsThreadUnsupportedRequest()
-				if apiErr.StatusCode != 400 || d.ErrorCode != ErrorCodeThreadUnsupported || !slices.Equal(asStrings(d.Unsupported), []string{"thread"}) {
-					t.Errorf("error %d details %s", apiErr.StatusCode, apiErr.Details.RawJSON())
+		{"anthropic-messages-stream-text.sse", 3},
+		{"anthropic-messages-stream-thinking.sse", 3},
+		{"anthropic-messages-stream-tools.sse", 3},
+		{"anthropic-messages-stream-parallel-tools.sse", 3},
+		{"anthropic-messages-stream-max-tokens.sse", 3},
+		{"anthropic-messages-stream-refusal.sse", 2},
+	}
+	for _, tt := range tests {
+		for _, named := range []bool{true, false} {
+			how := map[bool]string{true: "/by name", false: "/by data.type"}[named]
+			t.Run(tt.fixture+how, func(t *testing.T) {
+				evs := events(t, tt.fixture)
+				first := -1
+				for i, ev := range evs {
+					name := ev.Name
+					if !named {
+						name = ""
+					}
+					if Messages.Content(name, ev.Data) && first < 0 {
+						first = i
+					}
+					if term := Messages.Terminal(name, ev.Data); term != (i == len(evs)-1) {
+						t.Errorf("event %d: Terminal = %v", i, term)
+					}
+					if _, _, ok := Messages.StreamError(name, ev.Data); ok {
+						t.Errorf("event %d is taken for an error: %s", i, ev.Data)
+					}
 				}
-			case err != nil:
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tt.threads, srv.threads); diff != "" {
-				t.Errorf("requests carrying thread (-want +got):\n%s", diff)
-			}
-		})
+				if first != tt.firstContent {
+					t.Errorf("first content event %d, want %d", first, tt.firstContent)
+				}
+			})
+		}
 	}
 }
 
-func asStrings[S ~string](s []S) []string {
-	out := make([]string, len(s))
-	for i, v := range s {
-		out[i] = string(v)
+func TestStreamError(t *testing.T) {
+	ev := events(t, "anthropic-messages-stream-error.sse")[0]
+	for _, name := range []string{ev.Name, ""} {
+		typ, msg, ok := Messages.StreamError(name, ev.Data)
+		if typ != "overloaded_error" || msg != "Overloaded" || !ok {
+			t.Errorf("StreamError(%q) = %q, %q, %v", name, typ, msg, ok)
+		}
 	}
-	return out
+	// An error event without a message is reported with its data.
+	if _, msg, ok := Messages.StreamError("error", []byte(`{"type":"error"}`)); !ok || msg != `{"type":"error"}` {
+		t.Errorf("StreamError without a message = %q, %v", msg, ok)
+	}
+}
+
+func TestPathAndAuth(t *testing.T) {
+	for op, want := range map[wire.Operation]string{wire.Generate: MessagesPath, wire.CountTokens: CountTokensPath} {
+		if p, ok := Messages.Path(op, "claude-x", false); p != want || !ok {
+			t.Errorf("Path(%s) = %q, %v", op, p, ok)
+		}
+	}
+	h := http.Header{}
+	Messages.SetAuth(h, "")
+	if diff := cmp.Diff(http.Header{"Anthropic-Version": {version}}, h); diff != "" {
+		t.Errorf("SetAuth without a key (-want +got):\n%s", diff)
+	}
+	h = http.Header{"Anthropic-Version": {"2024-01-01"}}
+	Messages.SetAuth(h, "ant-1")
+	if diff := cmp.Diff(http.Header{"Anthropic-Version": {"2024-01-01"}, "X-Api-Key": {"ant-1"}}, h); diff != "" {
+		t.Errorf("SetAuth keeps the client's version (-want +got):\n%s", diff)
+	}
+}
+
+// The envelope the router writes is one IsError recognises, with Anthropic's type
+// for the status unless a type is given; OpenAI's envelope is not Anthropic's.
+func TestErrorEnvelope(t *testing.T) {
+	body := Messages.ErrorBody(529, "", "model", "busy")
+	if want := `{"type":"error","error":{"type":"overloaded_error","message":"busy"}}`; string(body) != want {
+		t.Errorf("ErrorBody = %s, want %s", body, want)
+	}
+	if ev := Messages.ErrorEvent(500, "", "", "x"); !bytes.HasPrefix(ev, []byte("event: error\ndata: {")) {
+		t.Errorf("ErrorEvent = %q", ev)
+	}
+	for b, want := range map[string]bool{
+		string(body): true,
+		`{"error":{"message":"m","type":"server_error"}}`: false,
+		`{"type":"error","error":{"type":"x"}}`:           false,
+	} {
+		if got := Messages.IsError([]byte(b)); got != want {
+			t.Errorf("IsError(%s) = %v", b, got)
+		}
+	}
+	for typ, want := range map[string]bool{"overloaded_error": true, "rate_limit_error": true, "server_error": false, "invalid_request_error": false} {
+		if got := Messages.KnowsErrorType(typ); got != want {
+			t.Errorf("KnowsErrorType(%q) = %v", typ, got)
+		}
+	}
+}
+
+// An answer must be an array of messages; a token count need not say so.
+func TestRequestField(t *testing.T) {
+	if name, array := Messages.RequestField(wire.Generate); name != "messages" || !array {
+		t.Errorf("Generate: %q, %v", name, array)
+	}
+	if name, array := Messages.RequestField(wire.CountTokens); name != "messages" || array {
+		t.Errorf("CountTokens: %q, %v", name, array)
+	}
 }

@@ -2,7 +2,7 @@ package anthropic
 
 import "encoding/json"
 
-// Messages request (README §3.1): the members the router writes when it calls an
+// Messages request (docs/protocols.md §3.1): the members the router writes when it calls an
 // Anthropic upstream for another dialect's client.
 type (
 	// Request is the body of POST /v1/messages.
@@ -62,7 +62,7 @@ type (
 	}
 )
 
-// Content blocks (README §3.1-3.2), in requests and answers.
+// Content blocks (docs/protocols.md §3.1-3.2), in requests and answers.
 type (
 	// TextBlock is a {"type":"text"} block.
 	TextBlock struct {
@@ -109,7 +109,7 @@ type (
 	}
 )
 
-// Message is a whole answer (README §3.2), and the message of message_start,
+// Message is a whole answer (docs/protocols.md §3.2), and the message of message_start,
 // where content is empty and stop_reason null.
 type Message struct {
 	ID           string  `json:"id"`
@@ -122,7 +122,7 @@ type Message struct {
 	Usage        Usage   `json:"usage"`
 }
 
-// Stream event names (README §3.3): an event's `event:` line, and its data's type.
+// Stream event names (docs/protocols.md §3.3): an event's `event:` line, and its data's type.
 const (
 	EventMessageStart      = "message_start"
 	EventContentBlockStart = "content_block_start"
@@ -134,7 +134,7 @@ const (
 	EventError             = "error"
 )
 
-// Stream events (README §3.3).
+// Stream events (docs/protocols.md §3.3).
 type (
 	// MessageStartEvent opens the stream.
 	MessageStartEvent struct {

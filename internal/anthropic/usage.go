@@ -6,7 +6,7 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// Usage is Anthropic's usage object (README §12). InputTokens excludes the cache
+// Usage is Anthropic's usage object (docs/protocols.md §12). InputTokens excludes the cache
 // reads and writes; OutputTokens includes thinking. The cache counts are nil when
 // not known (an answer translated from an upstream that reports none), and are
 // then left out rather than claimed to be 0.
@@ -33,12 +33,12 @@ func (u Usage) Tokens() (input, output, cacheRead, cacheWrite, reasoning int64) 
 
 var usageKey = []byte(`"usage"`)
 
-// ReadUsage reads into u the counts of a Messages body or of the stream event
+// readUsage reads into u the counts of a Messages body or of the stream event
 // that carries them: message_start (message.usage, the input) or message_delta
 // (usage, cumulative), as Merge does. It reports whether data carried usage.
 // Events without the word "usage" are passed over without being parsed, so a
 // relay may call it on every event.
-func ReadUsage(u *Usage, data []byte) bool {
+func readUsage(u *Usage, data []byte) bool {
 	if !bytes.Contains(data, usageKey) {
 		return false
 	}

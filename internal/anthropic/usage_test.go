@@ -49,7 +49,7 @@ func TestReadUsageBodies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var u Usage
-			if ok := ReadUsage(&u, tt.body); ok != tt.wantOK {
+			if ok := readUsage(&u, tt.body); ok != tt.wantOK {
 				t.Fatalf("ok = %v, want %v", ok, tt.wantOK)
 			}
 			if diff := cmp.Diff(tt.want, tokensOf(u)); diff != "" {
@@ -59,7 +59,7 @@ func TestReadUsageBodies(t *testing.T) {
 	}
 }
 
-// A same-protocol relay calls ReadUsage on every event of a stream, as it passes:
+// A same-protocol relay calls readUsage (its Meter's Read) on every event of a stream, as it passes:
 // message_start gives the input, message_delta the cumulative output, with or
 // without repeating the input counts.
 func TestReadUsageOnEveryStreamEvent(t *testing.T) {
@@ -83,7 +83,7 @@ func TestReadUsageOnEveryStreamEvent(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				ReadUsage(&u, ev.Data)
+				readUsage(&u, ev.Data)
 			}
 			if diff := cmp.Diff(tt.want, tokensOf(u)); diff != "" {
 				t.Errorf("tokens (-want +got):\n%s", diff)

@@ -131,7 +131,7 @@ func (d *decoder) resolveFallbacks(c *Config) {
 // key, listed once.
 func (d *decoder) checkListing(r *Routes, l listing) bool {
 	ok := true
-	if IsGlob(l.key) {
+	if isGlob(l.key) {
 		if r.globGroup(l.key) < 0 {
 			d.fail(l.node, l.path, "%q is not a glob pattern of the models list (a key with * names a models entry as written)", l.key)
 			ok = false
@@ -145,7 +145,7 @@ func (d *decoder) checkListing(r *Routes, l listing) bool {
 		at, p := l.nodes[j], fmt.Sprintf("%s[%d]", l.path, j)
 		_, found := r.Lookup(name)
 		switch first, dup := seen[name]; {
-		case IsGlob(name):
+		case isGlob(name):
 			d.fail(at, p, "%q is a pattern; a fallback is a model name to request", name)
 		case name == "" || !found:
 			d.fail(at, p, "no model is named %q and no glob matches it", name)
@@ -178,7 +178,7 @@ func (r *Routes) effective(lists map[string][]string, name string) (string, bool
 	if _, ok := lists[name]; ok {
 		return name, true
 	}
-	if IsGlob(name) {
+	if isGlob(name) {
 		return "", false
 	}
 	if g, ok := r.Lookup(name); ok && g.Glob {
@@ -304,7 +304,7 @@ func fallbackEdges(r *Routes) map[int][]int {
 	edges := make(map[int][]int)
 	for key, ch := range r.Chains {
 		from := r.globGroup(key)
-		if !IsGlob(key) {
+		if !isGlob(key) {
 			g, ok := r.Lookup(key)
 			if !ok {
 				continue

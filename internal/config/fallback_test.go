@@ -153,7 +153,7 @@ func TestGlobRelations(t *testing.T) {
 		for _, q := range patterns {
 			both, pNotQ := false, false
 			for _, n := range names {
-				mp, mq := Match(p, n), Match(q, n)
+				mp, mq := match(p, n), match(q, n)
 				both = both || mp && mq
 				pNotQ = pNotQ || mp && !mq
 			}

@@ -202,7 +202,7 @@ func (k *Key) Allows(name string) bool {
 		return true
 	}
 	for _, p := range k.Models {
-		if Match(p, name) {
+		if match(p, name) {
 			return true
 		}
 	}

@@ -13,8 +13,10 @@ import (
 
 func TestDefault(t *testing.T) {
 	type route struct {
-		Name, Provider, Endpoint string
-		Key                      Secret
+		Name     string
+		Provider Provider
+		Endpoint string
+		Key      Secret
 	}
 	const anthropic, openai = "https://api.anthropic.com", "https://api.openai.com/v1"
 	routes := func(ak, ok Secret, ollama string) []route {
@@ -201,7 +203,7 @@ func TestExample(t *testing.T) {
 	if diff := cmpDiff([]string{"regex", "drop", "set", "append"}, kinds); diff != "" {
 		t.Errorf("example transform kinds (-want +got):\n%s", diff)
 	}
-	providers := map[string]bool{}
+	providers := map[Provider]bool{}
 	for _, m := range c.Models {
 		providers[m.Provider] = true
 	}

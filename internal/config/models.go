@@ -121,8 +121,8 @@ func (g *grouping) add(d *decoder, m *Model, index int, present map[string]*yaml
 	if !ok {
 		gi = len(g.routes.Groups)
 		g.byName[m.Name] = gi
-		g.routes.Groups = append(g.routes.Groups, Group{Name: m.Name, Glob: IsGlob(m.Name), Line: m.Line})
-		if IsGlob(m.Name) {
+		g.routes.Groups = append(g.routes.Groups, Group{Name: m.Name, Glob: isGlob(m.Name), Line: m.Line})
+		if isGlob(m.Name) {
 			g.routes.Globs = append(g.routes.Globs, gi)
 		} else {
 			g.routes.Exact[m.Name] = gi

@@ -28,14 +28,18 @@ func nonEmpty(s string) (string, error) {
 }
 
 // oneOf accepts one of the words in want, case-insensitively, as the canonical word.
-func oneOf(what string, want ...string) parser[string] {
-	return func(s string) (string, error) {
+func oneOf[T ~string](what string, want ...T) parser[T] {
+	return func(s string) (T, error) {
 		for _, w := range want {
-			if strings.EqualFold(s, w) {
+			if strings.EqualFold(s, string(w)) {
 				return w, nil
 			}
 		}
-		return "", fmt.Errorf("unknown %s %q (want %s)", what, s, alternatives(want))
+		words := make([]string, len(want))
+		for i, w := range want {
+			words[i] = string(w)
+		}
+		return "", fmt.Errorf("unknown %s %q (want %s)", what, s, alternatives(words))
 	}
 }
 

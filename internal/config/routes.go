@@ -55,7 +55,7 @@ func (r *Routes) Lookup(name string) (*Group, bool) {
 		return &r.Groups[i], true
 	}
 	for _, i := range r.Globs {
-		if Match(r.Groups[i].Name, name) {
+		if match(r.Groups[i].Name, name) {
 			return &r.Groups[i], true
 		}
 	}
@@ -86,29 +86,32 @@ func (r *Routes) Names() []string {
 	return names
 }
 
-// IsGlob reports whether a model name is a pattern.
-func IsGlob(name string) bool { return strings.Contains(name, "*") }
+// isGlob reports whether a model name is a pattern.
+func isGlob(name string) bool { return strings.Contains(name, "*") }
 
-// Match reports whether name matches pattern, where `*` matches any run of
-// characters, `/` and `:` included (as package route matches).
-func Match(pattern, name string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
+// match reports whether name matches pattern, where `*` matches any run of
+// characters, `/` and `:` included (Ollama names such as "library/llama3:8b"). It
+// allocates nothing: a request whose model only a glob serves pays a scan.
+func match(pattern, name string) bool {
+	prefix, rest, glob := strings.Cut(pattern, "*")
+	if !glob {
 		return pattern == name
 	}
-	if !strings.HasPrefix(name, parts[0]) {
+	if !strings.HasPrefix(name, prefix) {
 		return false
 	}
-	name = name[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, p := range parts[1 : len(parts)-1] {
-		i := strings.Index(name, p)
+	name = name[len(prefix):]
+	for {
+		part, more, ok := strings.Cut(rest, "*")
+		if !ok { // the last part: a suffix, after what the middle parts took
+			return len(name) >= len(part) && strings.HasSuffix(name, part)
+		}
+		i := strings.Index(name, part)
 		if i < 0 {
 			return false
 		}
-		name = name[i+len(p):]
+		name, rest = name[i+len(part):], more
 	}
-	return len(name) >= len(last) && strings.HasSuffix(name, last)
 }
 
 // maxOverlapWork bounds the pairs of positions overlap compares; beyond it two
@@ -152,7 +155,7 @@ func overlap(a, b string) bool {
 
 // covers reports whether every name that matches pattern inner also matches outer:
 // outer matches inner's text when inner's stars are read as characters.
-func covers(outer, inner string) bool { return Match(outer, inner) }
+func covers(outer, inner string) bool { return match(outer, inner) }
 
 // reach returns the indexes of the groups a client may be routed to by naming a
 // model that matches pattern (a name or a glob): an exact name reaches its group;
@@ -160,7 +163,7 @@ func covers(outer, inner string) bool { return Match(outer, inner) }
 // unless an earlier glob already serves all of its names. An exact name shadowing
 // part of a glob is not subtracted, so reach may include a group no name reaches.
 func (r *Routes) reach(pattern string) []int {
-	if !IsGlob(pattern) {
+	if !isGlob(pattern) {
 		if g, ok := r.Lookup(pattern); ok {
 			return []int{r.index(g)}
 		}
@@ -168,7 +171,7 @@ func (r *Routes) reach(pattern string) []int {
 	}
 	var out []int
 	for i, g := range r.Groups {
-		if !g.Glob && Match(pattern, g.Name) {
+		if !g.Glob && match(pattern, g.Name) {
 			out = append(out, i)
 		}
 	}

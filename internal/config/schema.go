@@ -119,7 +119,7 @@ func modelFields(m *Model) []field {
 	return append([]field{
 		leaf("name", &m.Name, nonEmpty),
 		leaf("id", &m.ID, deploymentID),
-		leaf("provider", &m.Provider, oneOf("provider", ProviderOpenAI, ProviderAnthropic, ProviderOllama)),
+		leaf("provider", &m.Provider, oneOf("provider", Providers...)),
 		leaf("endpoint", &m.Endpoint, endpoint),
 		leaf("upstream_model", &m.UpstreamModel, str),
 		list("apis", &m.APIs, oneOf("API", APIChat, APICompletions, APIResponses)),

@@ -5,12 +5,19 @@ import (
 	"time"
 )
 
-// Providers an upstream can be.
+// Provider is the kind of service an upstream is: which API it is called with
+// (the gateway maps a provider and a client's protocol to an upstream protocol).
+type Provider string
+
+// The providers an upstream can be.
 const (
-	ProviderOpenAI    = "openai"
-	ProviderAnthropic = "anthropic"
-	ProviderOllama    = "ollama"
+	ProviderOpenAI    Provider = "openai"    // OpenAI and OpenAI-compatible servers
+	ProviderAnthropic Provider = "anthropic" // Anthropic's Messages API
+	ProviderOllama    Provider = "ollama"    // Ollama's native API
 )
+
+// Providers lists every provider, in the order a config's error message names them.
+var Providers = []Provider{ProviderOpenAI, ProviderAnthropic, ProviderOllama}
 
 // Config is a loaded, validated configuration: defaults merged into every model,
 // ${VAR} expanded, env overrides applied. Nothing in it needs parsing per request.
@@ -61,7 +68,7 @@ type Logging struct {
 // Model is one routed model name (or glob) with its fully merged policy.
 type Model struct {
 	Name              string // what clients send; may hold `*` globs
-	Provider          string // ProviderOpenAI, ProviderAnthropic or ProviderOllama
+	Provider          Provider
 	Endpoint          string // base URL, without a trailing slash
 	UpstreamModel     string // empty: the requested name
 	APIKey            Secret // empty: the client's credential is forwarded

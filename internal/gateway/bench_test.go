@@ -85,7 +85,7 @@ func BenchmarkRequestPath(b *testing.B) {
 				r := httptest.NewRequest(http.MethodPost, c.path, bytes.NewReader(c.body))
 				r.Header.Set("Authorization", "Bearer client")
 				r.Header.Set("X-Stainless-Lang", "go")
-				if _, err := g.Explain(r, c.p); err != nil {
+				if _, err := g.Explain(r); err != nil {
 					b.Fatal(err)
 				}
 			}

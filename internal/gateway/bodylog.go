@@ -8,8 +8,8 @@ import (
 	"slices"
 
 	"github.com/llmrouter/llmrouter/internal/logging"
+	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/sse"
-	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // logRequest adds the request headers and body to the access-log record when
@@ -20,13 +20,13 @@ func (g *Gateway) logRequest(rec *record, r *http.Request, body []byte) {
 		rec.extra = append(rec.extra, logging.HeaderAttr("request_headers", r.Header))
 	}
 	if lc.RequestBody {
-		rec.extra = append(rec.extra, slog.String("request_body", logging.Truncate(body, lc.MaxBodyBytes, g.logSecrets(rec)...)))
+		rec.extra = append(rec.extra, slog.String("request_body", redact.Truncate(body, lc.MaxBodyBytes, g.logSecrets(rec)...)))
 	}
 }
 
 // logSecrets are the secrets a logged body is scrubbed of before it is cut to
 // max_body_bytes: the sink and ScrubAttrs scrub the log line again, but only a
-// whole secret can be found, and a cut may have split one (logging.Truncate).
+// whole secret can be found, and a cut may have split one (redact.Truncate).
 func (g *Gateway) logSecrets(rec *record) []string {
 	return append(slices.Clip(g.secrets), rec.secrets...)
 }
@@ -41,7 +41,7 @@ func (g *Gateway) logUpstreamHeaders(rec *record, h http.Header) {
 // logResponse records a non-streaming response body, truncated.
 func (g *Gateway) logResponse(rec *record, body []byte) {
 	if lc := g.cfg.Logging; lc.ResponseBody {
-		rec.extra = append(rec.extra, slog.String("response_body", logging.Truncate(body, lc.MaxBodyBytes, g.logSecrets(rec)...)))
+		rec.extra = append(rec.extra, slog.String("response_body", redact.Truncate(body, lc.MaxBodyBytes, g.logSecrets(rec)...)))
 	}
 }
 
@@ -52,8 +52,8 @@ func (g *Gateway) logRelayed(rec *record, c *capBuffer) {
 
 // capBuffer keeps the start of what is written to it and counts the rest, so a
 // logged passthrough body costs bounded memory and its log still says how much
-// was cut, as logging.Truncate does for bodies held whole. It keeps
-// logging.MaxLookahead bytes beyond max, so that a secret crossing the cut is
+// was cut, as redact.Truncate does for bodies held whole. It keeps
+// redact.MaxLookahead bytes beyond max, so that a secret crossing the cut is
 // still seen whole and masked.
 type capBuffer struct {
 	buf   bytes.Buffer
@@ -63,17 +63,17 @@ type capBuffer struct {
 
 func (c *capBuffer) Write(p []byte) (int, error) {
 	c.total += int64(len(p))
-	if room := c.max + logging.MaxLookahead - int64(c.buf.Len()); room > 0 {
+	if room := c.max + redact.MaxLookahead - int64(c.buf.Len()); room > 0 {
 		c.buf.Write(p[:min(int64(len(p)), room)])
 	}
 	return len(p), nil
 }
 
-// text is the kept body with secrets masked, cut to max bytes as logging.Truncate
+// text is the kept body with secrets masked, cut to max bytes as redact.Truncate
 // cuts, and followed by "…(truncated N bytes)" when anything was cut, N counting
 // every byte not shown.
 func (c *capBuffer) text(secrets []string) string {
-	return logging.TruncateStart(c.buf.Bytes(), c.total, c.max, secrets...)
+	return redact.TruncateStart(c.buf.Bytes(), c.total, c.max, secrets...)
 }
 
 // streamLog assembles what a stream told the client (text, tool calls, finish,
@@ -82,7 +82,7 @@ type streamLog struct {
 	t *logging.Transcript
 }
 
-func (g *Gateway) newStreamLog(p wire.Protocol) *streamLog {
+func (g *Gateway) newStreamLog(p logging.Dialect) *streamLog {
 	if lc := g.cfg.Logging; lc.ResponseBody {
 		return &streamLog{t: logging.NewTranscript(p, lc.MaxBodyBytes)}
 	}

@@ -1,6 +1,13 @@
 // Package gateway serves the client-facing API: it authenticates, routes each request
 // by model, applies the model's policy, calls the upstream with retries, and relays or
 // translates the answer, streaming event by event.
+//
+// A request is one call (call.go): read and validated once, then attempted
+// (retry.go) against a target, for which its upstream request is built on first
+// use (call.go); an answer is delivered whole (deliver.go) or relayed as a stream
+// (stream.go), held back until its commit point (commit.go). What the gateway
+// knows of each protocol comes from the table in table.go; ARCHITECTURE.md
+// follows one request through these files.
 package gateway
 
 import (
@@ -8,13 +15,11 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
-	"strings"
 	"sync/atomic"
 
 	"github.com/llmrouter/llmrouter/internal/config"
-	"github.com/llmrouter/llmrouter/internal/logging"
 	"github.com/llmrouter/llmrouter/internal/policy"
-	"github.com/llmrouter/llmrouter/internal/route"
+	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/upstream"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
@@ -22,33 +27,65 @@ import (
 // Gateway is the compiled configuration plus the shared upstream connection pool.
 // It is an http.Handler; build it once with New.
 type Gateway struct {
-	cfg      *config.Config
-	routes   *route.Table
-	targets  []target
-	pool     *upstream.Pool
-	log      *slog.Logger
-	secrets  []string
-	draining atomic.Bool
-	flight   flight // requests in flight, for Stop
-	mux      *http.ServeMux
-	unclean  http.Handler // answers a path ServeMux would redirect
+	cfg       *config.Config
+	endpoints []endpoint
+	targets   []target // one per entry of cfg.Models, at the same index
+	pool      *upstream.Pool
+	log       *slog.Logger
+	secrets   []string
+	draining  atomic.Bool
+	flight    flight // requests in flight, for Stop
+	mux       *http.ServeMux
+	unclean   http.Handler // answers a path ServeMux would redirect
 }
 
-// target is one configured model compiled for serving.
+// target is one deployment, an entry of the models list, compiled for serving.
 type target struct {
 	model     *config.Model
 	policy    *policy.Policy
 	transport http.RoundTripper
+	// upstreams maps each client protocol to the protocol this target is called
+	// with and its dialect (the providers table, resolved once).
+	upstreams map[wire.Protocol]upstreamOf
 }
 
-// New compiles cfg. log receives the access log; secrets are the configured keys,
-// scrubbed from anything relayed to clients.
-func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
-	g := &Gateway{cfg: cfg, routes: route.New(cfg.Models), pool: upstream.NewPool(), log: log}
+// Option configures New.
+type Option func(*options)
+
+type options struct {
+	transport http.RoundTripper
+	table     table
+}
+
+// WithTransport sends every upstream request through rt instead of the pooled,
+// per-model transports (which carry each model's TLS and connect settings, none
+// of which then apply). For tests and benchmarks: rt sees the upstream requests,
+// credentials included.
+func WithTransport(rt http.RoundTripper) Option {
+	return func(o *options) { o.transport = rt }
+}
+
+// withTable replaces the protocol table (tests of the table's checks).
+func withTable(t table) Option {
+	return func(o *options) { o.table = t }
+}
+
+// New compiles cfg. log receives the access log; the configured keys are scrubbed
+// from anything relayed to clients. A protocol table with a row missing for a
+// protocol in use is an error (see table.compile).
+func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error) {
+	o := options{table: defaultTable()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	eps, err := o.table.compile()
+	if err != nil {
+		return nil, err
+	}
+	g := &Gateway{cfg: cfg, endpoints: eps, pool: upstream.NewPool(), log: log}
 	g.secrets = Secrets(cfg)
 	for i := range cfg.Models {
-		m := &cfg.Models[i]
-		t, err := g.compile(m)
+		t, err := g.compile(&cfg.Models[i], o)
 		if err != nil {
 			return nil, err
 		}
@@ -58,19 +95,27 @@ func New(cfg *config.Config, log *slog.Logger) (*Gateway, error) {
 	return g, nil
 }
 
-func (g *Gateway) compile(m *config.Model) (target, error) {
+func (g *Gateway) compile(m *config.Model, o options) (target, error) {
 	p, err := policy.Compile(m.Headers, m.Transforms)
 	if err != nil {
 		return target{}, fmt.Errorf("model %s: %w", m.Name, err)
 	}
-	tr, err := g.pool.Transport(m)
-	if err != nil {
+	t := target{model: m, policy: p, upstreams: map[wire.Protocol]upstreamOf{}}
+	for _, e := range g.endpoints {
+		if t.upstreams[e.proto], err = o.table.upstream(m.Provider, e.proto); err != nil {
+			return target{}, fmt.Errorf("model %s: %w", m.Name, err)
+		}
+	}
+	if t.transport, err = g.pool.Transport(m); err != nil {
 		return target{}, err
+	}
+	if o.transport != nil {
+		t.transport = o.transport
 	}
 	if !m.TLS.Verify {
 		g.log.Warn("TLS certificate verification is off", "model", m.Name, "endpoint", m.Endpoint)
 	}
-	return target{model: m, policy: p, transport: tr}, nil
+	return t, nil
 }
 
 // Secrets returns every key in cfg, for scrubbing: router keys, model keys, and the
@@ -95,17 +140,10 @@ func Secrets(cfg *config.Config) []string {
 func headerSecrets(s []string, h config.Headers) []string {
 	for _, m := range []map[string]string{h.Add, h.Force} {
 		for name, v := range m {
-			s = append(s, logging.CredentialValues(http.Header{name: {v}}, "")...)
+			s = append(s, redact.CredentialValues(http.Header{name: {v}}, "")...)
 		}
 	}
 	return s
-}
-
-// SetTransport replaces the upstream transport of every model (tests, benchmarks).
-func (g *Gateway) SetTransport(rt http.RoundTripper) {
-	for i := range g.targets {
-		g.targets[i].transport = rt
-	}
 }
 
 // Drain makes /readyz answer 503 so that load balancers stop sending traffic.
@@ -144,20 +182,19 @@ func cleanPath(p string) string {
 	return np
 }
 
+// routesMux registers the endpoints of the table, and the router's own.
 func (g *Gateway) routesMux() *http.ServeMux {
 	mux := http.NewServeMux()
-	api := func(p wire.Protocol, h http.HandlerFunc) http.Handler {
-		return g.middleware(p, g.authenticate(p, h))
+	for i := range g.endpoints {
+		e := &g.endpoints[i]
+		mux.Handle("POST "+e.path, g.middleware(e.client, g.authenticate(e.client, g.handle(e))))
 	}
-	mux.Handle("POST /v1/chat/completions", api(wire.OpenAIChat, g.proxy(wire.OpenAIChat, kindGenerate)))
-	mux.Handle("POST /v1/completions", api(wire.OpenAICompletions, g.proxy(wire.OpenAICompletions, kindGenerate)))
-	mux.Handle("POST /v1/messages", api(wire.AnthropicMessages, g.proxy(wire.AnthropicMessages, kindGenerate)))
-	mux.Handle("POST /v1/messages/count_tokens", api(wire.AnthropicMessages, g.proxy(wire.AnthropicMessages, kindCountTokens)))
-	mux.Handle("GET /v1/models", api(wire.OpenAIChat, g.models))
-	mux.Handle("GET /healthz", g.middleware(wire.OpenAIChat, http.HandlerFunc(healthz)))
-	mux.Handle("GET /readyz", g.middleware(wire.OpenAIChat, http.HandlerFunc(g.readyz)))
-	mux.Handle("/", g.middleware(wire.OpenAIChat, http.HandlerFunc(notFound)))
-	g.unclean = g.middleware(wire.OpenAIChat, http.HandlerFunc(notClean))
+	first := g.endpoints[0].client // the envelope of requests no protocol claims
+	mux.Handle("GET /v1/models", g.middleware(first, g.authenticate(first, g.models)))
+	mux.Handle("GET /healthz", g.middleware(first, http.HandlerFunc(healthz)))
+	mux.Handle("GET /readyz", g.middleware(first, http.HandlerFunc(g.readyz)))
+	mux.Handle("/", g.middleware(first, http.HandlerFunc(g.notFound)))
+	g.unclean = g.middleware(first, http.HandlerFunc(g.notClean))
 	return mux
 }
 
@@ -176,21 +213,12 @@ func (g *Gateway) readyz(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte(`{"status":"ready"}`))
 }
 
-func notFound(w http.ResponseWriter, r *http.Request) {
-	writeError(w, clientProtocol(r, r.URL.Path), errorf(http.StatusNotFound, fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path)))
+func (g *Gateway) notFound(w http.ResponseWriter, r *http.Request) {
+	writeError(w, g.clientOf(r.Header, r.URL.Path), errorf(http.StatusNotFound, fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path)))
 }
 
-func notClean(w http.ResponseWriter, r *http.Request) {
+func (g *Gateway) notClean(w http.ResponseWriter, r *http.Request) {
 	clean := cleanPath(r.URL.EscapedPath())
-	refuse(w, clientProtocol(r, clean), errorf(http.StatusNotFound, fmt.Sprintf(
+	refuse(w, g.clientOf(r.Header, clean), errorf(http.StatusNotFound, fmt.Sprintf(
 		"no route for %s %s: the path is not in canonical form (%s)", r.Method, r.URL.EscapedPath(), clean)))
-}
-
-// clientProtocol guesses the envelope of a request no endpoint took: Anthropic's
-// for its paths or an anthropic-version header, else OpenAI's.
-func clientProtocol(r *http.Request, path string) wire.Protocol {
-	if r.Header.Get("Anthropic-Version") != "" || path == "/v1/messages" || strings.HasPrefix(path, "/v1/messages/") {
-		return wire.AnthropicMessages
-	}
-	return wire.OpenAIChat
 }

@@ -2,12 +2,16 @@ package gateway
 
 import (
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 
-	"github.com/llmrouter/llmrouter/internal/anthropic"
-	"github.com/llmrouter/llmrouter/internal/config"
-	"github.com/llmrouter/llmrouter/internal/openai"
+	"github.com/llmrouter/llmrouter/internal/redact"
 )
+
+// Headers: which of a client's headers an upstream gets (the router sets the
+// credential and content type itself), and which of an upstream's response
+// headers reach the client.
 
 // hopByHop headers describe one connection, not the message (RFC 9110 §7.6.1);
 // a proxy never forwards them.
@@ -90,16 +94,6 @@ func clientCredential(h http.Header) (key string, bearer bool) {
 	return "", false
 }
 
-// setCredential puts key in the upstream provider's own auth header:
-// x-api-key (+ anthropic-version) for anthropic, Authorization: Bearer otherwise.
-func setCredential(h http.Header, provider, key string) {
-	if provider == config.ProviderAnthropic {
-		anthropic.SetAuth(h, key)
-		return
-	}
-	openai.SetAuth(h, key)
-}
-
 // copyCredentials forwards the client's credential headers unchanged, for a client
 // whose protocol is the upstream's own (Claude Code's OAuth Bearer token must reach
 // Anthropic as Authorization, not x-api-key).
@@ -109,4 +103,120 @@ func copyCredentials(dst, src http.Header) {
 			dst[name] = v
 		}
 	}
+}
+
+// neverRelayed are upstream response headers the client never gets, whatever the
+// route. X-Request-Id is the router's. The others would make the client apply the
+// upstream's origin policy to the router's origin: cookies (Set-Cookie), HSTS and
+// key pins (the router may serve plain HTTP on loopback), alternative services,
+// CORS (a browser page could read answers paid with the router's key), a redirect
+// or refresh target, Clear-Site-Data. Content-Length is the router's to set.
+var neverRelayed = []string{
+	"X-Request-Id", "Set-Cookie", "Set-Cookie2", "Strict-Transport-Security",
+	"Public-Key-Pins", "Public-Key-Pins-Report-Only", "Alt-Svc", "Location", "Refresh",
+	"Content-Location", "Clear-Site-Data", "Content-Length",
+}
+
+// Router-owned and CORS header families, by canonical prefix.
+const (
+	routerPrefix = "X-Llmrouter-"
+	corsPrefix   = "Access-Control-"
+)
+
+// copyResponseHeaders relays the upstream's end-to-end response headers, with any
+// of secrets an upstream echoes masked. The router's own headers, already set on
+// dst, always win: an upstream header of the same name, or one its Connection
+// header names, never replaces or removes them. A translated response keeps only
+// rate-limit and retry hints: the rest describe a body the client does not get.
+func copyResponseHeaders(dst http.Header, resp *http.Response, translated bool, secrets []string) {
+	conn := resp.Header["Connection"]
+	for name, v := range resp.Header {
+		name = http.CanonicalHeaderKey(name)
+		if !relayed(name, conn) || (translated && !keptWhenTranslated(name)) {
+			continue
+		}
+		if redact.Scrub(name, secrets...) != name {
+			continue // a name cannot be masked and stay meaningful
+		}
+		dst[name] = scrubValues(v, secrets)
+	}
+	if resp.Uncompressed {
+		dst.Del("Content-Encoding")
+	}
+}
+
+// relayed reports whether an upstream response header may reach the client: not
+// hop-by-hop (RFC 9110 §7.6.1: the fixed list and what the upstream's Connection
+// header names), not router-owned, not in neverRelayed. name is canonical.
+func relayed(name string, connection []string) bool {
+	if strings.HasPrefix(name, routerPrefix) || strings.HasPrefix(name, corsPrefix) ||
+		slices.Contains(hopByHop, name) || slices.Contains(neverRelayed, name) {
+		return false
+	}
+	for _, v := range connection {
+		for token := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(token), name) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// scrubValues returns vs, or a copy with every secret masked when one appears.
+func scrubValues(vs []string, secrets []string) []string {
+	for i, v := range vs {
+		if s := redact.Scrub(v, secrets...); s != v {
+			out := slices.Clone(vs)
+			out[i] = s
+			for j := i + 1; j < len(out); j++ {
+				out[j] = redact.Scrub(out[j], secrets...)
+			}
+			return out
+		}
+	}
+	return vs
+}
+
+func keptWhenTranslated(name string) bool {
+	n := strings.ToLower(name)
+	return strings.HasPrefix(n, "x-ratelimit-") || strings.HasPrefix(n, "anthropic-ratelimit-") ||
+		n == "retry-after" || n == "retry-after-ms"
+}
+
+// copyErrorHeaders relays, with a failure sent to the client, the upstream's retry
+// hints and rate-limit headers: the hints only when they are well-formed (a
+// Retry-After holds seconds or a date, X-Should-Retry a boolean), everything
+// scrubbed of secrets, as on every other path.
+func copyErrorHeaders(dst http.Header, resp http.Header, secrets []string) {
+	for name, vs := range resp {
+		name = http.CanonicalHeaderKey(name)
+		if len(vs) == 0 || (!keptWhenTranslated(name) && name != "X-Should-Retry") {
+			continue
+		}
+		if !wellFormedHint(name, vs[0]) || redact.Scrub(name, secrets...) != name {
+			continue
+		}
+		dst[name] = scrubValues(vs, secrets)
+	}
+}
+
+// wellFormedHint checks the value grammar of the retry hints (RFC 9110 §10.2.3 for
+// Retry-After; the OpenAI SDKs' retry-after-ms and x-should-retry). Other headers
+// have no grammar to check and are only scrubbed.
+func wellFormedHint(name, v string) bool {
+	switch name {
+	case "Retry-After":
+		if _, err := strconv.ParseUint(v, 10, 63); err == nil {
+			return true
+		}
+		_, err := http.ParseTime(v)
+		return err == nil
+	case "Retry-After-Ms":
+		f, err := strconv.ParseFloat(v, 64)
+		return err == nil && f >= 0
+	case "X-Should-Retry":
+		return v == "true" || v == "false"
+	}
+	return true
 }

@@ -87,10 +87,17 @@ func clearBodyDeadline(w http.ResponseWriter) {
 	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 }
 
+// requestShape is what checking a client's request needs of its protocol.
+type requestShape interface {
+	// RequestField names the member a request of op must carry, and whether it
+	// must be an array.
+	RequestField(op wire.Operation) (name string, array bool)
+}
+
 // validate checks the body is a JSON object with no duplicate key, a model, the
 // protocol's required content field and a boolean stream, and returns the model
 // and whether it asks for a stream.
-func validate(body []byte, p wire.Protocol, k kind) (model string, stream bool, aerr *apiError) {
+func validate(body []byte, p requestShape, op wire.Operation) (model string, stream bool, aerr *apiError) {
 	shape := checkShape(body)
 	if errors.Is(shape, errTooDeep) {
 		return "", false, errorf(http.StatusBadRequest, fmt.Sprintf("request body nests deeper than %d levels", maxNesting))
@@ -101,10 +108,7 @@ func validate(body []byte, p wire.Protocol, k kind) (model string, stream bool, 
 	if shape != nil { // reported once the body is known to be valid JSON
 		return "", false, &apiError{Status: http.StatusBadRequest, Message: shape.Error()}
 	}
-	field := "messages"
-	if p == wire.OpenAICompletions {
-		field = "prompt"
-	}
+	field, array := p.RequestField(op)
 	r := gjson.GetManyBytes(body, "model", field, "stream")
 	if m := r[0]; m.Type != gjson.String || m.Str == "" {
 		return "", false, &apiError{Status: http.StatusBadRequest, Param: "model", Message: "missing required field: model"}
@@ -112,8 +116,8 @@ func validate(body []byte, p wire.Protocol, k kind) (model string, stream bool, 
 	if v := r[1]; !v.Exists() || v.Type == gjson.Null {
 		return "", false, &apiError{Status: http.StatusBadRequest, Param: field, Message: "missing required field: " + field}
 	}
-	if k == kindGenerate && p == wire.AnthropicMessages && !r[1].IsArray() {
-		return "", false, &apiError{Status: http.StatusBadRequest, Param: "messages", Message: "messages must be an array"}
+	if array && !r[1].IsArray() {
+		return "", false, &apiError{Status: http.StatusBadRequest, Param: field, Message: field + " must be an array"}
 	}
 	// What upstreams accept as true differs ("stream": 1, "true"): only a JSON
 	// boolean means one thing everywhere, as the translators already require.

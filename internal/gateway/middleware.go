@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/logging"
-	"github.com/llmrouter/llmrouter/internal/wire"
+	"github.com/llmrouter/llmrouter/internal/redact"
+	"github.com/llmrouter/llmrouter/internal/translate"
 )
 
 // record collects what the access log line says about one request.
@@ -25,6 +26,7 @@ type record struct {
 	attempts int
 	dropped  []string
 	ttfb     time.Duration
+	usage    translate.Usage // the answer's token usage, as far as it was reported
 	errMsg   string
 	extra    []slog.Attr // body and header logging, when enabled
 	secrets  []string    // this request's credentials, masked in its log line
@@ -67,7 +69,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // middleware assigns the request id, writes one access-log line per request and
 // turns a panic into a 500 in the client's envelope (never a stack with secrets).
-func (g *Gateway) middleware(p wire.Protocol, next http.Handler) http.Handler {
+func (g *Gateway) middleware(p envelope, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &record{id: requestID(r.Header.Get("X-Request-Id"))}
@@ -138,7 +140,7 @@ func (g *Gateway) bodyDeadline(w http.ResponseWriter, r *http.Request) {
 
 // refuse answers an error before the body is read, closing the connection:
 // reading a refused request's body only to keep the connection is not worth it.
-func refuse(w http.ResponseWriter, p wire.Protocol, e *apiError) {
+func refuse(w http.ResponseWriter, p envelope, e *apiError) {
 	w.Header().Set("Connection", "close")
 	writeError(w, p, e)
 }
@@ -165,14 +167,34 @@ func (g *Gateway) access(r *http.Request, rec *record, sw *statusWriter, start t
 		slog.Float64("ttfb_ms", ms(rec.ttfb)),
 		slog.Int64("bytes_out", sw.bytes),
 	}
+	attrs = usageAttrs(attrs, rec.usage)
 	if len(rec.dropped) > 0 {
 		attrs = append(attrs, slog.String("dropped", strings.Join(rec.dropped, ",")))
 	}
 	if rec.errMsg != "" {
-		attrs = append(attrs, slog.String("error", logging.Scrub(rec.errMsg, rec.secrets...)))
+		attrs = append(attrs, slog.String("error", redact.Scrub(rec.errMsg, rec.secrets...)))
 	}
 	attrs = append(attrs, logging.ScrubAttrs(rec.extra, rec.secrets...)...)
 	g.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+}
+
+// usageAttrs adds a request's token usage to its access-log line, when the answer
+// reported any: input_tokens and output_tokens, and the cache and reasoning counts
+// they include when not zero.
+func usageAttrs(attrs []slog.Attr, u translate.Usage) []slog.Attr {
+	if u == (translate.Usage{}) {
+		return attrs
+	}
+	attrs = append(attrs, slog.Int64("input_tokens", u.Input), slog.Int64("output_tokens", u.Output))
+	for _, c := range []struct {
+		key string
+		n   int64
+	}{{"cache_read_tokens", u.CacheRead}, {"cache_write_tokens", u.CacheWrite}, {"reasoning_tokens", u.Reasoning}} {
+		if c.n != 0 {
+			attrs = append(attrs, slog.Int64(c.key, c.n))
+		}
+	}
+	return attrs
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -198,7 +220,7 @@ func printable(s string) bool {
 
 // authenticate enforces server.api_keys: a request must carry one of them as
 // Authorization: Bearer K or x-api-key: K. The comparison is constant-time.
-func (g *Gateway) authenticate(p wire.Protocol, next http.HandlerFunc) http.Handler {
+func (g *Gateway) authenticate(p envelope, next http.HandlerFunc) http.Handler {
 	if len(g.cfg.Server.APIKeys) == 0 {
 		return next
 	}

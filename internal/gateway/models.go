@@ -5,59 +5,27 @@ import (
 	"net/http"
 )
 
-// models lists the configured exact model names (globs are not listed), in OpenAI's
-// list format, or Anthropic's when the request carries anthropic-version.
+// lister is what answering GET /v1/models needs of a client's protocol, which
+// only the request's headers tell.
+type lister interface {
+	// Claims reports whether a request's headers say it is in this protocol.
+	Claims(h http.Header) bool
+	// Models renders the list of ids, each owned by the provider at the same
+	// index of owners.
+	Models(ids, owners []string) any
+}
+
+// models lists the configured exact model names (globs are not listed), in the
+// list format of the protocol the request's headers claim (Anthropic's with
+// anthropic-version), else OpenAI's.
 func (g *Gateway) models(w http.ResponseWriter, r *http.Request) {
-	names := g.routes.Names()
+	ids := g.cfg.Routes.Names()
+	owners := make([]string, len(ids))
+	for i, id := range ids {
+		if grp, ok := g.cfg.Routes.Lookup(id); ok {
+			owners[i] = string(g.targets[grp.Deployments[0]].model.Provider)
+		}
+	}
 	w.Header().Set("Content-Type", "application/json")
-	var body any
-	if r.Header.Get("Anthropic-Version") != "" {
-		body = anthropicModels(names)
-	} else {
-		body = g.openAIModels(names)
-	}
-	_ = json.NewEncoder(w).Encode(body)
-}
-
-type openAIModel struct {
-	ID      string `json:"id"`
-	Object  string `json:"object"`
-	Created int64  `json:"created"`
-	OwnedBy string `json:"owned_by"`
-}
-
-func (g *Gateway) openAIModels(names []string) any {
-	data := make([]openAIModel, 0, len(names))
-	for _, n := range names {
-		i, _ := g.routes.Lookup(n)
-		data = append(data, openAIModel{ID: n, Object: "model", OwnedBy: g.targets[i].model.Provider})
-	}
-	return struct {
-		Object string        `json:"object"`
-		Data   []openAIModel `json:"data"`
-	}{"list", data}
-}
-
-type anthropicModel struct {
-	Type        string `json:"type"`
-	ID          string `json:"id"`
-	DisplayName string `json:"display_name"`
-	CreatedAt   string `json:"created_at"`
-}
-
-func anthropicModels(names []string) any {
-	data := make([]anthropicModel, 0, len(names))
-	for _, n := range names {
-		data = append(data, anthropicModel{Type: "model", ID: n, DisplayName: n, CreatedAt: "1970-01-01T00:00:00Z"})
-	}
-	var first, last *string
-	if len(names) > 0 {
-		first, last = &names[0], &names[len(names)-1]
-	}
-	return struct {
-		Data    []anthropicModel `json:"data"`
-		HasMore bool             `json:"has_more"`
-		FirstID *string          `json:"first_id"`
-		LastID  *string          `json:"last_id"`
-	}{data, false, first, last}
+	_ = json.NewEncoder(w).Encode(g.clientOf(r.Header, "").Models(ids, owners))
 }

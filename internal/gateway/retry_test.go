@@ -620,11 +620,10 @@ func bubbleGateway(t *testing.T, yaml string, rt http.RoundTripper) *gateway.Gat
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	g, err := gateway.New(cfg, logging.New(cfg.Logging, io.Discard, nil))
+	g, err := gateway.New(cfg, logging.New(cfg.Logging, io.Discard, nil), gateway.WithTransport(rt))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.SetTransport(rt)
 	return g
 }
 

@@ -11,17 +11,7 @@ import (
 	"time"
 
 	"github.com/openai/openai-go/v3"
-	"go.uber.org/goleak"
 )
-
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m,
-		// idle keep-alive connections of the test clients' transports (the SDKs'
-		// and http.DefaultClient) outlive a test until closed; nothing else may
-		goleak.IgnoreAnyFunction("net/http.(*persistConn).readLoop"),
-		goleak.IgnoreAnyFunction("net/http.(*persistConn).writeLoop"),
-	)
-}
 
 const streamConfig = `
 defaults:

@@ -4,10 +4,17 @@ package logging
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/redact"
 )
 
 // New returns the process logger: JSON (the default) or text per cfg.Format, at level
@@ -16,7 +23,7 @@ import (
 // Redaction happens in the handler, not at call sites, so a forgotten call site cannot
 // leak a key. Before a record reaches the encoder, at any group depth and in
 // attributes added by With:
-//   - every occurrence of each secret (at least 8 bytes; see Scrub) in the message, in
+//   - every occurrence of each secret (at least 8 bytes; see redact.Scrub) in the message, in
 //     attribute keys and group names, in string values and in the text of errors, byte
 //     slices, json.RawMessage and other slog.Any values is replaced by config.Mask(secret);
 //   - in the message and in those values, the values of URL query or fragment parameters
@@ -28,7 +35,7 @@ import (
 //   - an http.Header value becomes a group with credential headers masked.
 //
 // Secrets are also found where escapes spell them (JSON, percent-encoding, HTML
-// references; see Scrub). Masks show at most a key's last 4 characters. Limits: a
+// references; see redact.Scrub). Masks show at most a key's last 4 characters. Limits: a
 // secret hidden by another encoding (base64 of a []byte struct field) is not recognised.
 func New(cfg config.Logging, w io.Writer, secrets []string) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.Level}
@@ -87,4 +94,75 @@ func (h *handler) WithGroup(name string) slog.Handler {
 	}
 	name, _ = h.r.scrub(name)
 	return &handler{next: h.next.WithGroup(name), r: h.r}
+}
+
+// HeaderAttr renders h as a group attribute named key: one string per header, names
+// sorted, repeated values joined with ", ". Secret headers (redact.SecretHeader: Authorization,
+// x-api-key, Cookie, X-Portkey-Api-Key, X-Auth-Token, ...) are masked whole with
+// config.Mask, so at most their last 4 characters show. Other values
+// are left to the logger's handler, which still scrubs known secrets from them.
+func HeaderAttr(key string, h http.Header) slog.Attr {
+	return slog.Attr{Key: key, Value: headerValue(h)}
+}
+
+func headerValue(h http.Header) slog.Value {
+	attrs := make([]slog.Attr, 0, len(h))
+	for _, name := range slices.Sorted(maps.Keys(h)) {
+		v := strings.Join(h[name], ", ")
+		if redact.SecretHeader(name) {
+			v = config.Mask(v)
+		}
+		attrs = append(attrs, slog.String(name, v))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// ScrubAttrs returns attrs with every secret masked in their values, groups included:
+// strings, and slog.Any values such as a stream's transcript (json.RawMessage, kept
+// as JSON), byte slices and errors; attrs itself when there is nothing to look for.
+// The sink already masks the configured keys; this is for the credentials of one
+// request.
+func ScrubAttrs(attrs []slog.Attr, secrets ...string) []slog.Attr {
+	if len(secrets) == 0 || len(attrs) == 0 {
+		return attrs
+	}
+	out := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		out[i] = scrubAttr(a, secrets)
+	}
+	return out
+}
+
+func scrubAttr(a slog.Attr, secrets []string) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindString:
+		return slog.String(a.Key, redact.Scrub(a.Value.String(), secrets...))
+	case slog.KindGroup:
+		return slog.Attr{Key: a.Key, Value: slog.GroupValue(ScrubAttrs(a.Value.Group(), secrets...)...)}
+	case slog.KindAny:
+		return slog.Attr{Key: a.Key, Value: scrubAny(a.Value.Any(), secrets)}
+	}
+	return a
+}
+
+// scrubAny masks secrets in an slog.Any value. Raw JSON stays raw JSON; any other
+// value in which a secret shows is replaced by its text, scrubbed.
+func scrubAny(v any, secrets []string) slog.Value {
+	var text string
+	switch x := v.(type) {
+	case json.RawMessage:
+		return slog.AnyValue(json.RawMessage(redact.ScrubBytes(x, secrets...)))
+	case []byte:
+		text = string(x)
+	case error:
+		text = x.Error()
+	case fmt.Stringer:
+		text = x.String()
+	default:
+		text = fmt.Sprintf("%+v", v)
+	}
+	if s := redact.Scrub(text, secrets...); s != text {
+		return slog.StringValue(s)
+	}
+	return slog.AnyValue(v)
 }

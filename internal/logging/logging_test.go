@@ -292,24 +292,93 @@ func BenchmarkHandler(b *testing.B) {
 	}
 }
 
-func TestSecretHeader(t *testing.T) {
-	for _, name := range []string{
-		"Authorization", "x-api-key", "Api-Key", "X-Goog-Api-Key", "Cookie", "Proxy-Authorization",
-		"X-Portkey-Api-Key", "Ocp-Apim-Subscription-Key", "X-Auth-Token", "X-Amz-Security-Token",
-		"X-Client-Secret", "X-Db-Password", "X-Hub-Signature", "X-Apikey", "X-Credentials",
-		"X-" + strings.Repeat("Long-", 20) + "Api-Key",
-	} {
-		if !SecretHeader(name) {
-			t.Errorf("SecretHeader(%q) = false", name)
+func TestScrubAttrs(t *testing.T) {
+	const key = "sk-request-0123456789"
+	in := []slog.Attr{
+		slog.String("request_body", `{"api_key":"`+key+`"}`),
+		slog.Int("n", 3),
+		slog.Group("upstream", slog.String("echo", "got "+key)),
+	}
+	out := ScrubAttrs(in, key)
+	want := `[request_body={"api_key":"****6789"} n=3 upstream=[echo=got ****6789]]`
+	if got := slogString(out); got != want {
+		t.Errorf("ScrubAttrs = %s, want %s", got, want)
+	}
+	if in[0].Value.String() == out[0].Value.String() {
+		t.Error("nothing scrubbed")
+	}
+	if slogString(in) == want {
+		t.Error("ScrubAttrs modified its input")
+	}
+	if got := ScrubAttrs(in); &got[0] != &in[0] {
+		t.Error("no secrets: want the input back")
+	}
+}
+
+func slogString(as []slog.Attr) string {
+	s := "["
+	for i, a := range as {
+		if i > 0 {
+			s += " "
+		}
+		s += a.String()
+	}
+	return s + "]"
+}
+
+// The credentials of a request are masked in the raw JSON of a stream's
+// transcript, which stays JSON, and in errors and byte slices.
+func TestScrubAttrsAnyValues(t *testing.T) {
+	const key = "sk-request-0123456789"
+	in := []slog.Attr{
+		slog.Any("response_body", json.RawMessage(`{"text":"echo `+strings.ReplaceAll(key, "-", `\u002d`)+`"}`)),
+		slog.Any("err", fmt.Errorf("upstream said %s", key)),
+		slog.Any("raw", []byte("x "+key)),
+		slog.Any("clean", json.RawMessage(`{"text":"hi"}`)),
+	}
+	want := []string{`{"text":"echo ****6789"}`, "upstream said ****6789", "x ****6789", `{"text":"hi"}`}
+	out := ScrubAttrs(in, key)
+	for i, a := range out {
+		got := a.Value.String()
+		if raw, ok := a.Value.Any().(json.RawMessage); ok {
+			got = string(raw)
+		} else if i == 0 || i == 3 {
+			t.Errorf("%s is no longer raw JSON", a.Key)
+		}
+		if got != want[i] {
+			t.Errorf("%s = %s, want %s", a.Key, got, want[i])
 		}
 	}
-	for _, name := range []string{
-		"Content-Type", "Anthropic-Version", "Anthropic-Beta", "X-Request-Id", "OpenAI-Organization",
-		"X-Ratelimit-Remaining-Tokens", "Anthropic-Ratelimit-Tokens-Remaining", "Keep-Alive", "X-Team",
-		"Retry-After", "X-Stainless-Lang", "X-" + strings.Repeat("Long-", 20) + "Name",
-	} {
-		if SecretHeader(name) {
-			t.Errorf("SecretHeader(%q) = true", name)
-		}
+}
+
+func TestHeaderAttr(t *testing.T) {
+	h := http.Header{
+		"Authorization":                {"Bearer " + canaryA},
+		"Proxy-Authorization":          {"Basic dXNlcjpwYXNzd29yZA=="},
+		"X-Api-Key":                    {short},
+		"Set-Cookie":                   {"a=1", "b=" + canaryB},
+		"Content-Type":                 {"application/json"},
+		"X-Ratelimit-Remaining-Tokens": {"1000"},
+	}
+	var got []string
+	for _, a := range HeaderAttr("headers", h).Value.Group() {
+		got = append(got, a.String())
+	}
+	want := []string{
+		"Authorization=****2222",
+		"Content-Type=application/json",
+		"Proxy-Authorization=****ZA==",
+		"Set-Cookie=****4444",
+		"X-Api-Key=****",
+		"X-Ratelimit-Remaining-Tokens=1000",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if a := HeaderAttr("h", nil); a.Value.Kind() != slog.KindGroup || len(a.Value.Group()) != 0 {
+		t.Errorf("HeaderAttr(nil) = %v, want an empty group", a)
+	}
+	if s := HeaderAttr("h", h).String(); strings.Contains(s, canaryA[:len(canaryA)-4]) {
+		t.Errorf("leak: %s", s)
 	}
 }

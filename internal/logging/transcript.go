@@ -3,10 +3,10 @@ package logging
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 
 	"github.com/tidwall/gjson"
 
+	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/sse"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
@@ -27,19 +27,27 @@ const (
 // reader wants, and its memory is bounded: text, reasoning, tool call ids, names and
 // arguments share a budget of max bytes, and what does not fit is counted, not kept.
 //
-// Only choice 0 of an OpenAI stream is transcribed (streams with n > 1 are rare). A
-// Transcript is not safe for concurrent use.
+// The client protocol's dialect reads each event (Dialect.Transcribe) and tells the
+// transcript what it says, through the methods of wire.Transcript. A Transcript is
+// not safe for concurrent use.
 type Transcript struct {
-	proto     wire.Protocol
+	proto     Dialect
 	budget    int64 // bytes still free
 	cut       int64 // bytes seen but not kept
 	text      []byte
 	reasoning []byte
 	calls     []toolCall
-	slots     map[int64]int // OpenAI tool_calls index / Anthropic block index -> calls
+	slots     map[int64]int // tool call key -> calls
 	finish    string
 	usage     fields
 	err       json.RawMessage
+}
+
+// Dialect is what a transcript needs of a client protocol: reading one event the
+// client was sent into the transcript. openai.Chat, openai.Completions and
+// anthropic.Messages implement it.
+type Dialect interface {
+	Transcribe(name string, data []byte, t wire.Transcript)
 }
 
 type toolCall struct {
@@ -47,129 +55,48 @@ type toolCall struct {
 	args     []byte
 }
 
-// NewTranscript returns an empty transcript of a stream in protocol p (wire.OpenAIChat,
-// wire.OpenAICompletions or wire.AnthropicMessages; events of other protocols are
-// ignored) that keeps at most max bytes of content.
-func NewTranscript(p wire.Protocol, max int64) *Transcript {
+// NewTranscript returns an empty transcript of a stream in protocol p that keeps at
+// most max bytes of content. With a nil p, events are ignored.
+func NewTranscript(p Dialect, max int64) *Transcript {
 	return &Transcript{proto: p, budget: max}
 }
 
-// Add records one event as the client received it. OpenAI events are data chunks
-// (`[DONE]` is ignored); Anthropic events are read by name, or by data.type when the
-// name is missing. Malformed events are ignored: a log must not fail a stream.
+// Add records one event as the client received it. Blank and malformed events are
+// ignored: a log must not fail a stream.
 func (t *Transcript) Add(ev sse.Event) {
 	data := bytes.TrimSpace(ev.Data)
-	if len(data) == 0 || string(data) == "[DONE]" {
+	if len(data) == 0 || t.proto == nil {
 		return
 	}
-	r := gjson.ParseBytes(data)
-	switch t.proto {
-	case wire.OpenAIChat, wire.OpenAICompletions:
-		t.addOpenAI(r)
-	case wire.AnthropicMessages:
-		name := ev.Name
-		if name == "" {
-			name = r.Get("type").Str
-		}
-		t.addAnthropic(name, r)
-	}
+	t.proto.Transcribe(ev.Name, data, t)
 }
 
-func (t *Transcript) addOpenAI(r gjson.Result) {
-	if e := r.Get("error"); e.Exists() && e.Type != gjson.Null {
-		t.setError(e)
-		return
-	}
-	r.Get("choices").ForEach(func(_, c gjson.Result) bool {
-		if c.Get("index").Int() == 0 {
-			t.addChoice(c)
-		}
-		return true
-	})
-	t.usage.merge(r.Get("usage"))
-}
+// Text keeps answer text, within the budget.
+func (t *Transcript) Text(s string) { t.keep(&t.text, s) }
 
-// addChoice reads a chat delta (content, refusal, reasoning, tool calls) or a legacy
-// completions text, and the finish reason.
-func (t *Transcript) addChoice(c gjson.Result) {
-	if fr := c.Get("finish_reason"); fr.Type == gjson.String {
-		t.finish = fr.Str
-	}
-	if t.proto == wire.OpenAICompletions {
-		t.keep(&t.text, c.Get("text").Str)
-		return
-	}
-	d := c.Get("delta")
-	t.keep(&t.text, d.Get("content").Str)
-	t.keep(&t.text, d.Get("refusal").Str)
-	t.keep(&t.reasoning, d.Get("reasoning_content").Str)
-	t.keep(&t.reasoning, d.Get("reasoning").Str) // vLLM, OpenRouter, Ollama's OpenAI layer
-	pos := int64(0)
-	d.Get("tool_calls").ForEach(func(_, tc gjson.Result) bool {
-		t.addToolDelta(pos, tc)
-		pos++
-		return true
-	})
-}
+// Reasoning keeps reasoning text, within the budget.
+func (t *Transcript) Reasoning(s string) { t.keep(&t.reasoning, s) }
 
-// addToolDelta accumulates one tool_calls entry by its index (its position in the
-// array when a provider omits index). The first chunk of a call carries id and name
-// and opens it; fragments of a call that was never opened (no room) are counted.
-func (t *Transcript) addToolDelta(pos int64, tc gjson.Result) {
-	key := pos
-	if i := tc.Get("index"); i.Exists() {
-		key = i.Int()
-	}
-	fn := tc.Get("function")
-	id, name := tc.Get("id").Str, fn.Get("name").Str
-	if _, ok := t.slots[key]; !ok && (id != "" || name != "") {
+// ToolCall opens a tool call under key, unless one is open under it.
+func (t *Transcript) ToolCall(key int64, id, name string) {
+	if _, ok := t.slots[key]; !ok {
 		t.startCall(key, id, name)
 	}
-	t.addArgs(key, fn.Get("arguments").Str)
 }
 
-func (t *Transcript) addAnthropic(name string, r gjson.Result) {
-	switch name {
-	case "message_start":
-		t.usage.merge(r.Get("message.usage"))
-	case "content_block_start":
-		t.startBlock(r.Get("index").Int(), r.Get("content_block"))
-	case "content_block_delta":
-		t.addBlockDelta(r.Get("index").Int(), r.Get("delta"))
-	case "message_delta":
-		if s := r.Get("delta.stop_reason"); s.Type == gjson.String {
-			t.finish = s.Str
-		}
-		t.usage.merge(r.Get("usage"))
-	case "error":
-		t.setError(r.Get("error"))
-	}
-}
+// ToolArgs appends to the arguments of the call under key; the arguments of a
+// call that was never opened (no room) are counted as cut.
+func (t *Transcript) ToolArgs(key int64, s string) { t.addArgs(key, s) }
 
-// startBlock opens an Anthropic content block. tool_use (and server_tool_use,
-// mcp_tool_use) blocks become tool calls; text and thinking blocks start empty in
-// practice, but any initial text is kept.
-func (t *Transcript) startBlock(index int64, b gjson.Result) {
-	switch typ := b.Get("type").Str; {
-	case typ == "text":
-		t.keep(&t.text, b.Get("text").Str)
-	case typ == "thinking":
-		t.keep(&t.reasoning, b.Get("thinking").Str)
-	case strings.HasSuffix(typ, "tool_use"):
-		t.startCall(index, b.Get("id").Str, b.Get("name").Str)
-	}
-}
+// Finish records the finish or stop reason.
+func (t *Transcript) Finish(reason string) { t.finish = reason }
 
-func (t *Transcript) addBlockDelta(index int64, d gjson.Result) {
-	switch d.Get("type").Str {
-	case "text_delta":
-		t.keep(&t.text, d.Get("text").Str)
-	case "thinking_delta":
-		t.keep(&t.reasoning, d.Get("thinking").Str)
-	case "input_json_delta":
-		t.addArgs(index, d.Get("partial_json").Str)
-	}
-}
+// Usage merges a usage object into the one kept, so that Anthropic's message_start
+// usage (input counts) and message_delta usage (cumulative output) make one object.
+func (t *Transcript) Usage(object string) { t.usage.merge(gjson.Parse(object)) }
+
+// Error keeps an in-band error object, or a truncated string of an oversized one.
+func (t *Transcript) Error(object string) { t.setError(object) }
 
 // startCall opens a tool call under key if the budget has room for it; otherwise its
 // bytes are counted as cut and its arguments will be too.
@@ -198,28 +125,23 @@ func (t *Transcript) addArgs(key int64, s string) {
 
 // keep appends as much of s to *dst as the budget allows, cut on a UTF-8 boundary,
 // and counts the rest. A cut inside a token (what may be a key, split across
-// deltas or not) drops the token's kept part as well (see cut.go).
+// deltas or not) drops the token's kept part as well (redact.AppendCut).
 func (t *Transcript) keep(dst *[]byte, s string) {
-	n := len(s)
-	if int64(n) > t.budget {
-		n = utf8Cut(s, int(max(t.budget, 0)))
-	}
-	*dst = append(*dst, s[:n]...)
-	t.budget -= int64(n)
-	t.cut += int64(len(s) - n)
-	if n < len(s) {
-		var dropped int
-		*dst, dropped = trimToken(*dst, s[n])
-		t.cut += int64(dropped)
+	var cut int
+	*dst, cut = redact.AppendCut(*dst, s, int(max(t.budget, 0)))
+	t.cut += int64(cut)
+	if cut > 0 {
 		t.budget = 0 // the cut is final: a later small delta must not fill its gap
+		return
 	}
+	t.budget -= int64(len(s))
 }
 
 // setError keeps an in-band error object, or a truncated string of an oversized one.
-func (t *Transcript) setError(e gjson.Result) {
-	raw := []byte(e.Raw)
+func (t *Transcript) setError(object string) {
+	raw := []byte(object)
 	if len(raw) > maxRaw || !json.Valid(raw) {
-		raw, _ = json.Marshal(Truncate(raw, maxRaw))
+		raw, _ = json.Marshal(redact.Truncate(raw, maxRaw))
 	}
 	t.err = raw
 }

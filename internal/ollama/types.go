@@ -2,7 +2,7 @@ package ollama
 
 import "encoding/json"
 
-// Requests (README §4.1-4.2): the members the router writes.
+// Requests (docs/protocols.md §4.1-4.2): the members the router writes.
 type (
 	// ChatRequest is the body of POST /api/chat. Stream is always written:
 	// Ollama streams when it is absent.
@@ -65,7 +65,7 @@ type (
 	}
 )
 
-// Responses (README §4.3): a whole non-streaming body, or one NDJSON line of a
+// Responses (docs/protocols.md §4.3): a whole non-streaming body, or one NDJSON line of a
 // stream. The last line has Done true, a DoneReason ("" when the runner's
 // connection closed early) and the Metrics.
 type (

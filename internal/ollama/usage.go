@@ -21,10 +21,10 @@ func (m Metrics) Tokens() (input, output, cacheRead, cacheWrite, reasoning int64
 
 var countKey = []byte(`eval_count"`)
 
-// ReadUsage reads the counters of a body or NDJSON line that ends an answer
+// readUsage reads the counters of a body or NDJSON line that ends an answer
 // (done:true); ok is false for any other. Lines without the counters' names are
 // passed over without being parsed, so a relay may call it on every line.
-func ReadUsage(data []byte) (m Metrics, ok bool) {
+func readUsage(data []byte) (m Metrics, ok bool) {
 	if !bytes.Contains(data, countKey) {
 		return m, false
 	}

@@ -45,7 +45,7 @@ func TestReadUsageBodies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, ok := ReadUsage(tt.body)
+			m, ok := readUsage(tt.body)
 			if ok != tt.wantOK {
 				t.Fatalf("ok = %v, want %v", ok, tt.wantOK)
 			}
@@ -56,7 +56,7 @@ func TestReadUsageBodies(t *testing.T) {
 	}
 }
 
-// A same-protocol relay calls ReadUsage on every NDJSON line as it passes: only
+// A same-protocol relay calls readUsage (its Meter's Read) on every NDJSON line as it passes: only
 // the done line carries the counters.
 func TestReadUsageOnEveryStreamLine(t *testing.T) {
 	tests := []struct {
@@ -79,7 +79,7 @@ func TestReadUsageOnEveryStreamLine(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if m, ok := ReadUsage(ev.Data); ok {
+				if m, ok := readUsage(ev.Data); ok {
 					got, n = tokensOf(m), n+1
 				}
 			}

@@ -2,7 +2,7 @@ package openai
 
 import "encoding/json"
 
-// Chat Completions request (README §1.1): the members the router writes when it
+// Chat Completions request (docs/protocols.md §1.1): the members the router writes when it
 // calls an OpenAI upstream for another dialect's client.
 type (
 	// ChatRequest is the body of POST /v1/chat/completions.
@@ -84,7 +84,7 @@ type (
 	}
 )
 
-// Chat Completions response (README §1.2).
+// Chat Completions response (docs/protocols.md §1.2).
 type (
 	// ChatCompletion is a whole non-streaming answer, object "chat.completion".
 	ChatCompletion struct {
@@ -131,7 +131,7 @@ type (
 	}
 )
 
-// Chat Completions stream (README §1.3).
+// Chat Completions stream (docs/protocols.md §1.3).
 type (
 	// ChatChunk is one stream event, object "chat.completion.chunk". Usage is
 	// absent without stream_options.include_usage; with it, it is null
@@ -175,7 +175,7 @@ type (
 	}
 )
 
-// Legacy Completions response and stream (README §2).
+// Legacy Completions response and stream (docs/protocols.md §2).
 type (
 	// TextCompletion is a whole answer or one stream chunk, object
 	// "text_completion". Usage is as ChatChunk.Usage in a stream and a *Usage in

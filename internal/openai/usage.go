@@ -6,7 +6,7 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// Usage is the usage object of Chat and legacy Completions (README §12):
+// Usage is the usage object of Chat and legacy Completions (docs/protocols.md §12):
 // PromptTokens includes the cached tokens, CompletionTokens the reasoning tokens.
 type Usage struct {
 	PromptTokens            int64                    `json:"prompt_tokens"`
@@ -44,12 +44,12 @@ func (u Usage) Tokens() (input, output, cacheRead, cacheWrite, reasoning int64) 
 
 var usageKey = []byte(`"usage"`)
 
-// ReadUsage reads the usage object of a chat completion, a text completion or a
+// readUsage reads the usage object of a chat completion, a text completion or a
 // stream chunk (the include_usage chunk; "usage": null on the others), as
 // ParseUsage does. ok is false when data carries none. Chunks without the word
 // "usage" are passed over without being parsed, so a relay may call it on every
 // event.
-func ReadUsage(data []byte) (u Usage, ok bool) {
+func readUsage(data []byte) (u Usage, ok bool) {
 	if !bytes.Contains(data, usageKey) {
 		return u, false
 	}

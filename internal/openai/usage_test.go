@@ -50,7 +50,7 @@ func TestReadUsageBodies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u, ok := ReadUsage(tt.body)
+			u, ok := readUsage(tt.body)
 			if ok != tt.wantOK {
 				t.Fatalf("ok = %v, want %v", ok, tt.wantOK)
 			}
@@ -61,7 +61,7 @@ func TestReadUsageBodies(t *testing.T) {
 	}
 }
 
-// A same-protocol relay calls ReadUsage on every event of a stream, as it passes:
+// A same-protocol relay calls readUsage (its Meter's Read) on every event of a stream, as it passes:
 // only the include_usage chunk carries usage.
 func TestReadUsageOnEveryStreamEvent(t *testing.T) {
 	tests := []struct {
@@ -86,7 +86,7 @@ func TestReadUsageOnEveryStreamEvent(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if u, ok := ReadUsage(ev.Data); ok {
+				if u, ok := readUsage(ev.Data); ok {
 					got, n = tokensOf(u), n+1
 				}
 			}

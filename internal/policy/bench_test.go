@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/llmrouter/llmrouter/internal/config"
-	"github.com/llmrouter/llmrouter/internal/wire"
+	"github.com/llmrouter/llmrouter/internal/openai"
 )
 
 // chatBody returns an OpenAI chat request of about 5 KB: a system prompt, a
@@ -59,7 +59,7 @@ func BenchmarkBody(b *testing.B) {
 	for _, tt := range tests {
 		b.Run(tt.name, func(b *testing.B) {
 			p := mustCompile(b, tt.rules...)
-			out, err := p.Body(body, wire.OpenAIChat)
+			out, err := p.Body(body, openai.Chat)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -70,7 +70,7 @@ func BenchmarkBody(b *testing.B) {
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := p.Body(body, wire.OpenAIChat); err != nil {
+				if _, err := p.Body(body, openai.Chat); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -11,7 +11,7 @@ import (
 	"github.com/theory/jsonpath"
 
 	"github.com/llmrouter/llmrouter/internal/config"
-	"github.com/llmrouter/llmrouter/internal/wire"
+	"github.com/llmrouter/llmrouter/internal/openai"
 )
 
 // nested returns a request of 1 KB whose "a" member nests depth levels of
@@ -73,7 +73,7 @@ func TestDescendantChainsStayLinear(t *testing.T) {
 				}
 				p := mustCompile(t, config.Transform{Drop: path})
 				var out []byte
-				if n := allocated(func() { out, err = p.Body(body, wire.OpenAIChat) }); n > 4<<20 {
+				if n := allocated(func() { out, err = p.Body(body, openai.Chat) }); n > 4<<20 {
 					t.Errorf("Body allocated %d bytes on a %d-byte body, want under 4 MiB", n, len(body))
 				}
 				if err != nil {
@@ -170,13 +170,13 @@ func TestTooManyNodesRefused(t *testing.T) {
 	body := []byte(`{"a":[` + strings.Repeat("0,", maxSelected) + `0]}`)
 	for _, path := range []string{"$.a[*]", "$..*", "$.a[?@ == 0]", "$.a[?@ == 1]"} {
 		p := mustCompile(t, config.Transform{Drop: path, Line: 7})
-		_, err := p.Body(body, wire.OpenAIChat)
+		_, err := p.Body(body, openai.Chat)
 		if !errors.Is(err, ErrTooComplex) || !strings.Contains(err.Error(), "line 7") {
 			t.Errorf("%s: error %v, want ErrTooComplex at line 7", path, err)
 		}
 	}
 	p := mustCompile(t, config.Transform{Drop: "$.a[*]"})
-	if _, err := p.Body([]byte(`{"a":[`+strings.Repeat("0,", maxSelected-1)+`0]}`), wire.OpenAIChat); err != nil {
+	if _, err := p.Body([]byte(`{"a":[`+strings.Repeat("0,", maxSelected-1)+`0]}`), openai.Chat); err != nil {
 		t.Errorf("exactly %d nodes: %v", maxSelected, err)
 	}
 }
@@ -218,7 +218,7 @@ func TestWideBodyNotDecoded(t *testing.T) {
 	for _, item := range []string{"0,", "[],", `{"a":0},`} {
 		body := []byte(`{"model":"m","a":[` + strings.Repeat(item, (32<<20)/len(item)) + `0]}`)
 		var err error
-		if n := allocated(func() { _, err = p.Body(body, wire.OpenAIChat) }); n > 1<<20 {
+		if n := allocated(func() { _, err = p.Body(body, openai.Chat) }); n > 1<<20 {
 			t.Errorf("%q: refusing a %d MiB body allocated %d KiB", item, len(body)>>20, n>>10)
 		}
 		if !errors.Is(err, ErrTooComplex) || !strings.Contains(err.Error(), "line 3") {
@@ -230,7 +230,7 @@ func TestWideBodyNotDecoded(t *testing.T) {
 		`{"a":[` + strings.Repeat("0,", maxDecoded-3) + `0]}`,
 		`{"a":["` + strings.Repeat(",[{", 1<<20) + `",1]}`,
 	} {
-		if _, err := p.Body([]byte(body), wire.OpenAIChat); err != nil {
+		if _, err := p.Body([]byte(body), openai.Chat); err != nil {
 			t.Errorf("%.30s…: %v", body, err)
 		}
 	}

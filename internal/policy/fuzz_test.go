@@ -13,11 +13,13 @@ import (
 	"github.com/theory/jsonpath"
 	"github.com/theory/jsonpath/spec"
 
+	"github.com/llmrouter/llmrouter/internal/anthropic"
 	"github.com/llmrouter/llmrouter/internal/config"
-	"github.com/llmrouter/llmrouter/internal/wire"
+	"github.com/llmrouter/llmrouter/internal/ollama"
+	"github.com/llmrouter/llmrouter/internal/openai"
 )
 
-var protocols = []wire.Protocol{wire.OpenAIChat, wire.OpenAICompletions, wire.AnthropicMessages, wire.OllamaChat, wire.OllamaGenerate}
+var protocols = []Dialect{openai.Chat, openai.Completions, anthropic.Messages, ollama.Chat, ollama.Generate}
 
 // fuzzRules is one of each kind of rule, with patterns meant to hit often.
 var fuzzRules = []config.Transform{
@@ -138,7 +140,7 @@ func FuzzPaths(f *testing.F) {
 			return
 		}
 		for _, r := range rules {
-			out, err := r.p.Body(body, wire.OpenAIChat)
+			out, err := r.p.Body(body, openai.Chat)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,8 +13,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/llmrouter/llmrouter/internal/anthropic"
 	"github.com/llmrouter/llmrouter/internal/config"
-	"github.com/llmrouter/llmrouter/internal/wire"
+	"github.com/llmrouter/llmrouter/internal/ollama"
+	"github.com/llmrouter/llmrouter/internal/openai"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden from the current output")
@@ -28,20 +30,20 @@ var goldenRules = []config.Transform{
 }
 
 // protoOf returns the protocol a testdata/requests file is in, from its name.
-func protoOf(t testing.TB, name string) wire.Protocol {
-	for prefix, p := range map[string]wire.Protocol{
-		"openai-chat-":        wire.OpenAIChat,
-		"openai-completions-": wire.OpenAICompletions,
-		"anthropic-messages-": wire.AnthropicMessages,
-		"ollama-chat-":        wire.OllamaChat,
-		"ollama-generate-":    wire.OllamaGenerate,
+func protoOf(t testing.TB, name string) Dialect {
+	for prefix, p := range map[string]Dialect{
+		"openai-chat-":        openai.Chat,
+		"openai-completions-": openai.Completions,
+		"anthropic-messages-": anthropic.Messages,
+		"ollama-chat-":        ollama.Chat,
+		"ollama-generate-":    ollama.Generate,
 	} {
 		if strings.HasPrefix(name, prefix) {
 			return p
 		}
 	}
 	t.Fatalf("%s: no protocol prefix", name)
-	return 0
+	return nil
 }
 
 func requestFiles(t testing.TB) []string {

@@ -3,8 +3,10 @@ package policy
 import (
 	"testing"
 
+	"github.com/llmrouter/llmrouter/internal/anthropic"
 	"github.com/llmrouter/llmrouter/internal/config"
-	"github.com/llmrouter/llmrouter/internal/wire"
+	"github.com/llmrouter/llmrouter/internal/ollama"
+	"github.com/llmrouter/llmrouter/internal/openai"
 )
 
 func drop(path string) config.Transform { return config.Transform{Drop: path} }
@@ -298,9 +300,10 @@ func TestRuleOrder(t *testing.T) {
 
 func TestPathOnEveryProtocol(t *testing.T) {
 	// JSONPath rules ignore the protocol: paths are written in the upstream's format.
-	for _, proto := range []wire.Protocol{wire.OpenAIChat, wire.OpenAICompletions, wire.AnthropicMessages, wire.OllamaChat, wire.OllamaGenerate} {
+	for name, proto := range map[string]Dialect{"openai-chat": openai.Chat, "openai-completions": openai.Completions,
+		"anthropic-messages": anthropic.Messages, "ollama-chat": ollama.Chat, "ollama-generate": ollama.Generate} {
 		runBodyTests(t, []bodyTest{{
-			name:  proto.String(),
+			name:  name,
 			rules: []config.Transform{set("$.options.num_ctx", 1)},
 			proto: proto,
 			in:    `{}`,

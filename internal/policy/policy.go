@@ -12,9 +12,16 @@ import (
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
+// Dialect is what a transform needs of the protocol of the body it rewrites:
+// where a request keeps its texts, for regex rules. The dialect packages implement
+// it (openai.Chat, anthropic.Messages, ollama.Generate, ...).
+type Dialect interface {
+	Texts() wire.Texts
+}
+
 // ErrInvalidBody is wrapped by Body's error when the request body is not one JSON
 // object: the client's fault, a 400. Any error from Body that wraps neither it nor
-// ErrTooComplex is a bug in the caller (an unknown protocol).
+// ErrTooComplex is a bug in the caller (no protocol).
 var ErrInvalidBody = errors.New("request body is not a JSON object")
 
 // ErrTooComplex is wrapped by Body's error when a JSONPath rule would select or
@@ -38,7 +45,7 @@ type rule struct {
 
 // apply runs the rule. A type switch rather than an interface method: through
 // an interface, d would escape to the heap on every request.
-func (r rule) apply(d *document, proto wire.Protocol) error {
+func (r rule) apply(d *document, proto Dialect) error {
 	switch o := r.op.(type) {
 	case *regexRule:
 		return o.apply(d, proto)
@@ -117,21 +124,20 @@ func (p *Policy) Headers(h http.Header) {
 
 // Body applies the transforms in order to body, an upstream request body in
 // protocol proto (the upstream's own format: JSONPaths and text locations are
-// written for it), and returns the result.
+// written for it), and returns the result. A nil proto is an error when a regex
+// rule needs to know where the texts are.
 //
 // body is never modified. With no transform, or when no rule changes anything, Body
 // returns body itself (same slice, not re-encoded). Otherwise only the bytes of the
 // nodes a rule changes are rewritten: key order, spacing and numbers elsewhere stay
 // exactly as the client sent them.
 //
-// Regex rules rewrite texts only, the JSON strings that hold them:
-//   - OpenAI chat: messages[].content, a string or its "text" parts;
-//   - Anthropic: system (role "system") and messages[].content, a string or its
-//     "text" blocks, and the text of tool_result blocks, which counts as its
-//     message's role (user) and also matches roles [tool];
-//   - Ollama chat: messages[].content;
-//   - OpenAI completions: prompt, a string or an array of strings (role "user");
-//   - Ollama generate: prompt (role "user") and system (role "system").
+// Regex rules rewrite texts only, the JSON strings where proto.Texts() says a
+// request keeps them (wire.Texts; each dialect package documents its own):
+// messages[].content, a string or (where the protocol has them) its "text" parts or
+// blocks, with the message's role; a top-level system (role "system") or prompt
+// (role "user"); and the text of Anthropic tool_result blocks, which counts as its
+// message's role (user) and also matches roles [tool].
 //
 // Thinking blocks (their signatures would break), tool calls and their arguments,
 // ids, names and images are never touched. A text whose message has no role only
@@ -145,7 +151,7 @@ func (p *Policy) Headers(h http.Header) {
 // nothing. Values are written as encoding/json writes them (object keys sorted).
 //
 // A body that is not a JSON object yields an error wrapping ErrInvalidBody.
-func (p *Policy) Body(body []byte, proto wire.Protocol) ([]byte, error) {
+func (p *Policy) Body(body []byte, proto Dialect) ([]byte, error) {
 	if !p.HasTransforms() {
 		return body, nil
 	}

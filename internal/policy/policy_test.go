@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/llmrouter/llmrouter/internal/config"
-	"github.com/llmrouter/llmrouter/internal/wire"
+	"github.com/llmrouter/llmrouter/internal/openai"
 )
 
 func TestCompileErrors(t *testing.T) {
@@ -52,7 +52,7 @@ func TestHasTransforms(t *testing.T) {
 	}
 	h := http.Header{"A": {"1"}}
 	none.Headers(h)
-	if out, err := none.Body([]byte("x"), wire.OpenAIChat); err != nil || string(out) != "x" || len(h) != 1 {
+	if out, err := none.Body([]byte("x"), openai.Chat); err != nil || string(out) != "x" || len(h) != 1 {
 		t.Errorf("nil Policy changed something: %q, %v, %v", out, err, h)
 	}
 	p := mustCompile(t, drop("$.a"))
@@ -82,7 +82,7 @@ func TestFastPath(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := mustCompile(t, tt.rules...)
 			in := []byte(body)
-			out, err := p.Body(in, wire.OpenAIChat)
+			out, err := p.Body(in, openai.Chat)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,7 +106,7 @@ func TestInvalidBody(t *testing.T) {
 	p := mustCompile(t, re("a", "b"))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := p.Body([]byte(tt.body), wire.OpenAIChat)
+			_, err := p.Body([]byte(tt.body), openai.Chat)
 			if !errors.Is(err, ErrInvalidBody) {
 				t.Errorf("Body(%q) error = %v, want ErrInvalidBody", tt.body, err)
 			}
@@ -141,7 +141,7 @@ func TestConcurrent(t *testing.T) {
 				if len(h) != 1 || h.Get("A") != "1" {
 					t.Errorf("Headers = %v", h)
 				}
-				out, err := p.Body([]byte(in), wire.OpenAIChat)
+				out, err := p.Body([]byte(in), openai.Chat)
 				if err != nil || string(out) != want {
 					t.Errorf("Body = %s, %v", out, err)
 					return
@@ -159,7 +159,7 @@ func TestHeadersAndBodyFromOneConfig(t *testing.T) {
 	}
 	h := map[string][]string{}
 	p.Headers(h)
-	out, err := p.Body([]byte(`{"user":"u","model":"m"}`), wire.OpenAIChat)
+	out, err := p.Body([]byte(`{"user":"u","model":"m"}`), openai.Chat)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,9 +10,9 @@ import (
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
-// errProtocol reports a regex rule asked to find texts in a protocol this package
-// does not know: a bug in the caller, not in the request.
-var errProtocol = errors.New("no text locations known for protocol")
+// errProtocol reports a regex rule asked to find texts in a body without a
+// protocol to say where they are: a bug in the caller, not in the request.
+var errProtocol = errors.New("no text locations known for the protocol")
 
 // regexRule rewrites the texts of a request. It never changes anything but the
 // JSON strings that hold message text, so ids, tool arguments, image data and
@@ -44,12 +44,11 @@ func compileRegex(pattern, replace, flags string, roles []string) (*regexRule, e
 // apply replaces every match in every text the rule's roles select. Texts the
 // pattern does not change are not edited, so a body nothing matches keeps its
 // bytes (and costs no allocation).
-func (r *regexRule) apply(d *document, proto wire.Protocol) error {
-	sh := shapes[proto]
-	if sh == nil {
-		return fmt.Errorf("%w %v", errProtocol, proto)
+func (r *regexRule) apply(d *document, proto Dialect) error {
+	if proto == nil {
+		return errProtocol
 	}
-	w := walk{b: d.b, sh: sh, rule: r}
+	w := walk{b: d.b, sh: proto.Texts(), rule: r}
 	root := skipSpace(d.b, 0)
 	w.system(root)
 	w.prompt(root)
@@ -97,24 +96,6 @@ type site struct {
 	toolResult bool   // inside an Anthropic tool_result block: roles [tool] match it too
 }
 
-// shape says where a protocol keeps its texts.
-type shape struct {
-	messages    bool   // messages[].content, role from messages[].role
-	blocks      bool   // content may be an array of {"type":"text","text":...} blocks
-	toolResults bool   // blocks of type tool_result carry text (Anthropic)
-	system      string // top-level system field: "blocks" (Anthropic) or "string" (Ollama generate)
-	prompt      bool   // top-level prompt: a string, or an array of strings
-}
-
-// shapes maps each protocol to where its texts live (docs: shared/protocols/README.md §1-4).
-var shapes = map[wire.Protocol]*shape{
-	wire.OpenAIChat:        {messages: true, blocks: true},
-	wire.AnthropicMessages: {messages: true, blocks: true, toolResults: true, system: "blocks"},
-	wire.OllamaChat:        {messages: true},
-	wire.OpenAICompletions: {prompt: true},
-	wire.OllamaGenerate:    {prompt: true, system: "string"},
-}
-
 var (
 	roleSystem = []byte("system")
 	roleUser   = []byte("user")
@@ -125,27 +106,22 @@ var (
 // without matches is walked without allocating.
 type walk struct {
 	b     []byte
-	sh    *shape
+	sh    wire.Texts
 	rule  *regexRule
 	edits []edit
 }
 
 func (w *walk) system(root int) {
-	if w.sh.system == "" {
+	if w.sh.System == wire.NoText {
 		return
 	}
-	sp, ok := field(w.b, root, "system")
-	switch {
-	case !ok:
-	case w.sh.system == "blocks":
-		w.content(sp, roleSystem, false)
-	default:
-		w.str(sp, roleSystem, false)
+	if sp, ok := field(w.b, root, "system"); ok {
+		w.content(sp, w.sh.System, roleSystem, false)
 	}
 }
 
 func (w *walk) prompt(root int) {
-	if !w.sh.prompt {
+	if !w.sh.Prompt {
 		return
 	}
 	sp, ok := field(w.b, root, "prompt")
@@ -161,7 +137,7 @@ func (w *walk) prompt(root int) {
 }
 
 func (w *walk) messages(root int) {
-	if !w.sh.messages {
+	if w.sh.Messages == wire.NoText {
 		return
 	}
 	sp, ok := field(w.b, root, "messages")
@@ -177,17 +153,18 @@ func (w *walk) messages(root int) {
 		if role != (span{}) {
 			name, _ = stringAt(w.b, role)
 		}
-		w.content(content, name, false)
+		w.content(content, w.sh.Messages, name, false)
 	}
 }
 
-// content visits a content value: a string, or an array of blocks.
-func (w *walk) content(sp span, role []byte, toolResult bool) {
+// content visits a value of shape sh: a string, or (wire.Content) an array of
+// blocks.
+func (w *walk) content(sp span, sh wire.Shape, role []byte, toolResult bool) {
 	if w.b[sp.start] != '[' {
 		w.str(sp, role, toolResult)
 		return
 	}
-	if !w.sh.blocks {
+	if sh != wire.Content {
 		return
 	}
 	for e := range entries(w.b, sp.start) {
@@ -207,9 +184,9 @@ func (w *walk) block(sp span, role []byte, toolResult bool) {
 		if text != (span{}) {
 			w.str(text, role, toolResult)
 		}
-	case string(typ) == "tool_result" && w.sh.toolResults && !toolResult:
+	case string(typ) == "tool_result" && w.sh.ToolResults && !toolResult:
 		if v, ok := field(w.b, sp.start, "content"); ok {
-			w.content(v, role, true)
+			w.content(v, wire.Content, role, true)
 		}
 	}
 }

@@ -6,8 +6,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/llmrouter/llmrouter/internal/anthropic"
 	"github.com/llmrouter/llmrouter/internal/config"
-	"github.com/llmrouter/llmrouter/internal/wire"
+	"github.com/llmrouter/llmrouter/internal/ollama"
+	"github.com/llmrouter/llmrouter/internal/openai"
 )
 
 // bodyTest is one Body call: rules, a body in protocol proto, and the exact
@@ -15,7 +17,7 @@ import (
 type bodyTest struct {
 	name  string
 	rules []config.Transform
-	proto wire.Protocol
+	proto Dialect
 	in    string
 	want  string
 }
@@ -26,8 +28,8 @@ func runBodyTests(t *testing.T, tests []bodyTest) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := mustCompile(t, tt.rules...)
 			proto := tt.proto
-			if proto == 0 {
-				proto = wire.OpenAIChat
+			if proto == nil {
+				proto = openai.Chat
 			}
 			in := []byte(tt.in)
 			got, err := p.Body(in, proto)
@@ -144,55 +146,55 @@ func TestRegexAnthropic(t *testing.T) {
 	runBodyTests(t, []bodyTest{
 		{
 			name:  "system string",
-			rules: rules, proto: wire.AnthropicMessages,
+			rules: rules, proto: anthropic.Messages,
 			in:   `{"system":"acme","messages":[]}`,
 			want: `{"system":"ACME","messages":[]}`,
 		},
 		{
 			name:  "system blocks, cache_control untouched",
-			rules: rules, proto: wire.AnthropicMessages,
+			rules: rules, proto: anthropic.Messages,
 			in:   `{"system":[{"type":"text","text":"acme","cache_control":{"type":"ephemeral"}},{"type":"text","text":"more acme"}]}`,
 			want: `{"system":[{"type":"text","text":"ACME","cache_control":{"type":"ephemeral"}},{"type":"text","text":"more ACME"}]}`,
 		},
 		{
 			name:  "roles [system] matches the top-level system only",
-			rules: []config.Transform{re("acme", "ACME", "system")}, proto: wire.AnthropicMessages,
+			rules: []config.Transform{re("acme", "ACME", "system")}, proto: anthropic.Messages,
 			in:   `{"messages":[{"role":"user","content":"acme"}],"system":"acme"}`,
 			want: `{"messages":[{"role":"user","content":"acme"}],"system":"ACME"}`,
 		},
 		{
 			name:  "string content and text blocks",
-			rules: rules, proto: wire.AnthropicMessages,
+			rules: rules, proto: anthropic.Messages,
 			in:   `{"messages":[{"role":"user","content":"acme"},{"role":"assistant","content":[{"type":"text","text":"acme"}]}]}`,
 			want: `{"messages":[{"role":"user","content":"ACME"},{"role":"assistant","content":[{"type":"text","text":"ACME"}]}]}`,
 		},
 		{
 			name:  "thinking, tool_use, image and document blocks untouched",
-			rules: rules, proto: wire.AnthropicMessages,
+			rules: rules, proto: anthropic.Messages,
 			in:   `{"messages":[{"role":"assistant","content":[{"type":"thinking","thinking":"acme","signature":"acme=="},{"type":"redacted_thinking","data":"acme"},{"type":"tool_use","id":"toolu_acme","name":"acme","input":{"q":"acme"}},{"type":"text","text":"acme"}]},{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"acme"}},{"type":"document","source":{"type":"text","data":"acme"}}]}]}`,
 			want: `{"messages":[{"role":"assistant","content":[{"type":"thinking","thinking":"acme","signature":"acme=="},{"type":"redacted_thinking","data":"acme"},{"type":"tool_use","id":"toolu_acme","name":"acme","input":{"q":"acme"}},{"type":"text","text":"ACME"}]},{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"acme"}},{"type":"document","source":{"type":"text","data":"acme"}}]}]}`,
 		},
 		{
 			name:  "tool_result string and text blocks; ids and images untouched",
-			rules: rules, proto: wire.AnthropicMessages,
+			rules: rules, proto: anthropic.Messages,
 			in:   `{"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_acme","content":"acme"},{"type":"tool_result","tool_use_id":"toolu_acme2","content":[{"type":"text","text":"acme"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"acme"}}]}]}]}`,
 			want: `{"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_acme","content":"ACME"},{"type":"tool_result","tool_use_id":"toolu_acme2","content":[{"type":"text","text":"ACME"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"acme"}}]}]}]}`,
 		},
 		{
 			name:  "roles [tool] matches tool_result text only",
-			rules: []config.Transform{re("acme", "ACME", "tool")}, proto: wire.AnthropicMessages,
+			rules: []config.Transform{re("acme", "ACME", "tool")}, proto: anthropic.Messages,
 			in:   `{"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"acme"},{"type":"text","text":"acme"}]}]}`,
 			want: `{"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"ACME"},{"type":"text","text":"acme"}]}]}`,
 		},
 		{
 			name:  "roles [user] matches tool_result text too",
-			rules: []config.Transform{re("acme", "ACME", "user")}, proto: wire.AnthropicMessages,
+			rules: []config.Transform{re("acme", "ACME", "user")}, proto: anthropic.Messages,
 			in:   `{"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"acme"}]}]},{"role":"assistant","content":"acme"}]}`,
 			want: `{"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"ACME"}]}]},{"role":"assistant","content":"acme"}]}`,
 		},
 		{
 			name:  "OpenAI chat has no tool_result blocks",
-			rules: rules, proto: wire.OpenAIChat,
+			rules: rules, proto: openai.Chat,
 			in:   `{"messages":[{"role":"user","content":[{"type":"tool_result","content":"acme"}]}],"system":"acme"}`,
 			want: `{"messages":[{"role":"user","content":[{"type":"tool_result","content":"acme"}]}],"system":"acme"}`,
 		},
@@ -204,59 +206,59 @@ func TestRegexOllamaAndCompletions(t *testing.T) {
 	runBodyTests(t, []bodyTest{
 		{
 			name:  "ollama chat content; images and tool_calls untouched",
-			rules: rules, proto: wire.OllamaChat,
+			rules: rules, proto: ollama.Chat,
 			in:   `{"messages":[{"role":"system","content":"acme"},{"role":"user","content":"acme","images":["acme"]},{"role":"assistant","content":"","tool_calls":[{"function":{"name":"acme","arguments":{"q":"acme"}}}]},{"role":"tool","tool_name":"acme","content":"acme"}]}`,
 			want: `{"messages":[{"role":"system","content":"ACME"},{"role":"user","content":"ACME","images":["acme"]},{"role":"assistant","content":"","tool_calls":[{"function":{"name":"acme","arguments":{"q":"acme"}}}]},{"role":"tool","tool_name":"acme","content":"ACME"}]}`,
 		},
 		{
 			name:  "ollama chat ignores content arrays",
-			rules: rules, proto: wire.OllamaChat,
+			rules: rules, proto: ollama.Chat,
 			in:   `{"messages":[{"role":"user","content":[{"type":"text","text":"acme"}]}]}`,
 			want: `{"messages":[{"role":"user","content":[{"type":"text","text":"acme"}]}]}`,
 		},
 		{
 			name:  "completions prompt string",
-			rules: rules, proto: wire.OpenAICompletions,
+			rules: rules, proto: openai.Completions,
 			in:   `{"prompt":"acme","suffix":"acme"}`,
 			want: `{"prompt":"ACME","suffix":"acme"}`,
 		},
 		{
 			name:  "completions prompt array of strings; token arrays untouched",
-			rules: rules, proto: wire.OpenAICompletions,
+			rules: rules, proto: openai.Completions,
 			in:   `{"prompt":["acme",[1,2],"an acme"]}`,
 			want: `{"prompt":["ACME",[1,2],"an ACME"]}`,
 		},
 		{
 			name:  "completions prompt counts as role user",
-			rules: []config.Transform{re("acme", "ACME", "user")}, proto: wire.OpenAICompletions,
+			rules: []config.Transform{re("acme", "ACME", "user")}, proto: openai.Completions,
 			in:   `{"prompt":"acme"}`,
 			want: `{"prompt":"ACME"}`,
 		},
 		{
 			name:  "completions prompt skipped by roles without user",
-			rules: []config.Transform{re("acme", "ACME", "system")}, proto: wire.OpenAICompletions,
+			rules: []config.Transform{re("acme", "ACME", "system")}, proto: openai.Completions,
 			in:   `{"prompt":"acme"}`,
 			want: `{"prompt":"acme"}`,
 		},
 		{
 			name:  "ollama generate prompt and system",
-			rules: rules, proto: wire.OllamaGenerate,
+			rules: rules, proto: ollama.Generate,
 			in:   `{"prompt":"acme","system":"acme","images":["acme"]}`,
 			want: `{"prompt":"ACME","system":"ACME","images":["acme"]}`,
 		},
 		{
 			name:  "ollama generate roles [system]",
-			rules: []config.Transform{re("acme", "ACME", "system")}, proto: wire.OllamaGenerate,
+			rules: []config.Transform{re("acme", "ACME", "system")}, proto: ollama.Generate,
 			in:   `{"prompt":"acme","system":"acme"}`,
 			want: `{"prompt":"acme","system":"ACME"}`,
 		},
 	})
 }
 
-func TestRegexUnknownProtocol(t *testing.T) {
+func TestRegexWithoutProtocol(t *testing.T) {
 	p := mustCompile(t, re("a", "b"))
-	_, err := p.Body([]byte(`{}`), wire.Protocol(99))
+	_, err := p.Body([]byte(`{}`), nil)
 	if err == nil || errors.Is(err, ErrInvalidBody) {
-		t.Errorf("Body with an unknown protocol: err = %v, want an internal error", err)
+		t.Errorf("Body with no protocol: err = %v, want an internal error", err)
 	}
 }

@@ -1,6 +1,6 @@
 package translate
 
-// Anthropic Messages client → Ollama /api/chat upstream (README §3, §4, §7-14): the
+// Anthropic Messages client → Ollama /api/chat upstream (docs/protocols.md §3, §4, §7-14): the
 // translator and the request conversion; its answers go through the hub
 // (decode_ollama.go, encode_anthropic.go).
 
@@ -356,7 +356,7 @@ func (c *antOllReq) toolUse(path string, b gjson.Result, index int) ollama.ToolC
 
 // toolResult converts a tool_result block to a tool message. tool_name is looked up
 // from the tool_use with the same id. An is_error result is folded into the text
-// ("Error: …"), since Ollama has no such flag (README §7).
+// ("Error: …"), since Ollama has no such flag (docs/protocols.md §7).
 func (c *antOllReq) toolResult(path string, b gjson.Result) (ollama.Message, error) {
 	c.t.dropOthers(path, b, "type", "tool_use_id", "content", "is_error")
 	id := b.Get("tool_use_id").String()

@@ -1,6 +1,6 @@
 package translate
 
-// Anthropic Messages client, OpenAI Chat Completions upstream (README §1, §3, §7-14):
+// Anthropic Messages client, OpenAI Chat Completions upstream (docs/protocols.md §1, §3, §7-14):
 // the translator and the request conversion; its answers go through the hub
 // (decode_openai.go, encode_anthropic.go).
 //
@@ -16,7 +16,7 @@ package translate
 //     inside a tool_result are dropped and recorded (OpenAI tool messages carry only
 //     text). is_error:true is folded into the text as an "Error: " prefix.
 //   - thinking and redacted_thinking blocks in the history are dropped and recorded:
-//     OpenAI has no field for the signature (README §10). An assistant message left
+//     OpenAI has no field for the signature (docs/protocols.md §10). An assistant message left
 //     with nothing to send is not sent.
 //   - tools with a type other than "custom" (server tools) are dropped and recorded;
 //     document blocks are a RequestError.
@@ -422,7 +422,7 @@ func (c *messagesConv) tools(v gjson.Result) error {
 	})
 }
 
-// toolChoice maps tool_choice (README §7). Without tools OpenAI rejects both
+// toolChoice maps tool_choice (docs/protocols.md §7). Without tools OpenAI rejects both
 // tool_choice and parallel_tool_calls, so they are then dropped and recorded.
 func (c *messagesConv) toolChoice() error {
 	v := c.choice

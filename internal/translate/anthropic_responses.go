@@ -1,6 +1,6 @@
 package translate
 
-// Anthropic Messages client, Responses upstream (README §3, §15): for an openai
+// Anthropic Messages client, Responses upstream (docs/protocols.md §3, §15): for an openai
 // endpoint that serves only the Responses API. The translator and the request
 // conversion; its answers go through the hub (decode_responses.go,
 // encode_anthropic.go).
@@ -205,7 +205,7 @@ func (c *messagesResponses) tools(v gjson.Result) error {
 	})
 }
 
-// toolChoice maps tool_choice (README §7); without a tool to send it is dropped.
+// toolChoice maps tool_choice (docs/protocols.md §7); without a tool to send it is dropped.
 func (c *messagesResponses) toolChoice() error {
 	v := c.choice
 	if !v.Exists() {

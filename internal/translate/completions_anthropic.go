@@ -1,6 +1,6 @@
 package translate
 
-// OpenAI legacy Completions client, Anthropic Messages upstream (README §2).
+// OpenAI legacy Completions client, Anthropic Messages upstream (docs/protocols.md §2).
 //
 // The request is read as an OpenAI Chat request with one user message and
 // converted by the Chat→Anthropic code (openai_anthropic.go); the answers go

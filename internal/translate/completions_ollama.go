@@ -1,6 +1,6 @@
 package translate
 
-// OpenAI legacy Completions client → Ollama /api/generate upstream (README §2, §4.2):
+// OpenAI legacy Completions client → Ollama /api/generate upstream (docs/protocols.md §2, §4.2):
 // the translator and the request conversion; its answers go through the hub
 // (decode_ollama.go, encode_completions.go).
 
@@ -22,7 +22,7 @@ func init() {
 	})
 }
 
-// completionsDefaultMaxTokens is the legacy API's max_tokens default (README §2). A
+// completionsDefaultMaxTokens is the legacy API's max_tokens default (docs/protocols.md §2). A
 // client that sends none expects 16 tokens, not Ollama's unbounded default.
 const completionsDefaultMaxTokens = 16
 
@@ -96,7 +96,7 @@ func (t *completionsToOllama) field(key string, v gjson.Result, out *ollama.Gene
 }
 
 // completionsPrompt accepts a string or an array of exactly one string; Ollama
-// takes one string prompt, and token-id prompts cannot be expressed (README §2).
+// takes one string prompt, and token-id prompts cannot be expressed (docs/protocols.md §2).
 func completionsPrompt(v gjson.Result) (string, error) {
 	if v.Type == gjson.String {
 		return v.Str, nil

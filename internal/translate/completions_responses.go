@@ -1,6 +1,6 @@
 package translate
 
-// OpenAI legacy Completions client, Responses upstream (README §2, §15).
+// OpenAI legacy Completions client, Responses upstream (docs/protocols.md §2, §15).
 //
 // The request is read as a Chat request with one user message and converted by
 // the Chat→Responses code (openai_responses.go); the answers go through the hub

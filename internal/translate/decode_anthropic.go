@@ -1,6 +1,6 @@
 package translate
 
-// The Anthropic Messages decoder (README §3.2-3.3): a message body, or the SSE
+// The Anthropic Messages decoder (docs/protocols.md §3.2-3.3): a message body, or the SSE
 // events of a stream, into the hub's reply and deltas.
 
 import (

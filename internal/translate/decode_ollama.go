@@ -1,6 +1,6 @@
 package translate
 
-// The Ollama decoders (README §4.3): /api/chat and /api/generate answers, a whole
+// The Ollama decoders (docs/protocols.md §4.3): /api/chat and /api/generate answers, a whole
 // body or the NDJSON lines of a stream, into the hub's reply and deltas. Ollama
 // sends tool calls whole and reports usage on its done:true line only.
 
@@ -29,12 +29,12 @@ type ollamaLines struct {
 }
 
 // errOllamaNoDoneReason is the error for a done:true line without done_reason:
-// Ollama writes "" when the runner's connection closed before the end (README §4.3,
+// Ollama writes "" when the runner's connection closed before the end (docs/protocols.md §4.3,
 // §11), so the output is cut short, as if the stream itself had been.
 var errOllamaNoDoneReason = fmt.Errorf("ollama ended the stream without a done_reason: %w", ErrTruncated)
 
 // decode reads one Ollama object into v, whose "done" field is done. An
-// {"error": …} object is a *StreamError carrying Ollama's message (README §5.3);
+// {"error": …} object is a *StreamError carrying Ollama's message (docs/protocols.md §5.3);
 // anything but an object with "done" is not an Ollama answer. done is set before
 // decoding, so that only a line that says done:true, or none, is looked at twice.
 func (o *ollamaLines) decode(data []byte, v any, done *bool) error {

@@ -1,9 +1,9 @@
 package translate
 
-// The OpenAI Chat Completions decoder (README §1.2-1.3): a chat.completion body,
+// The OpenAI Chat Completions decoder (docs/protocols.md §1.2-1.3): a chat.completion body,
 // or the chunks of a stream, into the hub's reply and deltas.
 //
-// OpenAI itself returns no reasoning text in Chat Completions (README §1.1), but
+// OpenAI itself returns no reasoning text in Chat Completions (docs/protocols.md §1.1), but
 // OpenAI-compatible servers do, on messages and deltas, under one of two names:
 // reasoning_content (vLLM, DeepSeek) or reasoning (Ollama, OpenRouter, newer
 // vLLM). Both are decoded as reasoning (issue 9 item 3), which an Anthropic client

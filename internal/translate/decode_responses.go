@@ -1,11 +1,11 @@
 package translate
 
-// The OpenAI Responses decoder (README §15.2-15.3): a response object, or the SSE
+// The OpenAI Responses decoder (docs/protocols.md §15.2-15.3): a response object, or the SSE
 // events of a stream, into the hub's reply and deltas, for Chat, Completions and
 // Anthropic clients of an endpoint that serves only the Responses API.
 //
 // Items are addressed by output_index (OpenRouter changes item ids between
-// events, README §15.3). Reasoning summaries and reasoning text are reasoning;
+// events, docs/protocols.md §15.3). Reasoning summaries and reasoning text are reasoning;
 // a custom tool call, which a client of another API never declared, becomes a
 // call whose arguments are {"input": …} (the form a custom tool takes as a
 // function, responses_request.go). An item said only in output_item.done (no
@@ -144,7 +144,7 @@ func callArguments(it gjson.Result) string {
 	return cmpOr(it.Get("arguments").String(), "{}")
 }
 
-// finishOfResponse reads why a response stopped (README §15.2: it must be
+// finishOfResponse reads why a response stopped (docs/protocols.md §15.2: it must be
 // derived): incomplete for the output limit or a filter, else tool calls when
 // the output has some, else a stop.
 func finishOfResponse(r gjson.Result, tools bool) finish {

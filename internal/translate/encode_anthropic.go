@@ -1,12 +1,12 @@
 package translate
 
-// The Anthropic Messages encoder (README §3.2-3.3, §13.1): a reply as a message,
+// The Anthropic Messages encoder (docs/protocols.md §3.2-3.3, §13.1): a reply as a message,
 // deltas as message_start, content blocks one after the other (Anthropic blocks
 // do not interleave), message_delta and message_stop.
 //
 // Reasoning becomes thinking blocks with an empty signature: the upstream has none
 // to give, and a client replaying the block to Anthropic itself will be refused,
-// which is better than a forged one (README §10).
+// which is better than a forged one (docs/protocols.md §10).
 
 import (
 	"encoding/json"

@@ -1,8 +1,8 @@
 package translate
 
-// The OpenAI encoders: Chat Completions (README §1.2-1.3, §13.1), a reply as a
+// The OpenAI encoders: Chat Completions (docs/protocols.md §1.2-1.3, §13.1), a reply as a
 // chat.completion and deltas as chat.completion.chunk events ending in [DONE];
-// and legacy Completions (README §2), a reply as a text_completion and deltas as
+// and legacy Completions (docs/protocols.md §2), a reply as a text_completion and deltas as
 // text_completion chunks. The legacy API has only text: reasoning, refusals and
 // tool calls have no form in it and are not sent.
 
@@ -152,7 +152,7 @@ func (e *chatEncoder) endBare(o *out) {
 }
 
 // chunk appends one chunk with a single choice. With include_usage every chunk
-// before the usage chunk says "usage": null (README §1.3).
+// before the usage chunk says "usage": null (docs/protocols.md §1.3).
 func (e *chatEncoder) chunk(o *out, d openai.ChunkDelta, finish *string, tokens json.RawMessage) {
 	e.stamp(o)
 	b := e.buf
@@ -224,7 +224,7 @@ func (e *completionsEncoder) write(o *out, d *delta) {
 }
 
 // chunk appends one text_completion chunk. usage is written only with
-// include_usage: null on every chunk before the usage chunk (README §2).
+// include_usage: null on every chunk before the usage chunk (docs/protocols.md §2).
 func (e *completionsEncoder) chunk(o *out, choices []openai.CompletionChoice, usage any) {
 	e.stamp(o)
 	c := &e.buf.c

@@ -1,6 +1,6 @@
 package translate
 
-// The Responses API encoder (README §15.2-15.3): a reply as a response object,
+// The Responses API encoder (docs/protocols.md §15.2-15.3): a reply as a response object,
 // deltas as the event lifecycle the API itself streams: response.created and
 // response.in_progress; per output item, output_item.added, its part and delta
 // events, their done events and output_item.done; then exactly one of
@@ -16,7 +16,7 @@ package translate
 // interleaves parallel calls) cannot be expressed and is left out.
 //
 // The done events and the terminal event repeat everything said before them
-// (Codex builds its items from output_item.done alone, README §15.5), so the
+// (Codex builds its items from output_item.done alone, docs/protocols.md §15.5), so the
 // encoder keeps the output so far, up to maxResponsesOutput bytes.
 
 import (
@@ -279,7 +279,7 @@ type respFailer struct {
 }
 
 // Fail ends a stream that failed after its first event: it appends an error
-// event and response.failed, numbered after the events sent (README §15.3). The
+// event and response.failed, numbered after the events sent (docs/protocols.md §15.3). The
 // gateway calls it instead of writing its own in-band error event.
 func (f respFailer) Fail(dst []byte, code, message string) []byte {
 	o := out{buf: dst, env: &f.a.env, js: &f.a.js}

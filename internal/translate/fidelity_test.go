@@ -2,8 +2,8 @@ package translate
 
 // Wire-format fidelity: each test pins one rule of the target protocol that an
 // audit found broken (each failed before its fix). Every test cites the line of the
-// protocol digest (/work/shared/protocols/README.md, "digest"), of a recorded
-// fixture (testdata/fixtures, copies of /work/shared/protocols/fixtures) or of the
+// protocol digest (docs/protocols.md), of a recorded
+// fixture (testdata/fixtures, copies of the digest's fixtures) or of the
 // official SDK source that fixes the expected shape.
 
 import (
@@ -18,7 +18,7 @@ import (
 // An OpenAI chat.completion built from an Anthropic message must carry
 // message.refusal (null when there is none).
 //
-//   - digest README.md:58 (§1.2): `message:{role:"assistant", content:string|null,
+//   - docs/protocols.md:58 (§1.2): `message:{role:"assistant", content:string|null,
 //     refusal:string|null, annotations?, tool_calls?:[…]}`: refusal has no "?",
 //     unlike the optional annotations/tool_calls.
 //   - fixtures/openai-chat-response.json:12: `"refusal": null` (official example).
@@ -67,7 +67,7 @@ func usageChunksCheck(t *testing.T, pair, fixture string) {
 // With stream_options.include_usage, every chat chunk before the usage chunk says
 // "usage": null.
 //
-//   - digest README.md:88 (§1.3 step 5): "Every earlier chunk then carries `"usage":null`."
+//   - docs/protocols.md:88 (§1.3 step 5): "Every earlier chunk then carries `"usage":null`."
 //   - fixtures/openai-chat-stream-usage.sse:1 (recorded gpt-4o traffic): the role chunk
 //     ends with `"usage":null`, as do all chunks up to the usage chunk.
 //
@@ -79,7 +79,7 @@ func TestFidelityAnthropicStreamToChatUsageNullBeforeUsageChunk(t *testing.T) {
 
 // The same rule for legacy completions chunks.
 //
-//   - digest README.md:113-115 (§2 Streaming): chunks have "the same shape as the
+//   - docs/protocols.md:113-115 (§2 Streaming): chunks have "the same shape as the
 //     response"; with include_usage a final chunk has `"choices":[]` and usage
 //     (pointing at fixtures/openai-completions-stream-usage.sse).
 //   - fixtures/openai-completions-stream-usage.sse:1 (recorded): every text_completion

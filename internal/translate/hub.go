@@ -99,7 +99,7 @@ type thought struct {
 	redacted        bool
 }
 
-// finish is why the model stopped, in terms every protocol can say (README §11).
+// finish is why the model stopped, in terms every protocol can say (docs/protocols.md §11).
 type finish uint8
 
 const (

@@ -100,7 +100,7 @@ func ollamaOptionsOrNil(o *ollama.Options) *ollama.Options {
 }
 
 // ollamaThink maps a reasoning effort to Ollama's think value for model as
-// Ollama's own OpenAI layer does (README §10): none→false, minimal→"low",
+// Ollama's own OpenAI layer does (docs/protocols.md §10): none→false, minimal→"low",
 // low/medium/high unchanged, xhigh and max→"max"; but a level only for a model
 // that takes one (gpt-oss), and true for any other, which would refuse the level
 // with a 400 (issue 9 item 1). ok is false for any other effort.
@@ -126,7 +126,7 @@ func ollamaThink(effort, model string) (json.RawMessage, bool) {
 
 // ollamaImage returns the bare base64 of an image URL: a data: URL is stripped of
 // its prefix; http(s) URLs are a RequestError, since the router never fetches them
-// and Ollama accepts no URLs (README §8).
+// and Ollama accepts no URLs (docs/protocols.md §8).
 func ollamaImage(u, path string) (string, error) {
 	if _, data, ok := parseDataURL(u); ok {
 		return data, nil

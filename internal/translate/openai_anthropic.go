@@ -1,6 +1,6 @@
 package translate
 
-// OpenAI Chat Completions client, Anthropic Messages upstream (README §1, §3, §7-14):
+// OpenAI Chat Completions client, Anthropic Messages upstream (docs/protocols.md §1, §3, §7-14):
 // the translator and the request conversion (the messages in
 // openai_anthropic_messages.go, thinking and output format in
 // openai_anthropic_output.go); its answers go through the hub
@@ -256,7 +256,7 @@ func functionTool(path string, fn gjson.Result) (anthropic.Tool, error) {
 	return t, nil
 }
 
-// toolChoice maps tool_choice and parallel_tool_calls (README §7). Forms with no
+// toolChoice maps tool_choice and parallel_tool_calls (docs/protocols.md §7). Forms with no
 // Anthropic equivalent (allowed_tools, custom) are dropped and recorded.
 func (c *chatConv) toolChoice() (*anthropic.ToolChoice, error) {
 	var tc *anthropic.ToolChoice

@@ -38,7 +38,7 @@ var (
 	anthropicEfforts = map[string]string{"minimal": "low", "low": "low", "medium": "medium", "high": "high", "xhigh": "xhigh", "max": "max"}
 )
 
-// reasoningEffort reads reasoning_effort (README §1.1).
+// reasoningEffort reads reasoning_effort (docs/protocols.md §1.1).
 func (c *chatConv) reasoningEffort(v gjson.Result) error {
 	s, err := wantString(v, "reasoning_effort")
 	if err != nil {

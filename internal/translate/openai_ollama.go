@@ -1,6 +1,6 @@
 package translate
 
-// OpenAI Chat Completions client → Ollama /api/chat upstream (README §1, §4, §7-14):
+// OpenAI Chat Completions client → Ollama /api/chat upstream (docs/protocols.md §1, §4, §7-14):
 // the translator and the request conversion; its answers go through the hub
 // (decode_ollama.go, encode_chat.go).
 

@@ -458,7 +458,7 @@ func ollSubsetDiff(path string, want, got any) string {
 	return ""
 }
 
-// ollDocumented lists the request members README §4.1-4.2 documents, by position.
+// ollDocumented lists the request members docs/protocols.md §4.1-4.2 documents, by position.
 var ollDocumented = map[string][]string{
 	"":                       {"model", "messages", "tools", "think", "format", "options", "stream", "keep_alive", "logprobs", "top_logprobs", "prompt", "suffix", "system", "images", "raw"},
 	"messages":               {"role", "content", "thinking", "images", "tool_calls", "tool_name", "tool_call_id"},

@@ -1,6 +1,6 @@
 package translate
 
-// OpenAI Chat Completions client, Responses upstream (README §15.6): for an
+// OpenAI Chat Completions client, Responses upstream (docs/protocols.md §15.6): for an
 // openai endpoint that serves only the Responses API (a model with apis:
 // [responses]). The translator and the request conversion; its answers go
 // through the hub (decode_responses.go, encode_openai.go).
@@ -12,7 +12,7 @@ package translate
 //     text a message with string content, its tool_calls function_call items;
 //     tool messages function_call_output items.
 //   - max_completion_tokens (else max_tokens) is max_output_tokens, raised to the
-//     API's minimum of 16 (README §15.1) rather than refused.
+//     API's minimum of 16 (docs/protocols.md §15.1) rather than refused.
 //   - store is the client's (Chat's default is false; the Responses API's, true,
 //     is never left to apply): a Chat client never expects a stored response.
 //   - Function tools are sent flat with strict as the client set it (false

@@ -1,6 +1,6 @@
 package translate
 
-// OpenAI Responses client, Anthropic Messages upstream (README §15.6): the
+// OpenAI Responses client, Anthropic Messages upstream (docs/protocols.md §15.6): the
 // translator and the request conversion; its answers go through the hub
 // (decode_anthropic.go, encode_responses.go).
 //
@@ -10,7 +10,7 @@ package translate
 //     top-level system, joined with "\n" (as chat_anthropic does).
 //   - Consecutive items of one side become one Anthropic turn: assistant text,
 //     function calls and carried thinking one assistant turn, call outputs and
-//     user messages one user turn, outputs first (README §14 item 1).
+//     user messages one user turn, outputs first (docs/protocols.md §14 item 1).
 //   - reasoning.effort is thinking as a Chat client's reasoning_effort is
 //     (anthropicThinking, openai_anthropic_output.go): none disables it; Claude
 //     4.6 and later (and unknown names) think adaptive with output_config.effort,
@@ -192,7 +192,7 @@ func (a *respAnthropic) message(it *respItem) error {
 }
 
 // anthropicImage is the image block of an image URL: a base64 data: URL (jpeg,
-// png, gif or webp) or an http(s) URL (README §8).
+// png, gif or webp) or an http(s) URL (docs/protocols.md §8).
 func anthropicImage(u, path string) (any, error) {
 	lower := strings.ToLower(u)
 	switch {
@@ -211,7 +211,7 @@ func anthropicImage(u, path string) (any, error) {
 	return nil, reqErr(path, "must be an http(s) URL or a base64 data URL")
 }
 
-// toolChoice maps tool_choice and parallel_tool_calls (README §7). Without any
+// toolChoice maps tool_choice and parallel_tool_calls (docs/protocols.md §7). Without any
 // tool to send, a choice that asks for a call is dropped.
 func (a *respAnthropic) toolChoice() {
 	c := a.c
@@ -256,7 +256,7 @@ func (a *respAnthropic) maxTokens(opt Options) {
 	anthropicThinking(&a.out, c.effort, "reasoning.effort", c.maxOutput > 0, c.drops)
 }
 
-// format maps text.format (README §15.1) to output_config.format.
+// format maps text.format (docs/protocols.md §15.1) to output_config.format.
 func (a *respAnthropic) format() {
 	f := a.c.format
 	if !f.Exists() {
@@ -276,10 +276,10 @@ func (a *respAnthropic) format() {
 // Anthropic's signed thinking through a Responses client, and back.
 //
 // Anthropic wants the thinking blocks of a tool loop's last assistant turn sent
-// back unchanged, signature included (README §10, §14 item 6). A Responses client
+// back unchanged, signature included (docs/protocols.md §10, §14 item 6). A Responses client
 // keeps reasoning across turns only as reasoning items, whose encrypted_content it
 // sends back verbatim when it asked for it (include reasoning.encrypted_content;
-// Codex always does, README §15.5). So on a route to Anthropic the encoder puts
+// Codex always does, docs/protocols.md §15.5). So on a route to Anthropic the encoder puts
 // each thinking block, signature and all, in its reasoning item's
 // encrypted_content, marked as ours; the next request's converter turns a marked
 // item back into the block. Anything else found there (OpenAI's own encrypted

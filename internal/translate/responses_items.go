@@ -1,6 +1,6 @@
 package translate
 
-// Reading the input items of a Responses request (README §15.1) into respItems.
+// Reading the input items of a Responses request (docs/protocols.md §15.1) into respItems.
 
 import (
 	"github.com/tidwall/gjson"

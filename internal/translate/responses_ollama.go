@@ -1,6 +1,6 @@
 package translate
 
-// OpenAI Responses client, Ollama /api/chat upstream (README §15.4, §15.6): the
+// OpenAI Responses client, Ollama /api/chat upstream (docs/protocols.md §15.4, §15.6): the
 // translator and the request conversion; its answers go through the hub
 // (decode_ollama.go, encode_responses.go).
 //
@@ -9,12 +9,12 @@ package translate
 //   - instructions become a leading system message, as Ollama's own /v1/responses
 //     does; system and developer messages are system messages where they stand.
 //   - Text parts of a message are joined with "\n"; images must be base64 data:
-//     URLs (README §8); their detail is dropped unless "auto".
+//     URLs (docs/protocols.md §8); their detail is dropped unless "auto".
 //   - A function call joins the assistant message before it; a reasoning item's
 //     summary becomes the next assistant message's thinking, as Ollama does
 //     itself; its encrypted_content (OpenAI's, or an Anthropic block we carried)
 //     means nothing to Ollama and is dropped. Ollama's own layer reads it as
-//     thinking text (README §15.4); the router does not guess.
+//     thinking text (docs/protocols.md §15.4); the router does not guess.
 //   - reasoning.effort is think as for a Chat client (ollamaThink);
 //     max_output_tokens is options.num_predict; text.format is format.
 //   - tool_choice "none" sends no tools; "required" or a named tool, and

@@ -1,6 +1,6 @@
 package translate
 
-// OpenAI Responses client, Chat Completions upstream (README §15.6): for an
+// OpenAI Responses client, Chat Completions upstream (docs/protocols.md §15.6): for an
 // openai endpoint that serves chat but not responses (vLLM, llama.cpp, Ollama's
 // /v1: a model with apis: [chat, …]). The translator and the request conversion;
 // its answers go through the hub (decode_openai.go, encode_responses.go).

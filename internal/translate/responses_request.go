@@ -1,6 +1,6 @@
 package translate
 
-// Reading a Responses API request (README §15.1), for every conversion from a
+// Reading a Responses API request (docs/protocols.md §15.1), for every conversion from a
 // Responses client (responses_anthropic.go, responses_ollama.go,
 // responses_openai.go): one pass over the members into respRequest, which each
 // conversion then writes in its upstream's terms.
@@ -229,7 +229,7 @@ func (c *respRequest) include(v gjson.Result) error {
 	})
 }
 
-// reasoningEfforts are the values of reasoning.effort (README §15.1).
+// reasoningEfforts are the values of reasoning.effort (docs/protocols.md §15.1).
 var reasoningEfforts = map[string]bool{"none": true, "minimal": true, "low": true, "medium": true, "high": true,
 	"xhigh": true, "max": true}
 

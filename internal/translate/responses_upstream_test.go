@@ -216,7 +216,7 @@ func TestResponsesDecoderRejects(t *testing.T) {
 }
 
 // An upstream that sends each item only whole, in output_item.done (Codex
-// accepts such streams, README §15.5), still gives the client every word and
+// accepts such streams, docs/protocols.md §15.5), still gives the client every word and
 // call.
 func TestResponsesDecoderItemsSaidOnlyWhenDone(t *testing.T) {
 	for _, f := range []string{"responses/openai-responses-stream-text.sse", "responses/openai-responses-stream-parallel-function-calls.sse",

@@ -64,7 +64,7 @@ type Translator interface {
 	Usage() Usage
 }
 
-// Usage is a request's token usage in the terms every protocol shares (README
+// Usage is a request's token usage in the terms every protocol shares (docs/protocols.md
 // §12), ready for metrics and limits.
 type Usage struct {
 	Input      int64 // every prompt token, read from or written to the cache or not

@@ -1,4 +1,8 @@
-// Package wire names the wire protocols llmrouter speaks, on either side of a request.
+// Package wire names the wire protocols llmrouter speaks, on either side of a
+// request, and the few terms in which their dialect packages (openai, anthropic,
+// ollama) describe themselves to the rest of the router: the operations a client
+// asks for, where a request keeps its texts, what a stream transcript is told, and
+// how an answer's token usage is read. It imports nothing.
 package wire
 
 // Protocol is one request/response format: an inbound API a client speaks, or the
@@ -39,23 +43,71 @@ func (p Protocol) String() string {
 // NDJSON reports whether the protocol streams newline-delimited JSON rather than SSE.
 func (p Protocol) NDJSON() bool { return p == OllamaChat || p == OllamaGenerate }
 
-// Upstream returns the protocol used to call a provider for a client protocol.
-// provider is "openai", "anthropic" or "ollama".
-func Upstream(client Protocol, provider string) Protocol {
-	switch provider {
-	case "anthropic":
-		return AnthropicMessages
-	case "ollama":
-		if client == OpenAICompletions {
-			return OllamaGenerate
-		}
-		return OllamaChat
-	default:
-		if client == OpenAICompletions || client == OpenAIResponses {
-			return client
-		}
-		return OpenAIChat
+// Operation is what a client asks of a model.
+type Operation int
+
+// The operations.
+const (
+	Generate    Operation = iota + 1 // an answer: chat, completions, messages
+	CountTokens                      // a token count of the request (Anthropic's count_tokens)
+)
+
+// String returns the operation's name, as its endpoint spells it.
+func (o Operation) String() string {
+	switch o {
+	case Generate:
+		return "generate"
+	case CountTokens:
+		return "count_tokens"
 	}
+	return "unknown"
+}
+
+// Shape is how a request field holds text.
+type Shape int
+
+// The shapes.
+const (
+	NoText  Shape = iota // the field holds no text
+	String               // a JSON string
+	Content              // a string, or an array of {"type":"text","text":…} blocks
+)
+
+// Texts says where a request of one protocol keeps the texts a regex transform
+// rewrites (docs/protocols.md §1-4, §9). Nothing else is text: ids, tool calls and
+// their arguments, images and thinking blocks are never touched.
+type Texts struct {
+	Messages    Shape // messages[].content, the role read from messages[].role
+	System      Shape // a top-level system field, role "system"
+	Prompt      bool  // a top-level prompt, a string or an array of strings, role "user"
+	ToolResults bool  // tool_result blocks in a Content hold text, matched by role "tool" too
+}
+
+// Transcript is told, event by event, what a stream sent to a client says, for the
+// response-body log. A dialect's Transcribe reads one event of its protocol into it.
+// Tool calls are keyed by the protocol's own index (an OpenAI tool_calls index, an
+// Anthropic content block index).
+type Transcript interface {
+	Text(s string)                       // answer text (a refusal included)
+	Reasoning(s string)                  // reasoning or thinking text
+	ToolCall(key int64, id, name string) // opens a tool call, unless one is open under key
+	ToolArgs(key int64, s string)        // appends to the arguments of the call under key
+	Finish(reason string)                // the protocol's own finish or stop reason
+	Usage(object string)                 // a usage object, merged into the last (later keys win)
+	Error(object string)                 // an in-band error object
+}
+
+// Meter reads the token usage of an answer in one protocol from the raw bodies or
+// stream events that carry it, without any translation. One meter serves one answer.
+type Meter interface {
+	// Read takes a whole body or one stream event, and reports whether it carried
+	// usage. Data without usage is passed over cheaply, so a relay calls Read on
+	// every event.
+	Read(data []byte) bool
+	// Tokens is the usage read so far: input counts every prompt token, cached or
+	// not, of which cacheRead were read from and cacheWrite written to the cache;
+	// output counts every generated token, of which reasoning were reasoning.
+	Tokens() (input, output, cacheRead, cacheWrite, reasoning int64)
 }
 
 // OpenAIUpstream returns the protocol used to call an openai endpoint for a client
@@ -65,7 +117,7 @@ func Upstream(client Protocol, provider string) Protocol {
 // translated. Empty apis means all three, as api.openai.com serves.
 func OpenAIUpstream(client Protocol, apis []string) Protocol {
 	if len(apis) == 0 {
-		return Upstream(client, "openai")
+		apis = []string{"chat", "completions", "responses"}
 	}
 	for _, a := range apis {
 		if p := openAIAPI(a); p == client {

@@ -1,4 +1,9 @@
-package logging
+// Package redact finds credentials and masks them: in what clients receive (relayed
+// error bodies, headers and streams), in text cut to a size (a key is never split by
+// a cut), and in log lines. It knows which headers and query parameters carry
+// credentials, and finds a secret however an upstream spelled it (JSON, percent and
+// HTML escapes). The log handler of package logging is built on it.
+package redact
 
 import (
 	"bytes"
@@ -44,6 +49,26 @@ func ScrubBytes(b []byte, secrets ...string) []byte {
 	return []byte(masked(s, ms))
 }
 
+// Set is a list of secrets prepared once for scrubbing many texts, as the log
+// handler does: deduplicated, at least 8 bytes, longest first. Safe for concurrent use.
+type Set struct{ secrets []string }
+
+// NewSet prepares secrets for Set.Scrub.
+func NewSet(secrets []string) *Set { return &Set{secrets: usable(secrets)} }
+
+// Scrub is Scrub with the set's secrets. It reports whether anything was masked;
+// when nothing was, s itself comes back without allocating.
+func (set *Set) Scrub(s string) (string, bool) {
+	if len(set.secrets) == 0 || len(s) < minSecret || !mayHold(s, set.secrets) {
+		return s, false
+	}
+	ms := find(s, set.secrets)
+	if len(ms) == 0 {
+		return s, false
+	}
+	return masked(s, ms), true
+}
+
 // mayHold is the cheap test before find: a secret is spelled literally in s, or s
 // holds an escape that may spell one.
 func mayHold(s string, secrets []string) bool {
@@ -82,14 +107,34 @@ func usable(secrets []string) []string {
 	return out
 }
 
-// RedactURL masks, in a URL or in text holding URLs, the values of the query (and
+// Credentials the router was not told about still have recognisable places in
+// text: a URL's credential query parameters and userinfo password, and the token
+// after "Bearer ". The log handler masks them in every line.
+
+// URL masks, in a URL or in text holding URLs, the values of the query (and
 // fragment) parameters key, api_key, api-key, apikey, token and access_token (names
 // case-insensitive) and any userinfo password. u itself is returned when nothing
 // matched.
-func RedactURL(u string) string {
+func URL(u string) string {
 	u, _ = maskQuery(u)
 	u, _ = maskUserinfo(u)
 	return u
+}
+
+// Credentials masks in free text what has the shape of a credential: credential
+// query values and userinfo passwords (as URL does) and "Bearer <token>" tokens. It
+// reports whether anything changed; when nothing did, s comes back without a copy.
+func Credentials(s string) (string, bool) {
+	s, q := maskQuery(s)
+	s, u := maskUserinfo(s)
+	s, b := maskBearer(s)
+	return s, q || u || b
+}
+
+// IsMask reports whether s has the shape config.Mask produces, so that masking
+// twice still shows a key's last 4 characters rather than those of its mask.
+func IsMask(s string) bool {
+	return s == "****" || (len(s) == 8 && strings.HasPrefix(s, "****"))
 }
 
 // queryKeys are the URL parameters whose values are credentials. Google's APIs take
@@ -112,7 +157,7 @@ func maskQuery(s string) (string, bool) {
 			continue
 		}
 		end := tokenEnd(s, start)
-		if end == start || isMask(s[start:end]) {
+		if end == start || IsMask(s[start:end]) {
 			continue
 		}
 		m.mask(s, start, end)
@@ -191,7 +236,7 @@ func maskUserinfo(s string) (string, bool) {
 		i = end
 		at := strings.LastIndexByte(s[host:end], '@')
 		colon := strings.IndexByte(s[host:end], ':')
-		if at < 0 || colon < 0 || colon > at || isMask(s[host+colon+1:host+at]) {
+		if at < 0 || colon < 0 || colon > at || IsMask(s[host+colon+1:host+at]) {
 			continue
 		}
 		m.mask(s, host+colon+1, host+at)
@@ -219,7 +264,7 @@ func maskBearer(s string) (string, bool) {
 		}
 		start := i + len(word)
 		end := tokenEnd(s, start)
-		if end-start < minSecret || isMask(s[start:end]) {
+		if end-start < minSecret || IsMask(s[start:end]) {
 			continue
 		}
 		m.mask(s, start, end)

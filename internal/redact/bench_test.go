@@ -1,4 +1,4 @@
-package logging
+package redact
 
 import (
 	"strings"
@@ -25,21 +25,21 @@ func BenchmarkScrub(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(clean)))
 		for b.Loop() {
-			_ = ScrubJSON([]byte(clean), keys...)
+			_ = ScrubBytes([]byte(clean), keys...)
 		}
 	})
 	b.Run("json-1KB-key", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(dirty)))
 		for b.Loop() {
-			_ = ScrubJSON([]byte(dirty), keys...)
+			_ = ScrubBytes([]byte(dirty), keys...)
 		}
 	})
 	b.Run("json-1KB-escaped-key", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(escaped)))
 		for b.Loop() {
-			_ = ScrubJSON([]byte(escaped), keys...)
+			_ = ScrubBytes([]byte(escaped), keys...)
 		}
 	})
 	many := []byte(strings.Repeat(`{"error":"bad key `+canaryA+`"},`, 30_000)) // ~1 MB
@@ -47,7 +47,7 @@ func BenchmarkScrub(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(many)))
 		for b.Loop() {
-			_ = ScrubJSON(many, keys...)
+			_ = ScrubBytes(many, keys...)
 		}
 	})
 	// A logged body as the gateway logs it: cut (since the cut scrubs first, with

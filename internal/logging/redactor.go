@@ -11,17 +11,18 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/redact"
 )
 
 // redactor rewrites slog attributes so that no credential reaches the encoder.
 // It is built once per logger and is safe for concurrent use (read-only).
 type redactor struct {
-	secrets []string // usable secrets, longest first
-	json    bool     // the sink encodes JSON: render slog.Any values as JSON
+	secrets *redact.Set
+	json    bool // the sink encodes JSON: render slog.Any values as JSON
 }
 
 func newRedactor(secrets []string, json bool) *redactor {
-	return &redactor{secrets: usable(secrets), json: json}
+	return &redactor{secrets: redact.NewSet(secrets), json: json}
 }
 
 // text redacts free text: known secrets, then credential query values, userinfo
@@ -29,27 +30,13 @@ func newRedactor(secrets []string, json bool) *redactor {
 // s is returned without allocating.
 func (r *redactor) text(s string) (string, bool) {
 	out, changed := r.scrub(s)
-	out, q := maskQuery(out)
-	out, u := maskUserinfo(out)
-	out, b := maskBearer(out)
-	return out, changed || q || u || b
+	out, masked := redact.Credentials(out)
+	return out, changed || masked
 }
 
 // scrub replaces the known secrets in s, also where escapes spell them (see
-// Scrub), reporting whether any was found.
-func (r *redactor) scrub(s string) (string, bool) {
-	if len(r.secrets) == 0 || len(s) < minSecret {
-		return s, false
-	}
-	if !mayHold(s, r.secrets) {
-		return s, false
-	}
-	ms := find(s, r.secrets)
-	if len(ms) == 0 {
-		return s, false
-	}
-	return masked(s, ms), true
-}
+// redact.Scrub), reporting whether any was found.
+func (r *redactor) scrub(s string) (string, bool) { return r.secrets.Scrub(s) }
 
 // str is text without the report.
 func (r *redactor) str(s string) string {
@@ -73,7 +60,7 @@ func (r *redactor) attr(a slog.Attr) (slog.Attr, bool) {
 	if k, ch := r.scrub(a.Key); ch { // a key is a name, not a URL: secrets only
 		a.Key, changed = k, true
 	}
-	if IsCredential(a.Key) {
+	if redact.IsCredential(a.Key) {
 		return slog.String(a.Key, maskValue(v)), true
 	}
 	switch v.Kind() {
@@ -182,13 +169,8 @@ func maskValue(v slog.Value) string {
 	default:
 		s = v.String()
 	}
-	if isMask(s) {
+	if redact.IsMask(s) {
 		return s
 	}
 	return config.Mask(s)
-}
-
-// isMask reports whether s has the shape config.Mask produces.
-func isMask(s string) bool {
-	return s == "****" || (len(s) == 8 && strings.HasPrefix(s, "****"))
 }

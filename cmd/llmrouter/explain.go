@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,46 +14,11 @@ import (
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/gateway"
 	"github.com/llmrouter/llmrouter/internal/logging"
-	"github.com/llmrouter/llmrouter/internal/wire"
+	"github.com/llmrouter/llmrouter/internal/redact"
 )
 
-func check(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("config", "", "config file to validate")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	cfg, err := loadConfig(*path)
-	if err == nil {
-		_, err = gateway.New(cfg, logging.New(cfg.Logging, io.Discard, nil))
-		if err != nil {
-			// A transform or header rule may quote a key (a regex written to
-			// redact it): scrubbed like everything else the router prints.
-			err = errors.New(logging.Scrub(err.Error(), append(gateway.Secrets(cfg), cfg.Secrets()...)...))
-		}
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "llmrouter: %s is invalid:\n%v\n", sourceName(*path), err)
-		return 1
-	}
-	fmt.Fprintf(stdout, "%s is valid\n%s", cfg.Source, config.Summary(cfg))
-	return 0
-}
-
-func sourceName(p string) string {
-	if p := config.Resolve(p); p != "" {
-		return p
-	}
-	return "embedded default"
-}
-
-var endpoints = map[string]wire.Protocol{
-	"/v1/chat/completions":      wire.OpenAIChat,
-	"/v1/completions":           wire.OpenAICompletions,
-	"/v1/messages":              wire.AnthropicMessages,
-	"/v1/messages/count_tokens": wire.AnthropicMessages,
-}
+// llmrouter explain: the upstream request a client request causes, printed with
+// every credential masked.
 
 // headerFlags collects repeated -H 'Name: value' flags.
 type headerFlags []string
@@ -100,8 +64,7 @@ func explain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "llmrouter: explain: %v\n", err)
 		return 2
 	}
-	proto, ok := endpoints[strings.SplitN(*endpoint, "?", 2)[0]]
-	if !ok {
+	if !gateway.IsEndpoint(strings.SplitN(*endpoint, "?", 2)[0]) {
 		fmt.Fprintf(stderr, "llmrouter: unknown endpoint %q\n", *endpoint)
 		return 2
 	}
@@ -115,10 +78,10 @@ func explain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "llmrouter: config: %v\n", err)
 		return 1
 	}
-	return printExplain(cfg, proto, *endpoint, headers, body, stdout, stderr)
+	return printExplain(cfg, *endpoint, headers, body, stdout, stderr)
 }
 
-func printExplain(cfg *config.Config, proto wire.Protocol, endpoint string, headers []string, body []byte, stdout, stderr io.Writer) int {
+func printExplain(cfg *config.Config, endpoint string, headers []string, body []byte, stdout, stderr io.Writer) int {
 	g, err := gateway.New(cfg, logging.New(cfg.Logging, io.Discard, nil))
 	if err != nil {
 		fmt.Fprintf(stderr, "llmrouter: %v\n", err)
@@ -129,13 +92,13 @@ func printExplain(cfg *config.Config, proto wire.Protocol, endpoint string, head
 		name, value, _ := strings.Cut(h, ":")
 		r.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
 	}
-	p, err := g.Explain(r, proto)
+	p, err := g.Explain(r)
 	if err != nil {
-		fmt.Fprintf(stderr, "llmrouter: %s\n", logging.Scrub(err.Error(), gateway.Secrets(cfg)...))
+		fmt.Fprintf(stderr, "llmrouter: %s\n", redact.Scrub(err.Error(), gateway.Secrets(cfg)...))
 		return 1
 	}
 	secrets := append(gateway.Secrets(cfg), p.Secrets...)
-	fmt.Fprintf(stdout, "POST %s\n", logging.RedactURL(p.URL))
+	fmt.Fprintf(stdout, "POST %s\n", redact.URL(p.URL))
 	names := make([]string, 0, len(p.Header))
 	for name := range p.Header {
 		names = append(names, name)
@@ -149,15 +112,15 @@ func printExplain(cfg *config.Config, proto wire.Protocol, endpoint string, head
 	if len(p.Dropped) > 0 {
 		fmt.Fprintf(stderr, "dropped by translation: %s\n", strings.Join(p.Dropped, ","))
 	}
-	fmt.Fprintf(stdout, "\n%s\n", logging.Scrub(string(p.Body), secrets...))
+	fmt.Fprintf(stdout, "\n%s\n", redact.Scrub(string(p.Body), secrets...))
 	return 0
 }
 
 // maskHeader masks credential headers whole (at most the last 4 characters show)
 // and any known secret inside other values.
 func maskHeader(name, v string, secrets []string) string {
-	if !logging.SecretHeader(name) {
-		return logging.Scrub(v, secrets...)
+	if !redact.SecretHeader(name) {
+		return redact.Scrub(v, secrets...)
 	}
 	if k, ok := strings.CutPrefix(v, "Bearer "); ok {
 		return "Bearer " + config.Mask(k)

@@ -1,15 +1,66 @@
-package logging
+package redact
 
 import (
 	"bytes"
-	"log/slog"
-	"maps"
 	"net/http"
-	"slices"
+	"net/url"
 	"strings"
-
-	"github.com/llmrouter/llmrouter/internal/config"
 )
+
+// CredentialValues returns the credentials a request carries: every value of a
+// SecretHeader header, whole and (when it has an auth scheme, "Basic …", "Bearer …")
+// without the scheme, and the values of credential query parameters (?key=,
+// ?api_key=, ...) in rawQuery. These are what an upstream may echo back, so the
+// router scrubs them from everything it shows: responses, error text and log lines.
+func CredentialValues(h http.Header, rawQuery string) []string {
+	var out []string
+	for name, vs := range h {
+		if !SecretHeader(name) {
+			continue
+		}
+		for _, v := range vs {
+			out = appendCredential(out, v)
+		}
+	}
+	if rawQuery == "" {
+		return out
+	}
+	q, _ := url.ParseQuery(rawQuery) // a malformed pair is skipped, the rest kept
+	for name, vs := range q {
+		if !isCredentialQuery(name) {
+			continue
+		}
+		for _, v := range vs {
+			out = appendCredential(out, v)
+		}
+	}
+	return out
+}
+
+func appendCredential(out []string, v string) []string {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return out
+	}
+	out = append(out, v)
+	if _, token, ok := strings.Cut(v, " "); ok {
+		if token = strings.TrimSpace(token); token != "" {
+			out = append(out, token)
+		}
+	}
+	return out
+}
+
+// isCredentialQuery reports whether a URL query parameter holds a credential (the
+// names URL masks), case-insensitively.
+func isCredentialQuery(name string) bool {
+	for _, k := range queryKeys {
+		if strings.EqualFold(name, k) {
+			return true
+		}
+	}
+	return false
+}
 
 // credentialNames are the headers (and attribute keys) whose values are credentials,
 // lower-cased with `-`: Authorization and Proxy-Authorization (Bearer/Basic), OpenAI's
@@ -97,25 +148,4 @@ func equalFoldDash(s, lower string) bool {
 		}
 	}
 	return true
-}
-
-// HeaderAttr renders h as a group attribute named key: one string per header, names
-// sorted, repeated values joined with ", ". Secret headers (SecretHeader: Authorization,
-// x-api-key, Cookie, X-Portkey-Api-Key, X-Auth-Token, ...) are masked whole with
-// config.Mask, so at most their last 4 characters show. Other values
-// are left to the logger's handler, which still scrubs known secrets from them.
-func HeaderAttr(key string, h http.Header) slog.Attr {
-	return slog.Attr{Key: key, Value: headerValue(h)}
-}
-
-func headerValue(h http.Header) slog.Value {
-	attrs := make([]slog.Attr, 0, len(h))
-	for _, name := range slices.Sorted(maps.Keys(h)) {
-		v := strings.Join(h[name], ", ")
-		if SecretHeader(name) {
-			v = config.Mask(v)
-		}
-		attrs = append(attrs, slog.String(name, v))
-	}
-	return slog.GroupValue(attrs...)
 }

@@ -8,12 +8,13 @@ import (
 	"testing"
 )
 
-// Regression tests for credential leaks found by a leak audit (each failed before
-// its fix). The fake upstreams echo the credential they received the way
-// canaryUpstream does (the token, without its auth scheme), in an HTTP error.
+// What an upstream echoes of the credentials it received is scrubbed from the
+// client's response and the log, however it spells them. The fake upstreams echo
+// the credential they received the way canaryUpstream does (the token, without
+// its auth scheme), in an HTTP error. Each case failed once, before its fix.
 
-// auditLogging logs everything, as the canary test does.
-const auditLogging = `logging:
+// logEverything logs everything, as the canary test does.
+const logEverything = `logging:
   level: debug
   format: json
   request_headers: true
@@ -79,13 +80,13 @@ func decodedMessage(body []byte) string {
 	return v.Error.Message
 }
 
-// Leak 1. A configured key with a character the upstream's JSON encoder escapes
+// Before its fix: a configured key with a character the upstream's JSON encoder escapes
 // ('/' as `\/` by PHP and others, '+' as \u002B by .NET's System.Text.Json) is
 // echoed in an upstream error. fail() scrubs the raw bytes, where the escaped form
 // does not match, then decodes the message (re-enveloping for another protocol)
 // and sends the key in clear; on a same-protocol route the escaped bytes go out
 // and the client's JSON decoder turns them back into the key.
-func TestLeakAuditJSONEscapedEchoOfConfiguredKey(t *testing.T) {
+func TestJSONEscapedEchoOfConfiguredKeyScrubbed(t *testing.T) {
 	for _, tc := range []struct{ key, escaped string }{
 		{"sk-audit/CONFIGKEY/7f3a9c41d2e8b6a05f1c", `sk-audit\/CONFIGKEY\/7f3a9c41d2e8b6a05f1c`},
 		{"sk-audit+CONFIGKEY+7f3a9c41d2e8b6a05f1c", `sk-audit\u002BCONFIGKEY\u002B7f3a9c41d2e8b6a05f1c`},
@@ -97,7 +98,7 @@ func TestLeakAuditJSONEscapedEchoOfConfiguredKey(t *testing.T) {
 			t.Run(tc.key[8:9]+client.path, func(t *testing.T) {
 				up := newUpstream(t, jsonReply(401, `{"error":{"message":"Incorrect API key provided: `+tc.escaped+
 					`.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}`))
-				rt := newRouter(t, auditLogging+`models:
+				rt := newRouter(t, logEverything+`models:
   - name: gpt-*
     provider: openai
     endpoint: {{UP}}/v1
@@ -115,8 +116,8 @@ func TestLeakAuditJSONEscapedEchoOfConfiguredKey(t *testing.T) {
 	}
 }
 
-// auditPassthroughConfig has no key anywhere: the client's credential is forwarded.
-const auditPassthroughConfig = auditLogging + `models:
+// clientKeyConfig has no key anywhere: the client's credential is forwarded.
+const clientKeyConfig = logEverything + `models:
   - name: gpt-*
     provider: openai
     endpoint: {{UP}}/v1
@@ -125,20 +126,20 @@ const auditPassthroughConfig = auditLogging + `models:
     endpoint: {{UP}}
 `
 
-const auditChat = `{"model":"gpt-x","messages":[{"role":"user","content":"hi"}]}`
+const echoChat = `{"model":"gpt-x","messages":[{"role":"user","content":"hi"}]}`
 
-// Leak 2. A passthrough credential under an auth scheme other than Bearer
+// Before its fix: a passthrough credential under an auth scheme other than Bearer
 // (Authorization: Basic …, Token …) is recorded whole ("Basic dXNl…") as the
 // credential to scrub, so an upstream echoing the token alone (as canaryUpstream
 // does for Bearer) reaches the client and the log in clear.
-func TestLeakAuditNonBearerPassthroughCredential(t *testing.T) {
+func TestNonBearerPassthroughCredentialScrubbed(t *testing.T) {
 	const token = "c2stYXVkaXQtQkFTSUNLRVktOWQyYzRhN2UxZjNiOGM2YTBlNWQ"
 	for _, scheme := range []string{"Basic", "Token"} {
 		t.Run(scheme, func(t *testing.T) {
 			up := echoUpstream(t)
-			rt := newRouter(t, auditPassthroughConfig, up.URL)
+			rt := newRouter(t, clientKeyConfig, up.URL)
 			o := observe(t, rt)
-			resp, body := post(t, o.URL+"/v1/chat/completions", auditChat, map[string]string{"Authorization": scheme + " " + token})
+			resp, body := post(t, o.URL+"/v1/chat/completions", echoChat, map[string]string{"Authorization": scheme + " " + token})
 			o.waitServed(t)
 			if got := up.last(t).Header.Get("Authorization"); got != scheme+" "+token {
 				t.Fatalf("upstream got Authorization %q: the test would prove nothing", got)
@@ -148,20 +149,20 @@ func TestLeakAuditNonBearerPassthroughCredential(t *testing.T) {
 	}
 }
 
-// Leak 3. A client sending two credentials (Authorization: Bearer A and
+// Before its fix: a client sending two credentials (Authorization: Bearer A and
 // x-api-key: B, as Claude Code does with both ANTHROPIC_AUTH_TOKEN and
 // ANTHROPIC_API_KEY set) has both forwarded on a same-protocol route
 // (copyCredentials), but only A is recorded for scrubbing: an echo of B leaks.
-func TestLeakAuditSecondPassthroughCredential(t *testing.T) {
+func TestSecondPassthroughCredentialScrubbed(t *testing.T) {
 	const bearer = "sk-audit-BEARERKEY-1a2b3c4d5e6f7a8b9c0d"
 	const second = "sk-audit-SECONDKEY-9d2c4a7e1f3b8c6a0e5d"
 	for _, client := range []struct{ path, body string }{
-		{"/v1/chat/completions", auditChat},
+		{"/v1/chat/completions", echoChat},
 		{"/v1/messages", `{"model":"claude-x","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}`},
 	} {
 		t.Run(client.path, func(t *testing.T) {
 			up := echoUpstream(t)
-			rt := newRouter(t, auditPassthroughConfig, up.URL)
+			rt := newRouter(t, clientKeyConfig, up.URL)
 			o := observe(t, rt)
 			resp, body := post(t, o.URL+client.path, client.body, map[string]string{
 				"Authorization": "Bearer " + bearer, "X-Api-Key": second, "Anthropic-Version": "2023-06-01"})
@@ -175,24 +176,24 @@ func TestLeakAuditSecondPassthroughCredential(t *testing.T) {
 	}
 }
 
-// Leak 3b. x-goog-api-key (Gemini's key header) was forwarded as an ordinary client
+// Before its fix: x-goog-api-key (Gemini's key header) was forwarded as an ordinary client
 // header, on keyed routes too, and never recorded for scrubbing. It is a credential
 // header now: forwarded only in passthrough (same protocol), replaced on keyed
 // routes, and scrubbed from what the upstream echoes either way.
-func TestLeakAuditGoogApiKeyHeader(t *testing.T) {
+func TestGoogAPIKeyHeaderIsACredential(t *testing.T) {
 	const key = "AIzaSyAudit-GOOGKEY-3b8e1f9a2c7d4e6f0a5b"
 	for name, tc := range map[string]struct {
 		cfg       string
 		forwarded bool
 	}{
-		"passthrough": {auditPassthroughConfig, true},
-		"keyed route": {auditLogging + "models:\n  - name: gpt-*\n    provider: openai\n    endpoint: {{UP}}/v1\n    api_key: sk-audit-CONFIGKEY-7f3a9c41d2e8b6a05f1c\n", false},
+		"passthrough": {clientKeyConfig, true},
+		"keyed route": {logEverything + "models:\n  - name: gpt-*\n    provider: openai\n    endpoint: {{UP}}/v1\n    api_key: sk-audit-CONFIGKEY-7f3a9c41d2e8b6a05f1c\n", false},
 	} {
 		t.Run(name, func(t *testing.T) {
 			up := echoUpstream(t)
 			rt := newRouter(t, tc.cfg, up.URL)
 			o := observe(t, rt)
-			resp, body := post(t, o.URL+"/v1/chat/completions", auditChat, map[string]string{"X-Goog-Api-Key": key})
+			resp, body := post(t, o.URL+"/v1/chat/completions", echoChat, map[string]string{"X-Goog-Api-Key": key})
 			o.waitServed(t)
 			if got := up.last(t).Header.Get("X-Goog-Api-Key"); (got == key) != tc.forwarded {
 				t.Fatalf("upstream got X-Goog-Api-Key %q, want it forwarded: %v", got, tc.forwarded)
@@ -202,14 +203,14 @@ func TestLeakAuditGoogApiKeyHeader(t *testing.T) {
 	}
 }
 
-// Leak 4. A header rule that carries a gateway token with its scheme, as
+// Before its fix: a header rule that carries a gateway token with its scheme, as
 // Cloudflare AI Gateway (cf-aig-authorization: Bearer …) and Helicone
 // (Helicone-Auth: Bearer …) require, registers the whole value "Bearer <token>" as
 // the secret; an upstream echoing the token alone leaks it to client and log.
-func TestLeakAuditHeaderRuleBearerValue(t *testing.T) {
+func TestHeaderRuleBearerTokenScrubbed(t *testing.T) {
 	const token = "cf-audit-GATEWAYTOKEN-5e1a7c3b9d2f4a6c8e0b"
 	up := echoUpstream(t)
-	rt := newRouter(t, auditLogging+`models:
+	rt := newRouter(t, logEverything+`models:
   - name: gpt-*
     provider: openai
     endpoint: {{UP}}/v1
@@ -218,7 +219,7 @@ func TestLeakAuditHeaderRuleBearerValue(t *testing.T) {
       force: {Cf-Aig-Authorization: "Bearer `+token+`"}
 `, up.URL)
 	o := observe(t, rt)
-	resp, body := post(t, o.URL+"/v1/chat/completions", auditChat, nil)
+	resp, body := post(t, o.URL+"/v1/chat/completions", echoChat, nil)
 	o.waitServed(t)
 	if got := up.last(t).Header.Get("Cf-Aig-Authorization"); got != "Bearer "+token {
 		t.Fatalf("upstream got %q: the test would prove nothing", got)
@@ -226,17 +227,17 @@ func TestLeakAuditHeaderRuleBearerValue(t *testing.T) {
 	assertNoLeak(t, token, resp, body, rt.log.String())
 }
 
-// Leak 5. A passthrough client key in the query string (?key=, which the router
+// Before its fix: a passthrough client key in the query string (?key=, which the router
 // forwards and whose log masking the README promises, along with "the same
 // scrubbing" for upstream error bodies relayed to clients) is never recorded as a
 // credential: an upstream error quoting the request URI or the key reaches the
 // client unmasked, and a bare echo reaches the log.
-func TestLeakAuditQueryStringKey(t *testing.T) {
+func TestQueryStringKeyScrubbed(t *testing.T) {
 	const key = "AIzaSyAudit-QUERYKEY-3b8e1f9a2c7d4e6f0a5b"
 	up := echoUpstream(t)
-	rt := newRouter(t, auditPassthroughConfig, up.URL)
+	rt := newRouter(t, clientKeyConfig, up.URL)
 	o := observe(t, rt)
-	resp, body := post(t, o.URL+"/v1/chat/completions?key="+key, auditChat, nil)
+	resp, body := post(t, o.URL+"/v1/chat/completions?key="+key, echoChat, nil)
 	o.waitServed(t)
 	if got := up.last(t).Query; got != "key="+key {
 		t.Fatalf("upstream got query %q: the test would prove nothing", got)
@@ -244,16 +245,16 @@ func TestLeakAuditQueryStringKey(t *testing.T) {
 	assertNoLeak(t, key, resp, body, rt.log.String())
 }
 
-// Leak 6. With logging.request_body on, the request body is logged before the
+// Before its fix: with logging.request_body on, the request body is logged before the
 // passthrough credential is known and the log sink is never told about it: a
 // client whose body repeats its key (a user pasting it into a prompt, or a
 // LiteLLM-style "api_key" body field) has the key written to the log in clear,
 // although it is the very credential forwarded upstream. The response-body log of
 // the same request is scrubbed of it (fail uses x.secrets), the request body is not.
-func TestLeakAuditPassthroughKeyInLoggedRequestBody(t *testing.T) {
+func TestPassthroughKeyMaskedInLoggedRequestBody(t *testing.T) {
 	const key = "sk-audit-CLIENTKEY-9d2c4a7e1f3b8c6a0e5d"
 	up := newUpstream(t, replay(200, "application/json", fixture(t, "fixtures/openai-chat-response.json")))
-	rt := newRouter(t, auditPassthroughConfig, up.URL)
+	rt := newRouter(t, clientKeyConfig, up.URL)
 	o := observe(t, rt)
 	body := `{"model":"gpt-x","api_key":"` + key + `","messages":[{"role":"user","content":"why is ` + key + ` rejected?"}]}`
 	resp, rb := post(t, o.URL+"/v1/chat/completions", body, map[string]string{"Authorization": "Bearer " + key})
@@ -266,16 +267,16 @@ func TestLeakAuditPassthroughKeyInLoggedRequestBody(t *testing.T) {
 	}
 }
 
-// Leak 9. An in-band stream error's "type" is relayed to a client of the same
+// Before its fix: an in-band stream error's "type" is relayed to a client of the same
 // family unscrubbed (streamError scrubs only the message): an upstream that puts
 // the credential it received into the type leaks it, before and after the commit.
-func TestLeakAuditStreamErrorTypeNotScrubbed(t *testing.T) {
+func TestStreamErrorTypeScrubbed(t *testing.T) {
 	const key = "sk-audit-CLIENTKEY-9d2c4a7e1f3b8c6a0e5d"
 	inBand := `data: {"error":{"message":"bad key","type":"invalid_key:` + key + `","param":null,"code":null}}` + "\n\n"
 	for name, chunks := range map[string][]string{"precommit": {oaRole, inBand}, "postcommit": {oaRole, oaHello, inBand}} {
 		t.Run(name, func(t *testing.T) {
 			up := newUpstream(t, sseChunks(chunks...))
-			rt := newRouter(t, auditPassthroughConfig, up.URL)
+			rt := newRouter(t, clientKeyConfig, up.URL)
 			o := observe(t, rt)
 			resp, body := post(t, o.URL+"/v1/chat/completions", `{"model":"gpt-x","stream":true,"messages":[{"role":"user","content":"hi"}]}`,
 				map[string]string{"Authorization": "Bearer " + key})

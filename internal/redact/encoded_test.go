@@ -1,4 +1,4 @@
-package logging
+package redact
 
 import (
 	"regexp"
@@ -41,9 +41,8 @@ func TestScrubEscapedSpellings(t *testing.T) {
 			if d := cmp.Diff(tt.want, string(ScrubBytes([]byte(tt.in), dashed))); d != "" {
 				t.Errorf("ScrubBytes (-want +got):\n%s", d)
 			}
-			r := newRedactor([]string{dashed}, true)
-			if got, _ := r.scrub(tt.in); got != tt.want {
-				t.Errorf("log sink: %q, want %q", got, tt.want)
+			if got, _ := NewSet([]string{dashed}).Scrub(tt.in); got != tt.want {
+				t.Errorf("Set (the log sink's): %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/openai/openai-go/v3"
 )
 
-// Stream relay audit: regression tests for the bugs it found (each failed before
-// its fix).
+// How a relayed stream ends: at its terminal event, however the upstream goes on;
+// with an error event the client can parse. Each case failed once, before its fix.
 
 const (
 	auditOllamaReq = `{"model":"llama","stream":true,"messages":[{"role":"user","content":"hi"}]}`
@@ -39,11 +39,11 @@ func writeThenHold(contentType string, chunks ...string) http.HandlerFunc {
 	}
 }
 
-// Regression (bug 1): the relay keeps reading after the terminal event ([DONE], message_stop,
+// Before its fix: the relay keeps reading after the terminal event ([DONE], message_stop,
 // done:true) and waits for the upstream's EOF. An upstream that does not close at
 // once makes the client wait for the idle timeout, and then the stream that was
 // already complete gets an in-band error event after its normal finish.
-func TestAuditStallAfterTerminalEventAppendsError(t *testing.T) {
+func TestStreamEndsAtTerminalEvent(t *testing.T) {
 	fullOpenAI := []string{oaRole, oaHello, oaStop, oaDone}
 	fullAnthropic := []string{antStart, antBlockStart, antHello, antBlockStop, antMsgDelta, antStop}
 	cases := []struct {
@@ -90,10 +90,10 @@ func TestAuditStallAfterTerminalEventAppendsError(t *testing.T) {
 	})
 }
 
-// Regression (bug 2): a same-protocol stream is relayed byte for byte even after its terminal
+// Before its fix: a same-protocol stream is relayed byte for byte even after its terminal
 // event: data after [DONE] reaches the client, and an upstream error event after
 // message_stop / [DONE] becomes a second terminal event (the router's own error).
-func TestAuditPassthroughRelaysAfterTerminalEvent(t *testing.T) {
+func TestPassthroughStopsAtTerminalEvent(t *testing.T) {
 	cases := []struct {
 		name, path, body string
 		chunks           []string
@@ -132,13 +132,13 @@ func TestAuditPassthroughRelaysAfterTerminalEvent(t *testing.T) {
 	})
 }
 
-// Regression (bug 3): the last upstream event before a cut is passed through with its raw
+// Before its fix: the last upstream event before a cut is passed through with its raw
 // bytes, which lack the blank line when the upstream was cut between an event's
 // last line and the blank line; the router's error event is then appended to
 // it, so the client parses ONE event whose data is two JSON values: the SDK
 // fails with a JSON syntax error instead of the API error, and the content of
 // that last event is lost.
-func TestAuditUnterminatedLastEventMergesWithErrorEvent(t *testing.T) {
+func TestErrorEventAfterUnterminatedEventIsSeparate(t *testing.T) {
 	t.Run("openai passthrough, raw", func(t *testing.T) {
 		up := newUpstream(t, sseChunks(oaRole, oaHello, strings.TrimSuffix(oaWorld, "\n")))
 		rt := newRouter(t, faultConfig(quickRetry), up.URL)
@@ -191,12 +191,12 @@ func TestAuditUnterminatedLastEventMergesWithErrorEvent(t *testing.T) {
 	})
 }
 
-// Regression (was: keep-alive comment holds an event): an SSE comment arriving
+// Before its fix: an SSE comment arriving
 // together with an event made sse.Reader.Ready report a whole next event, so the
 // relay held the event (coalescing) and then blocked in Next, which skips the
 // comment and waits for the network: the event was not flushed until the
 // upstream's next real event.
-func TestAuditKeepAliveCommentHoldsEvent(t *testing.T) {
+func TestKeepAliveCommentDoesNotHoldEvent(t *testing.T) {
 	sawHello, release := make(chan struct{}), make(chan struct{})
 	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")

@@ -1,4 +1,4 @@
-package logging
+package redact
 
 import (
 	"io"
@@ -120,6 +120,21 @@ func kept(ms []match, c int) []match {
 // tokenEnd, and those of the escapes unescape reads.
 func tokenish(c byte) bool {
 	return isTokenByte(c) || c == '\\' || c == '&' || c == '#' || c == ';'
+}
+
+// AppendCut appends s to dst, or as much of it as limit bytes allow, for a log that
+// gathers a text from pieces (a stream's deltas): cut on a UTF-8 boundary, and when
+// the cut falls inside a token, before the token, whose start already in dst is
+// dropped as well (a key split across pieces shows no more than one cut whole).
+// cut counts the bytes left out, of s and of dst; once it is positive the text is
+// over, and nothing more should be appended.
+func AppendCut(dst []byte, s string, limit int) (out []byte, cut int) {
+	if len(s) <= limit {
+		return append(dst, s...), 0
+	}
+	n := utf8Cut(s, max(limit, 0))
+	out, dropped := trimToken(append(dst, s[:n]...), s[n])
+	return out, len(s) - n + dropped
 }
 
 // trimToken returns b without the part of a token that b ends with, and how many

@@ -1,0 +1,299 @@
+package gateway
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/redact"
+	"github.com/llmrouter/llmrouter/internal/translate"
+	"github.com/llmrouter/llmrouter/internal/wire"
+	"github.com/tidwall/sjson"
+)
+
+// call is one client request on its way through the gateway: what was read from
+// the client, once, and what every attempt shares. Its methods read and check the
+// request and build the upstream request of each target on first use (this
+// file), run the attempts (retry.go), and deliver the answer or relay its stream
+// (deliver.go, stream.go).
+type call struct {
+	g   *Gateway
+	w   http.ResponseWriter
+	r   *http.Request
+	rec *record // the access log's record; also holds the request's credentials
+	ep  *endpoint
+
+	body   []byte        // the client's body as it sent it
+	model  string        // the model it asked for
+	stream bool          // whether it asked for a stream
+	group  *config.Group // the deployments that serve model
+
+	// first and more are the upstream requests built so far, one per target:
+	// every attempt to a target sends its request's bytes.
+	first outbound
+	more  []*outbound
+	// allSecrets is g.secrets and the request's credentials (rec.secrets), built
+	// once by secrets; reset when a target adds credentials.
+	allSecrets []string
+}
+
+// handle returns the handler of one endpoint.
+func (g *Gateway) handle(e *endpoint) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c := &call{g: g, w: w, r: r, rec: recordOf(r.Context()), ep: e}
+		if aerr := c.read(); aerr != nil { // the body is not all read: the deadline stays, the connection closes
+			c.rec.errMsg = aerr.Error()
+			refuse(w, e.client, aerr)
+			return
+		}
+		clearBodyDeadline(w)
+		if aerr := c.accept(); aerr != nil {
+			c.reject(aerr)
+			return
+		}
+		c.run()
+	}
+}
+
+// read reads the client's body, once its credentials are known to the record:
+// they are masked in everything logged about this request, from the first line
+// on (its body may repeat a key).
+func (c *call) read() *apiError {
+	c.rec.secrets = redact.CredentialValues(c.r.Header, c.r.URL.RawQuery)
+	var aerr *apiError
+	c.body, aerr = c.g.readBody(c.r)
+	return aerr
+}
+
+// accept validates the body and routes the request by its model.
+func (c *call) accept() *apiError {
+	c.g.logRequest(c.rec, c.r, c.body)
+	var aerr *apiError
+	c.model, c.stream, aerr = validate(c.body, c.ep.client, c.ep.op)
+	if aerr != nil {
+		return aerr
+	}
+	c.rec.model = c.model
+	var ok bool
+	if c.group, ok = c.g.cfg.Routes.Lookup(c.model); !ok {
+		return &apiError{Status: http.StatusNotFound, Param: "model",
+			Message: fmt.Sprintf("model %q is not configured on this router", c.model)}
+	}
+	return nil
+}
+
+// reject answers a request the router refuses before any attempt.
+func (c *call) reject(aerr *apiError) {
+	c.rec.errMsg = aerr.Error()
+	writeError(c.w, c.ep.client, aerr)
+}
+
+// secrets lists every key that must never reach the client: the configured ones
+// and every credential this request carries or sent upstream.
+func (c *call) secrets() []string {
+	if len(c.rec.secrets) == 0 {
+		return c.g.secrets
+	}
+	if c.allSecrets == nil { // once per request: every relayed response asks
+		c.allSecrets = append(slices.Clip(c.g.secrets), c.rec.secrets...)
+	}
+	return c.allSecrets
+}
+
+// A request is bound to a target lazily, when an attempt is about to go there:
+// the client's request was read and checked once (above), and what an upstream
+// receives is built here for the target at hand, once per target, so that every
+// retry to it sends identical bytes and a move to another target costs only its
+// own build.
+
+// caller is what building an upstream request needs of the upstream's protocol.
+type caller interface {
+	// Path is the upstream path of an operation for a model and streaming; ok is
+	// false when the protocol does not serve the operation.
+	Path(op wire.Operation, model string, stream bool) (path string, ok bool)
+	// SetAuth puts key (when not empty) where the protocol reads a credential, and
+	// sets the headers it requires on every request.
+	SetAuth(h http.Header, key string)
+}
+
+// outbound is the upstream request of one target: URL, headers and body, built
+// once; the translator that built the body, when the protocols differ, and the
+// options to make another.
+type outbound struct {
+	t      *target
+	proto  wire.Protocol
+	up     upstreamDialect
+	url    string
+	header http.Header
+	body   []byte
+	tr     translate.Translator // nil: same protocol, the bytes pass through
+	opts   translate.Options
+	issued bool // tr was given to an attempt
+}
+
+// bind returns the upstream request of target t, built on first use.
+func (c *call) bind(t *target) (*outbound, *apiError) {
+	if c.first.t == t {
+		return &c.first, nil
+	}
+	for _, o := range c.more {
+		if o.t == t {
+			return o, nil
+		}
+	}
+	o := &c.first
+	if c.first.t != nil {
+		o = new(outbound)
+	}
+	if aerr := c.build(o, t); aerr != nil {
+		*o = outbound{}
+		return nil, aerr
+	}
+	if o != &c.first {
+		c.more = append(c.more, o)
+	}
+	return o, nil
+}
+
+// build makes the upstream request for t: the body translated (or only its model
+// renamed) and transformed, the headers with the credential, the URL.
+func (c *call) build(o *outbound, t *target) *apiError {
+	up := t.upstreams[c.ep.proto]
+	*o = outbound{t: t, proto: up.proto, up: up.dialect}
+	c.rec.provider, c.rec.stream = string(t.model.Provider), c.stream
+	upModel := cmp.Or(t.model.UpstreamModel, c.model)
+	path, ok := o.up.Path(c.ep.op, upModel, c.stream)
+	if !ok {
+		return errorf(http.StatusBadRequest, fmt.Sprintf("%s is only available for models on %s upstreams", c.ep.op, c.ep.servedBy))
+	}
+	if aerr := c.buildBody(o, upModel); aerr != nil {
+		return aerr
+	}
+	o.url = strings.TrimRight(t.model.Endpoint, "/") + path
+	if q := c.r.URL.RawQuery; q != "" {
+		o.url += "?" + q
+	}
+	o.header = c.buildHeader(o)
+	// Scrubbed from relayed errors and the log: the client's credentials and every
+	// secret the upstream request carries (its key, secret-named header rule values).
+	c.rec.secrets = append(c.rec.secrets, redact.CredentialValues(o.header, "")...)
+	c.allSecrets = nil
+	c.g.logUpstreamHeaders(c.rec, o.header)
+	return nil
+}
+
+// buildBody translates (or, for the same protocol, only renames the model) and
+// applies the target's transforms to the result, in the upstream's format.
+func (c *call) buildBody(o *outbound, upModel string) *apiError {
+	m := o.t.model
+	body := c.body
+	var err error
+	if c.ep.proto == o.proto {
+		if upModel != c.model {
+			body, err = sjson.SetBytes(body, "model", upModel)
+		}
+	} else {
+		o.opts = translate.Options{Model: upModel, MaxTokens: m.MaxTokens}
+		if o.tr = translate.New(c.ep.proto, o.proto, o.opts); o.tr == nil {
+			return errorf(http.StatusBadRequest, fmt.Sprintf("no translation from %s to %s", c.ep.proto, o.proto))
+		}
+		body, err = o.tr.Request(body)
+		c.rec.dropped = o.tr.Dropped()
+	}
+	if err != nil {
+		return requestError(err)
+	}
+	if m.StrictTranslation && len(c.rec.dropped) > 0 {
+		return &apiError{Status: http.StatusBadRequest, Param: c.rec.dropped[0], Message: fmt.Sprintf(
+			"strict_translation: fields cannot be carried to the %s upstream: %s", m.Provider, strings.Join(c.rec.dropped, ", "))}
+	}
+	if o.body, err = o.t.policy.Body(body, o.up); err != nil {
+		return &apiError{Status: http.StatusBadRequest, Message: "applying transforms failed", Err: err}
+	}
+	if len(c.rec.dropped) > 0 && c.w != nil {
+		c.w.Header().Set("X-Llmrouter-Dropped", droppedHeader(c.rec.dropped))
+	}
+	return nil
+}
+
+func requestError(err error) *apiError {
+	var re *translate.RequestError
+	if errors.As(err, &re) {
+		return &apiError{Status: http.StatusBadRequest, Param: re.Param, Message: re.Error()}
+	}
+	return &apiError{Status: http.StatusBadRequest, Message: "request cannot be translated: " + err.Error()}
+}
+
+// buildHeader applies the header rules to the client's end-to-end headers, then
+// sets what the router owns: the content type and the credential. The target's
+// key wins; without one the client's own is forwarded (unless it was a router key):
+// as it came to an upstream of the client's protocol (Claude Code's OAuth Bearer
+// token must reach Anthropic as Authorization, not x-api-key), else moved into the
+// header the upstream's protocol reads.
+func (c *call) buildHeader(o *outbound) http.Header {
+	in := c.r.Header
+	h := clientHeaders(in)
+	o.t.policy.Headers(h)
+	h.Set("Content-Type", "application/json")
+	var key string
+	switch m := o.t.model; {
+	case m.APIKey != "":
+		key = m.APIKey.Reveal()
+	case len(c.g.cfg.Server.APIKeys) > 0: // the client's key is the router's
+	case c.ep.proto == o.proto:
+		copyCredentials(h, in)
+	default:
+		key, _ = clientCredential(in)
+	}
+	o.up.SetAuth(h, key)
+	return h
+}
+
+// translator returns the translator of an attempt to o's target: the one that
+// built the request, the first time, and then a new one given the same request,
+// since an attempt may leave stream state in its translator. The body sent stays
+// the one built first.
+func (c *call) translator(o *outbound) translate.Translator {
+	switch {
+	case o.tr == nil:
+		return nil
+	case !o.issued:
+		o.issued = true
+		return o.tr
+	}
+	tr := translate.New(c.ep.proto, o.proto, o.opts)
+	if _, err := tr.Request(c.body); err != nil {
+		return o.tr // unreachable: the same request was translated before
+	}
+	return tr
+}
+
+// maxDroppedHeader bounds X-Llmrouter-Dropped, well under the 16 KiB Node's
+// HTTP parser accepts for all response headers together; the access log keeps
+// the full list.
+const maxDroppedHeader = 4 << 10
+
+// droppedHeader joins the dropped paths for X-Llmrouter-Dropped; past
+// maxDroppedHeader it keeps what fits and ends with "+N more".
+func droppedHeader(dropped []string) string {
+	if joined := strings.Join(dropped, ","); len(joined) <= maxDroppedHeader {
+		return joined
+	}
+	var b strings.Builder
+	k := 0
+	for ; k < len(dropped) && b.Len()+1+len(dropped[k]) <= maxDroppedHeader-len(",+9999999999 more"); k++ {
+		if k > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(dropped[k])
+	}
+	if k > 0 {
+		b.WriteByte(',')
+	}
+	fmt.Fprintf(&b, "+%d more", len(dropped)-k)
+	return b.String()
+}
