@@ -39,6 +39,8 @@ type call struct {
 	// allSecrets is g.secrets and the request's credentials (rec.secrets), built
 	// once by secrets; reset when a target adds credentials.
 	allSecrets []string
+	// relaxations counts the relaxed resends of this request (relax.go).
+	relaxations int
 }
 
 // handle returns the handler of one endpoint.
@@ -214,6 +216,7 @@ func (c *call) buildBody(o *outbound, upModel string) *apiError {
 	if o.body, err = o.t.policy.Body(body, o.up); err != nil {
 		return &apiError{Status: http.StatusBadRequest, Message: "applying transforms failed", Err: err}
 	}
+	c.fit(o)
 	if len(c.rec.dropped) > 0 && c.w != nil {
 		c.w.Header().Set("X-Llmrouter-Dropped", droppedHeader(c.rec.dropped))
 	}

@@ -37,6 +37,9 @@ type Gateway struct {
 	flight    flight // requests in flight, for Stop
 	mux       *http.ServeMux
 	unclean   http.Handler // answers a path ServeMux would redirect
+	// relax holds, per upstream protocol that has one, the memory of what its
+	// servers refuse of translated requests (relax.go).
+	relax map[wire.Protocol]wire.Relaxer
 }
 
 // target is one deployment, an entry of the models list, compiled for serving.
@@ -82,7 +85,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, endpoints: eps, pool: upstream.NewPool(), log: log}
+	g := &Gateway{cfg: cfg, endpoints: eps, pool: upstream.NewPool(), log: log, relax: o.table.relaxers()}
 	g.secrets = Secrets(cfg)
 	for i := range cfg.Models {
 		t, err := g.compile(&cfg.Models[i], o)

@@ -130,7 +130,13 @@ func (c *call) attempt(ctx context.Context, out *outbound, start time.Time) outc
 	a.idle = upstream.NewIdleReader(resp.Body, m.Timeouts.Idle, acancel)
 	defer a.idle.Stop()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return a.upstreamError()
+		o := a.upstreamError()
+		if c.relax(out, o) { // refused what a model cannot do: at once, relaxed, not another attempt
+			a.idle.Stop()
+			resp.Body.Close()
+			return c.attempt(ctx, out, start)
+		}
+		return o
 	}
 	c.rec.ttfb = time.Since(start)
 	a.tr = c.translator(out)
