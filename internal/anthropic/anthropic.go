@@ -212,6 +212,17 @@ func (API) ErrorBody(status int, typ, _ string, message string) []byte {
 	return ErrorBodyDetails(typ, message, nil)
 }
 
+// ErrorBodyWith renders an error whose error.details is details, for a client:
+// an *ErrorDetails (any other value has no place in the envelope and is left
+// out). An empty typ is the type Anthropic uses for status.
+func (API) ErrorBodyWith(status int, typ, message string, details any) []byte {
+	d, _ := details.(*ErrorDetails)
+	if typ == "" {
+		typ = errorType(status)
+	}
+	return ErrorBodyDetails(typ, message, d)
+}
+
 // ErrorBodyDetails renders {"type":"error","error":{"type","message","details"}};
 // nil details are left out.
 func ErrorBodyDetails(typ, message string, details *ErrorDetails) []byte {

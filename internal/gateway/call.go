@@ -226,7 +226,11 @@ func (c *call) buildBody(o *outbound, upModel string) *apiError {
 func requestError(err error) *apiError {
 	var re *translate.RequestError
 	if errors.As(err, &re) {
-		return &apiError{Status: http.StatusBadRequest, Param: re.Param, Message: re.Error()}
+		e := &apiError{Status: http.StatusBadRequest, Param: re.Param, Message: re.Error()}
+		if re.Details != nil { // a nil *ErrorDetails is no details
+			e.Details = re.Details
+		}
+		return e
 	}
 	return &apiError{Status: http.StatusBadRequest, Message: "request cannot be translated: " + err.Error()}
 }
