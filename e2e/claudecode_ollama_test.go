@@ -43,8 +43,9 @@ models:
 			// The router learns from the one refusal: every later request is relaxed
 			// before it is sent (a model that cannot think gets no think at all).
 			var thinks []string
-			for _, ex := range up.rec.Exchanges() {
+			for i, ex := range up.rec.Exchanges() {
 				thinks = append(thinks, gjson.GetBytes(ex.Body, "think").Raw)
+				checkNoAnthropicDetails(t, i, ex)
 			}
 			want := []string{"true", "", ""}
 			if model == "tiny-think" {

@@ -141,6 +141,21 @@ func (API) RequestField(op wire.Operation) (name string, array bool) {
 // anthropic-version with every request.
 func (API) Claims(h http.Header) bool { return h.Get("Anthropic-Version") != "" }
 
+// ForwardsHeader reports whether a client's header, its name canonical, may go
+// to an upstream called with protocol upstream. The API's own headers (every Anthropic-* header:
+// anthropic-version, anthropic-beta, anthropic-dangerous-direct-browser-access)
+// and those of its SDKs (X-Stainless-*: the SDK's package, version, language,
+// runtime, retry count and timeout, which describe the client's HTTP client and
+// not the router, which makes a translated request) go to an Anthropic upstream
+// only. An application's headers (User-Agent, Claude Code's X-App and
+// X-Claude-Code-Session-Id) are not the protocol's: they go everywhere.
+func (API) ForwardsHeader(name string, upstream wire.Protocol) bool {
+	if strings.HasPrefix(name, "Anthropic-") || strings.HasPrefix(name, "X-Stainless-") {
+		return upstream == wire.AnthropicMessages
+	}
+	return true
+}
+
 // ModelInfo is one model of GET /v1/models.
 type ModelInfo struct {
 	Type        string `json:"type"`

@@ -176,7 +176,9 @@ func (c *call) build(o *outbound, t *target) *apiError {
 		return aerr
 	}
 	o.url = strings.TrimRight(t.model.Endpoint, "/") + path
-	if q := c.r.URL.RawQuery; q != "" {
+	// The query string is the client's API's (Claude Code's ?beta=true): an
+	// upstream of another API gets none.
+	if q := c.r.URL.RawQuery; q != "" && c.ep.proto == o.proto {
 		o.url += "?" + q
 	}
 	o.header = c.buildHeader(o)
@@ -235,7 +237,8 @@ func requestError(err error) *apiError {
 	return &apiError{Status: http.StatusBadRequest, Message: "request cannot be translated: " + err.Error()}
 }
 
-// buildHeader applies the header rules to the client's end-to-end headers, then
+// buildHeader applies the header rules to the client's end-to-end headers (the
+// client protocol's own only when the upstream speaks it, see headerOwner), then
 // sets what the router owns: the content type and the credential. The target's
 // key wins; without one the client's own is forwarded (unless it was a router key):
 // as it came to an upstream of the client's protocol (Claude Code's OAuth Bearer
@@ -244,6 +247,9 @@ func requestError(err error) *apiError {
 func (c *call) buildHeader(o *outbound) http.Header {
 	in := c.r.Header
 	h := clientHeaders(in)
+	if c.ep.proto != o.proto {
+		keepForwardable(h, c.ep.client, o.proto)
+	}
 	o.t.policy.Headers(h)
 	h.Set("Content-Type", "application/json")
 	var key string

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/tidwall/gjson"
 
@@ -163,6 +164,32 @@ func (a API) RequestField(wire.Operation) (name string, array bool) {
 // (every SDK sends Authorization, as Anthropic's may), so a request no endpoint
 // took is OpenAI's only when no other protocol claims it.
 func (API) Claims(http.Header) bool { return false }
+
+// ForwardsHeader reports whether a client's header may go to an upstream called
+// with protocol upstream. OpenAI's own headers (every OpenAI-* header:
+// OpenAI-Organization, OpenAI-Project, OpenAI-Beta) name the account and its
+// features on every OpenAI API, and go to those only; those of its SDKs
+// (X-Stainless-*: the SDK's package, version, language, runtime, retry count and
+// timeout, which describe the client's HTTP client, not the router, which makes a
+// translated request) go to an upstream of the client's own API only.
+// name is canonical (http.CanonicalHeaderKey).
+func (a API) ForwardsHeader(name string, upstream wire.Protocol) bool {
+	switch {
+	case strings.HasPrefix(name, "Openai-"):
+		return upstream == wire.OpenAIChat || upstream == wire.OpenAICompletions || upstream == wire.OpenAIResponses
+	case strings.HasPrefix(name, "X-Stainless-"):
+		return upstream == a.protocol()
+	}
+	return true
+}
+
+// protocol is the wire protocol of a.
+func (a API) protocol() wire.Protocol {
+	if a.completions {
+		return wire.OpenAICompletions
+	}
+	return wire.OpenAIChat
+}
 
 // Model is one model of GET /v1/models.
 type Model struct {
