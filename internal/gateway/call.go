@@ -200,8 +200,11 @@ func (c *call) buildBody(o *outbound, upModel string) *apiError {
 		if upModel != c.model {
 			body, err = sjson.SetBytes(body, "model", upModel)
 		}
+		if f, ok := o.up.(limitFitter); ok && err == nil {
+			body, err = f.FitLimit(body, string(o.t.limitField))
+		}
 	} else {
-		o.opts = translate.Options{Model: upModel, MaxTokens: m.MaxTokens}
+		o.opts = translate.Options{Model: upModel, MaxTokens: m.MaxTokens, MaxTokensField: o.t.limitField}
 		if o.tr = translate.New(c.ep.proto, o.proto, o.opts); o.tr == nil {
 			return errorf(http.StatusBadRequest, fmt.Sprintf("no translation from %s to %s", c.ep.proto, o.proto))
 		}
@@ -223,6 +226,14 @@ func (c *call) buildBody(o *outbound, upModel string) *apiError {
 		c.w.Header().Set("X-Llmrouter-Dropped", droppedHeader(c.rec.dropped))
 	}
 	return nil
+}
+
+// limitFitter is an upstream protocol whose servers read a client's output limit
+// from one of two members (OpenAI Chat: max_tokens or max_completion_tokens).
+type limitFitter interface {
+	// FitLimit returns a client's request with its limit in field, the member the
+	// server reads, when it is in the other; never writing into body.
+	FitLimit(body []byte, field string) ([]byte, error)
 }
 
 func requestError(err error) *apiError {

@@ -11,6 +11,7 @@
 package gateway
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"sync/atomic"
 
 	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/openai"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/upstream"
@@ -50,6 +52,9 @@ type target struct {
 	// upstreams maps each client protocol to the protocol this target is called
 	// with and its dialect (the providers table, resolved once).
 	upstreams map[wire.Protocol]upstreamOf
+	// limitField is the Chat Completions member the endpoint reads the output
+	// limit from: max_tokens_field, else chosen by endpoint (openai.LimitFieldFor).
+	limitField openai.LimitField
 }
 
 // Option configures New.
@@ -103,7 +108,8 @@ func (g *Gateway) compile(m *config.Model, o options) (target, error) {
 	if err != nil {
 		return target{}, fmt.Errorf("model %s: %w", m.Name, err)
 	}
-	t := target{model: m, policy: p, upstreams: map[wire.Protocol]upstreamOf{}}
+	t := target{model: m, policy: p, upstreams: map[wire.Protocol]upstreamOf{},
+		limitField: cmp.Or(openai.LimitField(m.MaxTokensField), openai.LimitFieldFor(m.Endpoint))}
 	for _, e := range g.endpoints {
 		if t.upstreams[e.proto], err = o.table.upstream(m.Provider, e.proto); err != nil {
 			return target{}, fmt.Errorf("model %s: %w", m.Name, err)

@@ -3,7 +3,7 @@
 // llmrouter needs about both APIs, on the client's side and the upstream's: paths,
 // authentication, the error envelope, what a stream event is, where a request's
 // texts are, how a transcript and usage are read (the methods of API). It imports
-// only the standard library, gjson and package wire.
+// only the standard library, gjson, sjson and package wire.
 package openai
 
 import (
