@@ -8,6 +8,7 @@ package anthropic
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -174,10 +175,10 @@ type ModelList struct {
 
 // Models renders the model list a client asked for. Anthropic's list has no owner
 // and a creation date the router does not know: the epoch.
-func (API) Models(ids, _ []string) any {
+func (a API) Models(ids, _ []string) any {
 	data := make([]ModelInfo, 0, len(ids))
 	for _, id := range ids {
-		data = append(data, ModelInfo{Type: "model", ID: id, DisplayName: id, CreatedAt: "1970-01-01T00:00:00Z"})
+		data = append(data, a.Model(id, "").(ModelInfo))
 	}
 	var first, last *string
 	if len(ids) > 0 {
@@ -185,6 +186,38 @@ func (API) Models(ids, _ []string) any {
 	}
 	return ModelList{Data: data, FirstID: first, LastID: last}
 }
+
+// Model renders one model a client asked for (GET /v1/models/{id}): named by
+// its id, created at the epoch (the router does not know when).
+func (API) Model(id, _ string) any {
+	return ModelInfo{Type: "model", ID: id, DisplayName: id, CreatedAt: "1970-01-01T00:00:00Z"}
+}
+
+// ModelsPath is where Anthropic lists the models a key may use: the first page,
+// of the most models a page holds (1000, the API's largest limit).
+func (API) ModelsPath() string { return "/v1/models?limit=1000" }
+
+// ParseModels reads the ids of a model list body, {"data":[{"type":"model","id"}]}.
+func (API) ParseModels(body []byte) ([]string, error) {
+	data := gjson.GetBytes(body, "data")
+	if !data.IsArray() {
+		return nil, errNoModelList
+	}
+	var ids []string
+	data.ForEach(func(_, m gjson.Result) bool {
+		if id := m.Get("id"); id.Type == gjson.String && id.Str != "" {
+			ids = append(ids, id.Str)
+		}
+		return true
+	})
+	return ids, nil
+}
+
+// SameModel reports whether a model name a client asks for is the listed one.
+func (API) SameModel(listed, asked string) bool { return listed == asked }
+
+// errNoModelList is a model list body without its data array.
+var errNoModelList = errors.New("not a model list: no data array")
 
 // ErrorResponse is an error body, and the data of an in-band `event: error`:
 // {"type":"error","error":{"type","message"}}.

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"path"
 	"sync/atomic"
+	"time"
 
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/openai"
@@ -42,6 +43,8 @@ type Gateway struct {
 	// relax holds, per upstream protocol that has one, the memory of what its
 	// servers refuse of translated requests (relax.go).
 	relax map[wire.Protocol]wire.Relaxer
+	// catalog caches the model lists of the upstreams behind globs (catalog.go).
+	catalog catalog
 }
 
 // target is one deployment, an entry of the models list, compiled for serving.
@@ -55,6 +58,9 @@ type target struct {
 	// limitField is the Chat Completions member the endpoint reads the output
 	// limit from: max_tokens_field, else chosen by endpoint (openai.LimitFieldFor).
 	limitField openai.LimitField
+	// catalogue lists the models the upstream serves (catalog.go): the first of
+	// its upstream dialects, in endpoint order, that can; nil when none can.
+	catalogue catalogue
 }
 
 // Option configures New.
@@ -90,7 +96,8 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, endpoints: eps, pool: upstream.NewPool(), log: log, relax: o.table.relaxers()}
+	g := &Gateway{cfg: cfg, endpoints: eps, pool: upstream.NewPool(), log: log, relax: o.table.relaxers(),
+		catalog: catalog{now: time.Now}}
 	g.secrets = Secrets(cfg)
 	for i := range cfg.Models {
 		t, err := g.compile(&cfg.Models[i], o)
@@ -113,6 +120,9 @@ func (g *Gateway) compile(m *config.Model, o options) (target, error) {
 	for _, e := range g.endpoints {
 		if t.upstreams[e.proto], err = o.table.upstream(m.Provider, e.proto); err != nil {
 			return target{}, fmt.Errorf("model %s: %w", m.Name, err)
+		}
+		if c, ok := t.upstreams[e.proto].dialect.(catalogue); ok && t.catalogue == nil {
+			t.catalogue = c
 		}
 	}
 	if t.transport, err = g.pool.Transport(m); err != nil {
@@ -200,6 +210,7 @@ func (g *Gateway) routesMux() *http.ServeMux {
 	}
 	first := g.endpoints[0].client // the envelope of requests no protocol claims
 	mux.Handle("GET /v1/models", g.middleware(first, g.authenticate(first, g.models)))
+	mux.Handle("GET /v1/models/{id...}", g.middleware(first, g.authenticate(first, g.model)))
 	mux.Handle("GET /healthz", g.middleware(first, http.HandlerFunc(healthz)))
 	mux.Handle("GET /readyz", g.middleware(first, http.HandlerFunc(g.readyz)))
 	mux.Handle("/", g.middleware(first, http.HandlerFunc(g.notFound)))

@@ -7,7 +7,9 @@
 package ollama
 
 import (
+	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/tidwall/gjson"
 
@@ -116,3 +118,38 @@ var usageMembers = []string{"done", "prompt_eval_count", "eval_count"}
 
 // UsageMembers names the top-level members of an answer that carry its counters.
 func (API) UsageMembers() []string { return usageMembers }
+
+// TagsPath lists the models an Ollama server has (GET /api/tags).
+const TagsPath = "/api/tags"
+
+// ModelsPath is where an Ollama server lists its models: /api/tags.
+func (API) ModelsPath() string { return TagsPath }
+
+// ParseModels reads the names of an /api/tags body, {"models":[{"name","model"}]}
+// (captured: ollama-real/api_tags): each model's name, tag included
+// ("tiny:latest").
+func (API) ParseModels(body []byte) ([]string, error) {
+	models := gjson.GetBytes(body, "models")
+	if !models.IsArray() {
+		return nil, errors.New("not an Ollama model list: no models array")
+	}
+	var names []string
+	models.ForEach(func(_, m gjson.Result) bool {
+		name := m.Get("name").Str
+		if name == "" {
+			name = m.Get("model").Str
+		}
+		if name != "" {
+			names = append(names, name)
+		}
+		return true
+	})
+	return names, nil
+}
+
+// SameModel reports whether a model name a client asks for is the listed one:
+// Ollama serves "tiny:latest" as "tiny" too (a name without a tag has the tag
+// latest).
+func (API) SameModel(listed, asked string) bool {
+	return listed == asked || (!strings.Contains(asked, ":") && listed == asked+":latest")
+}

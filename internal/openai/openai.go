@@ -9,6 +9,7 @@ package openai
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -207,13 +208,44 @@ type ModelList struct {
 
 // Models renders the model list a client asked for: ids, each owned by the
 // provider at the same index of owners.
-func (API) Models(ids, owners []string) any {
+func (a API) Models(ids, owners []string) any {
 	data := make([]Model, 0, len(ids))
 	for i, id := range ids {
-		data = append(data, Model{ID: id, Object: "model", OwnedBy: owners[i]})
+		data = append(data, a.Model(id, owners[i]).(Model))
 	}
 	return ModelList{Object: "list", Data: data}
 }
+
+// Model renders one model a client asked for (GET /v1/models/{id}), owned by
+// the provider owner. The router knows no creation time: 0.
+func (API) Model(id, owner string) any { return Model{ID: id, Object: "model", OwnedBy: owner} }
+
+// ModelsPath is where an OpenAI-compatible server lists its models, relative to
+// an endpoint that ends in /v1 (GET /v1/models; Ollama's /v1, vLLM and others
+// serve it too).
+func (API) ModelsPath() string { return "/models" }
+
+// ParseModels reads the ids of a model list body, {"object":"list","data":[{"id"}]}.
+func (API) ParseModels(body []byte) ([]string, error) {
+	data := gjson.GetBytes(body, "data")
+	if !data.IsArray() {
+		return nil, errNoModelList
+	}
+	var ids []string
+	data.ForEach(func(_, m gjson.Result) bool {
+		if id := m.Get("id"); id.Type == gjson.String && id.Str != "" {
+			ids = append(ids, id.Str)
+		}
+		return true
+	})
+	return ids, nil
+}
+
+// SameModel reports whether a model name a client asks for is the listed one.
+func (API) SameModel(listed, asked string) bool { return listed == asked }
+
+// errNoModelList is a model list body without its data array.
+var errNoModelList = errors.New("not a model list: no data array")
 
 // Error is the body of an OpenAI error: {"error":{message,type,param,code}}.
 type Error struct {
