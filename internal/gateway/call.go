@@ -79,6 +79,9 @@ func (c *call) accept() *apiError {
 	if aerr != nil {
 		return aerr
 	}
+	if c.stream && !c.ep.op.Streams() {
+		return &apiError{Status: http.StatusBadRequest, Param: "stream", Message: fmt.Sprintf("stream: %s answers are never streamed", c.ep.op)}
+	}
 	c.rec.model = c.model
 	var ok bool
 	if c.group, ok = c.g.cfg.Routes.Lookup(c.model); !ok {
@@ -204,7 +207,7 @@ func (c *call) buildBody(o *outbound, upModel string) *apiError {
 			body, err = f.FitLimit(body, string(o.t.limitField))
 		}
 	} else {
-		o.opts = translate.Options{Model: upModel, MaxTokens: m.MaxTokens, MaxTokensField: o.t.limitField}
+		o.opts = translate.Options{Model: upModel, MaxTokens: m.MaxTokens, MaxTokensField: o.t.limitField, Op: c.ep.op}
 		if o.tr = translate.New(c.ep.proto, o.proto, o.opts); o.tr == nil {
 			return errorf(http.StatusBadRequest, fmt.Sprintf("no translation from %s to %s", c.ep.proto, o.proto))
 		}

@@ -55,7 +55,7 @@ func (g *Gateway) endpoint(path string) *endpoint {
 
 // IsEndpoint reports whether path is one of the endpoints Explain takes.
 func IsEndpoint(path string) bool {
-	for _, e := range endpoints {
+	for _, e := range defaultTable().endpoints {
 		if e.path == path {
 			return true
 		}

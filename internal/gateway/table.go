@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/anthropic"
@@ -64,6 +65,14 @@ var endpoints = []endpoint{
 	{path: "/v1/messages/count_tokens", proto: wire.AnthropicMessages, op: wire.CountTokens},
 }
 
+// moreEndpoints are the endpoints of the other operations (issue 9), matched
+// after those above. An embeddings client speaks OpenAI's API; the providers
+// rows of OpenAI Chat say where it goes, and whether its upstream serves
+// embeddings is the upstream dialect's Path (Anthropic has none: a 400).
+var moreEndpoints = []endpoint{
+	{path: "/v1/embeddings", proto: wire.OpenAIChat, op: wire.Embed},
+}
+
 // dialect is one row of the table: a protocol's facts, by role.
 type dialect struct {
 	client   clientDialect
@@ -108,7 +117,7 @@ type table struct {
 }
 
 func defaultTable() table {
-	return table{dialects: dialects, providers: providers, endpoints: endpoints}
+	return table{dialects: dialects, providers: providers, endpoints: slices.Concat(endpoints, moreEndpoints)}
 }
 
 // errTable is wrapped by the error of a table with a row missing.

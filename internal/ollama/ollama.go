@@ -30,6 +30,7 @@ var (
 const (
 	ChatPath     = "/api/chat"
 	GeneratePath = "/api/generate"
+	EmbedPath    = "/api/embed"
 )
 
 // ParseError reads an Ollama error body or NDJSON error line, {"error":"message"};
@@ -45,10 +46,13 @@ func ParseError(body []byte) (message string, ok bool) {
 	return e.Raw, true
 }
 
-// Path returns the upstream path of an operation: Ollama serves generation only,
-// at one path whatever the model and streaming.
+// Path returns the upstream path of an operation, whatever the model and
+// streaming: generation at the API's path, embeddings at /api/embed. Ollama has
+// no token count.
 func (a API) Path(op wire.Operation, _ string, _ bool) (string, bool) {
 	switch {
+	case op == wire.Embed:
+		return EmbedPath, true
 	case op != wire.Generate:
 		return "", false
 	case a.generate:

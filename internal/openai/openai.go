@@ -33,6 +33,7 @@ var (
 const (
 	ChatPath        = "/chat/completions"
 	CompletionsPath = "/completions"
+	EmbeddingsPath  = "/embeddings"
 )
 
 // Object names, the "object" member of responses and chunks.
@@ -40,6 +41,8 @@ const (
 	ObjectChatCompletion = "chat.completion"
 	ObjectChatChunk      = "chat.completion.chunk"
 	ObjectTextCompletion = "text_completion"
+	ObjectList           = "list"      // a list: of embeddings, of models
+	ObjectEmbedding      = "embedding" // one embedding of a list
 )
 
 // Done is the data of the event that ends a stream: data: [DONE].
@@ -47,10 +50,13 @@ const Done = "[DONE]"
 
 var doneData = []byte(Done)
 
-// Path returns the upstream path of an operation: OpenAI serves generation only
-// (it has no token count), at one path whatever the model and streaming.
+// Path returns the upstream path of an operation, whatever the model and
+// streaming: generation at the API's path, embeddings (at /embeddings, whichever
+// API the client spoke). OpenAI has no token count of these APIs.
 func (a API) Path(op wire.Operation, _ string, _ bool) (string, bool) {
 	switch {
+	case op == wire.Embed:
+		return EmbeddingsPath, true
 	case op != wire.Generate:
 		return "", false
 	case a.completions:
@@ -77,9 +83,13 @@ func (a API) Texts() wire.Texts {
 }
 
 // Answer names what marks a non-streaming answer of op: its "object" member must
-// be chat.completion (text_completion), and a whole answer has choices.
+// be chat.completion (text_completion), and a whole answer has choices; an
+// embeddings answer is a list with data.
 func (a API) Answer(op wire.Operation) (marker, want, member string) {
-	if a.completions {
+	switch {
+	case op == wire.Embed:
+		return "object", ObjectList, "data.#"
+	case a.completions:
 		return "object", ObjectTextCompletion, "choices.#"
 	}
 	return "object", ObjectChatCompletion, "choices.#"
@@ -152,10 +162,14 @@ var usageMembers = []string{"usage"}
 // UsageMembers names the top-level members of an answer that carry its usage.
 func (API) UsageMembers() []string { return usageMembers }
 
-// RequestField names the member a client's request must carry: chat messages, or
-// the legacy prompt. Neither has to be an array (a prompt may be a string).
-func (a API) RequestField(wire.Operation) (name string, array bool) {
-	if a.completions {
+// RequestField names the member a client's request must carry: chat messages,
+// the legacy prompt, or the input to embed. None has to be an array (a prompt
+// or an input may be a string).
+func (a API) RequestField(op wire.Operation) (name string, array bool) {
+	switch {
+	case op == wire.Embed:
+		return "input", false
+	case a.completions:
 		return "prompt", false
 	}
 	return "messages", false

@@ -50,6 +50,7 @@ type Operation int
 const (
 	Generate    Operation = iota + 1 // an answer: chat, completions, messages
 	CountTokens                      // a token count of the request (Anthropic's count_tokens)
+	Embed                            // embedding vectors of texts (OpenAI's embeddings)
 )
 
 // String returns the operation's name, as its endpoint spells it.
@@ -59,9 +60,15 @@ func (o Operation) String() string {
 		return "generate"
 	case CountTokens:
 		return "count_tokens"
+	case Embed:
+		return "embeddings"
 	}
 	return "unknown"
 }
+
+// Streams reports whether an operation's answer may be a stream: only a
+// generated answer is.
+func (o Operation) Streams() bool { return o == Generate }
 
 // Shape is how a request field holds text.
 type Shape int
