@@ -57,6 +57,9 @@ func (g *Gateway) handle(e *endpoint) http.HandlerFunc {
 			c.reject(aerr)
 			return
 		}
+		if c.estimate() { // an operation none of the model's upstreams serves (count.go)
+			return
+		}
 		c.run()
 	}
 }
@@ -172,7 +175,7 @@ func (c *call) build(o *outbound, t *target) *apiError {
 	c.rec.provider, c.rec.stream = string(t.model.Provider), c.stream
 	upModel := cmp.Or(t.model.UpstreamModel, c.model)
 	path, ok := o.up.Path(c.ep.op, upModel, c.stream)
-	if !ok {
+	if !ok || !c.serves(t) {
 		return errorf(http.StatusBadRequest, fmt.Sprintf("%s is only available for models on %s upstreams", c.ep.op, c.ep.servedBy))
 	}
 	if aerr := c.buildBody(o, upModel); aerr != nil {
@@ -223,6 +226,11 @@ func (c *call) buildBody(o *outbound, upModel string) *apiError {
 	}
 	if o.body, err = o.t.policy.Body(body, o.up); err != nil {
 		return &apiError{Status: http.StatusBadRequest, Message: "applying transforms failed", Err: err}
+	}
+	if f, ok := o.tr.(translate.Finisher); ok { // a count of the transformed request (count.go)
+		if o.body, err = f.Finish(o.body); err != nil {
+			return requestError(err)
+		}
 	}
 	c.fit(o)
 	if len(c.rec.dropped) > 0 && c.w != nil {

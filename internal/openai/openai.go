@@ -34,7 +34,16 @@ const (
 	ChatPath        = "/chat/completions"
 	CompletionsPath = "/completions"
 	EmbeddingsPath  = "/embeddings"
+	// InputTokensPath is where OpenAI counts a request's input tokens: the
+	// Responses API's POST /v1/responses/input_tokens (responses.InputTokensPath).
+	// Chat Completions has no count of its own, so a count needs an endpoint that
+	// serves the Responses API (RequiredAPI).
+	InputTokensPath = "/responses/input_tokens"
 )
+
+// objectInputTokens is the "object" of an input token count
+// (responses.ObjectInputTokens).
+const objectInputTokens = "response.input_tokens"
 
 // Object names, the "object" member of responses and chunks.
 const (
@@ -51,18 +60,31 @@ const Done = "[DONE]"
 var doneData = []byte(Done)
 
 // Path returns the upstream path of an operation, whatever the model and
-// streaming: generation at the API's path, embeddings (at /embeddings, whichever
-// API the client spoke). OpenAI has no token count of these APIs.
+// streaming: generation at the API's path, embeddings at /embeddings whichever
+// API the client spoke, and a Chat request's token count with the Responses
+// API (InputTokensPath, RequiredAPI).
 func (a API) Path(op wire.Operation, _ string, _ bool) (string, bool) {
 	switch {
 	case op == wire.Embed:
 		return EmbeddingsPath, true
+	case op == wire.CountTokens && !a.completions:
+		return InputTokensPath, true
 	case op != wire.Generate:
 		return "", false
 	case a.completions:
 		return CompletionsPath, true
 	}
 	return ChatPath, true
+}
+
+// RequiredAPI names the OpenAI API (a model's apis entry) an endpoint must serve
+// for op: "responses" for a token count (InputTokensPath); "" for the API's own
+// operations.
+func (API) RequiredAPI(op wire.Operation) string {
+	if op == wire.CountTokens {
+		return "responses"
+	}
+	return ""
 }
 
 // SetAuth puts key in the header OpenAI reads, Authorization: Bearer. An empty key
@@ -84,11 +106,13 @@ func (a API) Texts() wire.Texts {
 
 // Answer names what marks a non-streaming answer of op: its "object" member must
 // be chat.completion (text_completion), and a whole answer has choices; an
-// embeddings answer is a list with data.
+// embeddings answer is a list with data, a token count a response.input_tokens.
 func (a API) Answer(op wire.Operation) (marker, want, member string) {
 	switch {
 	case op == wire.Embed:
 		return "object", ObjectList, "data.#"
+	case op == wire.CountTokens:
+		return "object", objectInputTokens, "input_tokens"
 	case a.completions:
 		return "object", ObjectTextCompletion, "choices.#"
 	}

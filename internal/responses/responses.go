@@ -31,6 +31,11 @@ func SetAuth(h http.Header, key string) { h.Set("Authorization", "Bearer "+key) 
 // ObjectResponse is the "object" member of a response.
 const ObjectResponse = "response"
 
+// ObjectInputTokens is the "object" member of an input token count, the answer of
+// POST InputTokensPath: {"object":"response.input_tokens","input_tokens":N}
+// ([SDK] InputTokenCountResponse).
+const ObjectInputTokens = "response.input_tokens"
+
 // Statuses of a response (Response.Status) and of an output item.
 const (
 	StatusInProgress = "in_progress"
