@@ -39,7 +39,7 @@ type call struct {
 	// allSecrets is g.secrets and the request's credentials (rec.secrets), built
 	// once by secrets; reset when a target adds credentials.
 	allSecrets []string
-	// relaxations counts the relaxed resends of this request (relax.go).
+	// relaxations counts the relaxed resends of this request (capability.go).
 	relaxations int
 }
 
@@ -57,7 +57,7 @@ func (g *Gateway) handle(e *endpoint) http.HandlerFunc {
 			c.reject(aerr)
 			return
 		}
-		if c.estimate() { // an operation none of the model's upstreams serves (count.go)
+		if c.estimate() { // an operation none of the model's upstreams serves (capability.go)
 			return
 		}
 		c.run()
@@ -227,7 +227,7 @@ func (c *call) buildBody(o *outbound, upModel string) *apiError {
 	if o.body, err = o.t.policy.Body(body, o.up); err != nil {
 		return &apiError{Status: http.StatusBadRequest, Message: "applying transforms failed", Err: err}
 	}
-	if f, ok := o.tr.(translate.Finisher); ok { // a count of the transformed request (count.go)
+	if f, ok := o.tr.(translate.Finisher); ok { // a count of the transformed request (capability.go)
 		if o.body, err = f.Finish(o.body); err != nil {
 			return requestError(err)
 		}

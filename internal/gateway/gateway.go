@@ -41,7 +41,7 @@ type Gateway struct {
 	mux       *http.ServeMux
 	unclean   http.Handler // answers a path ServeMux would redirect
 	// relax holds, per upstream protocol that has one, the memory of what its
-	// servers refuse of translated requests (relax.go).
+	// servers refuse of translated requests (capability.go).
 	relax map[wire.Protocol]wire.Relaxer
 	// catalog caches the model lists of the upstreams behind globs (catalog.go).
 	catalog catalog

@@ -83,7 +83,7 @@ type dialect struct {
 type clientDialect interface {
 	envelope        // errors.go: the error envelope, and which error types it keeps
 	requestShape    // intake.go: the member a request must carry
-	lister          // models.go: GET /v1/models, and whose request is whose
+	lister          // models.go: GET /v1/models[/{id}], and whose request is whose
 	headerOwner     // headers.go: the protocol's own headers, for its own upstreams
 	logging.Dialect // the stream transcript of the response-body log
 }
