@@ -55,6 +55,10 @@ func (g *Gateway) handle(e *endpoint) http.HandlerFunc {
 			c.reject(aerr)
 			return
 		}
+		if aerr := c.admit(); aerr != nil { // keys.go: the key may use the model
+			c.reject(aerr)
+			return
+		}
 		c.run()
 	}
 }
@@ -80,8 +84,7 @@ func (c *call) accept() *apiError {
 	c.rec.model = c.model
 	var ok bool
 	if c.group, ok = c.g.cfg.Routes.Lookup(c.model); !ok {
-		return &apiError{Status: http.StatusNotFound, Param: "model",
-			Message: fmt.Sprintf("model %q is not configured on this router", c.model)}
+		return unknownModel(c.model, nil)
 	}
 	return nil
 }

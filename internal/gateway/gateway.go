@@ -33,6 +33,7 @@ type Gateway struct {
 	pool      *upstream.Pool
 	log       *slog.Logger
 	secrets   []string
+	keys      []routerKey // server.api_keys, compiled (keys.go)
 	draining  atomic.Bool
 	flight    flight // requests in flight, for Stop
 	mux       *http.ServeMux
@@ -84,6 +85,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 	}
 	g := &Gateway{cfg: cfg, endpoints: eps, pool: upstream.NewPool(), log: log}
 	g.secrets = Secrets(cfg)
+	g.keys = compileKeys(cfg)
 	for i := range cfg.Models {
 		t, err := g.compile(&cfg.Models[i], o)
 		if err != nil {
