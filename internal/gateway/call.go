@@ -39,6 +39,7 @@ type call struct {
 	// allSecrets is g.secrets and the request's credentials (rec.secrets), built
 	// once by secrets; reset when a target adds credentials.
 	allSecrets []string
+	lim        admission // the limits' reservations (limits.go)
 }
 
 // handle returns the handler of one endpoint.
@@ -55,10 +56,11 @@ func (g *Gateway) handle(e *endpoint) http.HandlerFunc {
 			c.reject(aerr)
 			return
 		}
-		if aerr := c.admit(); aerr != nil { // keys.go: the key may use the model
+		if aerr := c.admit(); aerr != nil { // limits.go: the key may use the model, its limits admit it
 			c.reject(aerr)
 			return
 		}
+		defer c.settle() // limits.go: every reservation is charged what the request used
 		c.run()
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 
 	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/limit"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/upstream"
@@ -34,6 +35,7 @@ type Gateway struct {
 	log       *slog.Logger
 	secrets   []string
 	keys      []routerKey // server.api_keys, compiled (keys.go)
+	limits    limits      // rate limits and budgets (limits.go)
 	draining  atomic.Bool
 	flight    flight // requests in flight, for Stop
 	mux       *http.ServeMux
@@ -48,6 +50,7 @@ type target struct {
 	// upstreams maps each client protocol to the protocol this target is called
 	// with and its dialect (the providers table, resolved once).
 	upstreams map[wire.Protocol]upstreamOf
+	scopes    []*limit.Scope // the deployment's own rpm/tpm (limits.go); nil: none
 }
 
 // Option configures New.
@@ -56,6 +59,7 @@ type Option func(*options)
 type options struct {
 	transport http.RoundTripper
 	table     table
+	lim       limitOptions // limits.go
 }
 
 // WithTransport sends every upstream request through rt instead of the pooled,
@@ -93,6 +97,9 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 		}
 		g.targets = append(g.targets, t)
 	}
+	if err := g.openLimits(o.lim); err != nil { // limits.go
+		return nil, err
+	}
 	g.mux = g.routesMux()
 	return g, nil
 }
@@ -120,17 +127,12 @@ func (g *Gateway) compile(m *config.Model, o options) (target, error) {
 	return t, nil
 }
 
-// Secrets returns every key in cfg, for scrubbing: router keys, model keys, and the
-// values header rules set in secret-named headers (defaults are merged into models).
+// Secrets returns every secret in cfg, for scrubbing: router keys, model keys, the
+// metrics key, the limit store's URL and password (config.Secrets), and the values
+// header rules set in secret-named headers (defaults are merged into models).
 func Secrets(cfg *config.Config) []string {
-	var s []string
-	for _, k := range cfg.Server.APIKeys {
-		s = append(s, k.Reveal())
-	}
+	s := cfg.Secrets()
 	for _, m := range cfg.Models {
-		if k := m.APIKey.Reveal(); k != "" {
-			s = append(s, k)
-		}
 		s = headerSecrets(s, m.Headers)
 	}
 	return s
@@ -153,6 +155,11 @@ func (g *Gateway) Drain() { g.draining.Store(true) }
 
 // CloseIdle closes idle upstream connections.
 func (g *Gateway) CloseIdle() { g.pool.CloseIdle() }
+
+// Close releases what g holds beyond its requests: the limit store's
+// connections. Call it once no request is in flight on g (a replaced gateway,
+// after its last request ended); g must not serve afterwards.
+func (g *Gateway) Close() { g.limits.close() }
 
 // ServeHTTP serves the whole API.
 //

@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/limit"
 )
 
 // Router keys (server.api_keys): which key a request carries, which models it
@@ -20,6 +21,9 @@ import (
 type routerKey struct {
 	cfg    *config.Key
 	secret []byte
+	// scopes is the key's limit scope alone ("key:<name>"), as limit.Request
+	// takes it; nil when the key limits and counts nothing (limits.go).
+	scopes []*limit.Scope
 }
 
 // name is the key's configured name, "" for a plain key. Never the key.
@@ -111,10 +115,6 @@ func (c *call) allowed() *apiError {
 	}
 	return nil
 }
-
-// admit decides whether the request may go on to its attempts: its key may use
-// the model.
-func (c *call) admit() *apiError { return c.allowed() }
 
 // keyAttr adds the request's key name to its access-log line: never the key,
 // and nothing for a plain key or a router without keys.
