@@ -200,6 +200,7 @@ func (g *Gateway) routesMux() *http.ServeMux {
 	}
 	first := g.endpoints[0].client // the envelope of requests no protocol claims
 	mux.Handle("GET /v1/models", g.middleware(first, g.authenticate(first, g.models)))
+	mux.Handle("GET /v1/llmrouter/usage", g.middleware(first, g.authenticate(first, g.budgets))) // budgets.go
 	mux.Handle("GET /healthz", g.middleware(first, http.HandlerFunc(healthz)))
 	mux.Handle("GET /readyz", g.middleware(first, http.HandlerFunc(g.readyz)))
 	mux.Handle("/", g.middleware(first, http.HandlerFunc(g.notFound)))

@@ -103,6 +103,11 @@ func TestReplicasShareABudget(t *testing.T) {
 			t.Fatalf("request %d: %d %s", i+1, resp.StatusCode, b)
 		}
 	}
+	for _, rt := range rts { // either replica reads what both used
+		if status, got, b := readUsage(t, rt.URL, teamAKey, ""); status != 200 || len(got) != 1 || got[0].Tokens != 2*(meteredInput+meteredOutput) {
+			t.Errorf("usage read from a replica: %d %s", status, b)
+		}
+	}
 	if resp, b := sendAs(t, rts[0].URL, teamAKey, false, "gpt-4o", false); resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "60" {
 		t.Fatalf("budget spent: %d Retry-After %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), b)
 	}
