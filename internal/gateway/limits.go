@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -323,6 +324,30 @@ func keyDenial(k *config.Key, d *limit.Denied) string {
 // Completions' and Messages' max_tokens, Responses' max_output_tokens.
 var outputLimitMembers = []string{"max_completion_tokens", "max_tokens", "max_output_tokens"}
 
+// outputLimit returns the request's output limit, or 0 when it sets none. The
+// body is searched once for `"max_` (memchr-fast), and a member is looked up
+// (at the top level) only when its quoted name is there: looking up a member
+// that is not there would walk the whole body, once per name.
+func outputLimit(body []byte) int64 {
+	var tried [3]bool
+	for rest := body; ; {
+		i := bytes.Index(rest, []byte(`"max_`))
+		if i < 0 {
+			return 0
+		}
+		rest = rest[i+1:]
+		for k, name := range outputLimitMembers {
+			if tried[k] || len(rest) <= len(name) || string(rest[:len(name)]) != name || rest[len(name)] != '"' {
+				continue
+			}
+			tried[k] = true
+			if r := gjson.GetBytes(body, name); r.Type == gjson.Number && r.Int() > 0 {
+				return min(r.Int(), maxEstimate)
+			}
+		}
+	}
+}
+
 // maxEstimate bounds an estimate's output tokens, which the client sets.
 const maxEstimate = 1 << 32
 
@@ -339,13 +364,7 @@ func (c *call) estimate() limit.Usage {
 	if c.ep.op != wire.Generate {
 		return c.lim.est
 	}
-	var out int64
-	for _, r := range gjson.GetManyBytes(c.body, outputLimitMembers...) {
-		if r.Type == gjson.Number && r.Int() > 0 {
-			out = min(r.Int(), maxEstimate)
-			break
-		}
-	}
+	out := outputLimit(c.body)
 	if out == 0 {
 		out = int64(c.g.targets[c.group.Deployments[0]].model.MaxTokens)
 	}
@@ -386,7 +405,7 @@ func (c *call) settle() {
 // usage (an OpenAI stream without stream_options.include_usage), the estimate
 // stands for whatever is unknown: the upstream was asked for up to that much.
 func (c *call) used() limit.Usage {
-	if sw, ok := c.w.(*statusWriter); !ok || sw.status < 200 || sw.status > 299 {
+	if status := written(c.w); status < 200 || status > 299 {
 		return limit.Usage{}
 	}
 	got := limit.Usage{Input: c.rec.usage.Input, Output: c.rec.usage.Output}
@@ -401,4 +420,20 @@ func (c *call) used() limit.Usage {
 		got.Output = est.Output
 	}
 	return got
+}
+
+// written returns the status w has sent, found on the middleware's statusWriter
+// under any writers wrapped around it; 0 when none was sent or none is found.
+func written(w http.ResponseWriter) int {
+	for w != nil {
+		if sw, ok := w.(*statusWriter); ok {
+			return sw.status
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return 0
+		}
+		w = u.Unwrap()
+	}
+	return 0
 }
