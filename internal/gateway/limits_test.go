@@ -13,6 +13,8 @@ import (
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	"github.com/openai/openai-go/v3"
 	"github.com/tidwall/gjson"
+
+	"github.com/llmrouter/llmrouter/internal/gateway"
 )
 
 // A key over its requests per minute is answered 429 in its client's envelope,
@@ -250,4 +252,30 @@ func TestClientLeavingMidStreamIsChargedTheEstimate(t *testing.T) {
 		t.Fatalf("a small request still fits: %d %s", resp.StatusCode, b)
 	}
 	o.waitServed(t)
+}
+
+// A gateway built for a reload (WithPrevious) takes over the in-process counts
+// of the one it replaces: reloading the config does not hand every key a fresh
+// window or budget.
+func TestReloadKeepsInProcessCounts(t *testing.T) {
+	clk := newClock(limitStart)
+	up := meteredUpstream(t)
+	cfg := limitedConfig("rpm: 2\n      budget: {tokens: 100000, period: day}", "memory", "fail_open")
+	old := newRouter(t, cfg, up.URL, withClock(clk))
+	for range 2 {
+		if resp, b := sendAs(t, old.URL, teamAKey, false, "gpt-4o", false); resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+	}
+	reloaded := newRouter(t, cfg, up.URL, withClock(clk), gateway.WithPrevious(old.gw))
+	if resp, _ := sendAs(t, reloaded.URL, teamAKey, false, "gpt-4o", false); resp.StatusCode != 429 {
+		t.Errorf("after the reload: %d, want the window kept (429)", resp.StatusCode)
+	}
+	if _, got, b := readUsage(t, reloaded.URL, teamAKey, ""); len(got) != 1 || got[0].Tokens != 2*(meteredInput+meteredOutput) {
+		t.Errorf("usage after the reload: %s", b)
+	}
+	fresh := newRouter(t, cfg, up.URL, withClock(clk))
+	if resp, _ := sendAs(t, fresh.URL, teamAKey, false, "gpt-4o", false); resp.StatusCode != 200 {
+		t.Errorf("a gateway of its own: %d, want a window of its own", resp.StatusCode)
+	}
 }
