@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/limit/redistest"
 	"github.com/llmrouter/llmrouter/internal/logging"
 	"github.com/llmrouter/llmrouter/internal/translate"
 )
@@ -36,11 +39,11 @@ func TestOutputLimit(t *testing.T) {
 	}
 }
 
-// BenchmarkAdmission is the in-process check alone, per request: admit (the
-// key's allow-list, the estimate, the key's reservation), admitDeployment (the
-// deployment's) and settle (both), on the memory store, for a 1 KB chat request.
-// key: key rpm, tpm and a month's token budget; key+deployment: the deployment's
-// rpm and tpm too (a second reservation and settlement).
+// BenchmarkAdmission is the limits' check alone, per request: admit (the key's
+// allow-list, the estimate, the key's reservation), admitDeployment (the
+// deployment's) and settle (both), for a 1 KB chat request. key: key rpm, tpm
+// and a month's token budget; key+deployment: the deployment's rpm and tpm too
+// (a second reservation and settlement); in process and in a local redis-server.
 func BenchmarkAdmission(b *testing.B) {
 	const key = `
 server:
@@ -52,8 +55,26 @@ models:
     endpoint: http://upstream.invalid/v1
 `
 	body := []byte(`{"model":"gpt-4o","max_tokens":256,"messages":[{"role":"user","content":"` + strings.Repeat("lorem ipsum ", 85) + `"}]}`)
-	for name, yaml := range map[string]string{"key": key, "key+deployment": key + "    rpm: 1000000000\n    tpm: 1000000000000\n"} {
-		b.Run(name, func(b *testing.B) {
+	b.Run("redis-ping", func(b *testing.B) { // the round trip itself, for scale
+		opt, _ := redis.ParseURL(redistest.Start(b).URL())
+		client := redis.NewClient(opt)
+		defer client.Close()
+		for b.Loop() {
+			if err := client.Ping(b.Context()).Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	deployment := key + "    rpm: 1000000000\n    tpm: 1000000000000\n"
+	for _, c := range []struct{ name, yaml, store string }{
+		{"key-memory", key, "memory"}, {"key+deployment-memory", deployment, "memory"},
+		{"key-redis", key, "redis"}, {"key+deployment-redis", deployment, "redis"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			yaml := c.yaml
+			if c.store == "redis" {
+				yaml += "limits: {store: \"" + redistest.Start(b).URL() + "\"}\n"
+			}
 			cfg, err := config.Parse([]byte(yaml), "bench.yaml")
 			if err != nil {
 				b.Fatal(err)

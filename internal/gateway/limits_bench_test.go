@@ -56,16 +56,21 @@ func (cannedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // with limits, the key's and the deployment's reservations and their settlement.
 // The cases differ only there, so their difference is what keys and limits cost
 // a request: open (no keys), plain (one plain key), named (a key object without
-// limits), limited (key rpm, tpm and a month's budget, deployment rpm and tpm) in
-// memory, and the same in a local redis-server (two round trips in: key and
-// deployment; two out: their settlements).
+// limits), limited-key (key rpm, tpm and a month's budget) in memory and in a
+// local redis-server (one round trip in, one to settle), and the same with the
+// deployment's rpm and tpm too (two in, two out).
 func BenchmarkRequestPathAdmission(b *testing.B) {
-	cases := []struct{ name, keys, store string }{
-		{"open", "", "memory"},
-		{"plain-key", plainKeys, "memory"},
-		{"named-key", namedKey, "memory"},
-		{"limited-memory", limitedKey, "memory"},
-		{"limited-redis", limitedKey, "redis"},
+	cases := []struct {
+		name, keys, store string
+		deployment        bool
+	}{
+		{"open", "", "memory", false},
+		{"plain-key", plainKeys, "memory", false},
+		{"named-key", namedKey, "memory", false},
+		{"limited-key-memory", limitedKey, "memory", false},
+		{"limited-key-redis", limitedKey, "redis", false},
+		{"limited-key+deployment-memory", limitedKey, "memory", true},
+		{"limited-key+deployment-redis", limitedKey, "redis", true},
 	}
 	body := chatBody("gpt-4o", 1<<10)
 	for _, c := range cases {
@@ -74,7 +79,7 @@ func BenchmarkRequestPathAdmission(b *testing.B) {
 			if store == "redis" {
 				store = redistest.Start(b).URL()
 			}
-			cfg, err := config.Parse([]byte(admissionConfig(c.keys, store, c.keys == limitedKey)), "bench.yaml")
+			cfg, err := config.Parse([]byte(admissionConfig(c.keys, store, c.deployment)), "bench.yaml")
 			if err != nil {
 				b.Fatal(err)
 			}
