@@ -39,6 +39,7 @@ type call struct {
 	// allSecrets is g.secrets and the request's credentials (rec.secrets), built
 	// once by secrets; reset when a target adds credentials.
 	allSecrets []string
+	lim        admission // the limits' reservations (limits.go)
 }
 
 // handle returns the handler of one endpoint.
@@ -55,6 +56,11 @@ func (g *Gateway) handle(e *endpoint) http.HandlerFunc {
 			c.reject(aerr)
 			return
 		}
+		if aerr := c.admit(); aerr != nil { // limits.go: the key may use the model, its limits admit it
+			c.reject(aerr)
+			return
+		}
+		defer c.settle() // limits.go: every reservation is charged what the request used
 		c.run()
 	}
 }
@@ -80,8 +86,7 @@ func (c *call) accept() *apiError {
 	c.rec.model = c.model
 	var ok bool
 	if c.group, ok = c.g.cfg.Routes.Lookup(c.model); !ok {
-		return &apiError{Status: http.StatusNotFound, Param: "model",
-			Message: fmt.Sprintf("model %q is not configured on this router", c.model)}
+		return unknownModel(c.model, nil)
 	}
 	return nil
 }

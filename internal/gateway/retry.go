@@ -65,7 +65,12 @@ func (c *call) run() {
 	defer total.Stop()
 	defer c.g.flight.leave(c.g.flight.join(cancel))
 	for n := 1; ; n++ {
-		out, aerr := c.bind(c.pick(n))
+		t := c.pick(n)
+		if aerr := c.admitTarget(t); aerr != nil { // limits.go: the deployment's own rpm/tpm (a balancer: Request.Admit = c.admitDeployment)
+			c.reject(aerr)
+			return
+		}
+		out, aerr := c.bind(t)
 		if aerr != nil {
 			c.reject(aerr)
 			return
