@@ -13,6 +13,7 @@ package gateway
 import (
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"path"
 	"sync/atomic"
@@ -30,6 +31,9 @@ type Gateway struct {
 	cfg       *config.Config
 	endpoints []endpoint
 	targets   []target // one per entry of cfg.Models, at the same index
+	groups    []group  // one per group of cfg.Routes, at the same index (route.go)
+	groupOf   map[*config.Group]*group
+	checks    checks // the active health checks, once started
 	pool      *upstream.Pool
 	log       *slog.Logger
 	secrets   []string
@@ -55,6 +59,8 @@ type Option func(*options)
 type options struct {
 	transport http.RoundTripper
 	table     table
+	rand      rand.Source
+	previous  *Gateway
 }
 
 // WithTransport sends every upstream request through rt instead of the pooled,
@@ -90,6 +96,9 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 			return nil, err
 		}
 		g.targets = append(g.targets, t)
+	}
+	if err := g.compileGroups(o); err != nil {
+		return nil, err
 	}
 	g.mux = g.routesMux()
 	return g, nil

@@ -24,6 +24,8 @@ type record struct {
 	status   int // upstream status of the last attempt
 	stream   bool
 	attempts int
+	tries    []tryLog // every attempt: deployment, status or cause, duration
+	fallback string   // why the call moved to a fallback model, if it did
 	dropped  []string
 	ttfb     time.Duration
 	usage    translate.Usage // the answer's token usage, as far as it was reported
@@ -167,6 +169,7 @@ func (g *Gateway) access(r *http.Request, rec *record, sw *statusWriter, start t
 		slog.Float64("ttfb_ms", ms(rec.ttfb)),
 		slog.Int64("bytes_out", sw.bytes),
 	}
+	attrs = routeAttrs(attrs, rec)
 	attrs = usageAttrs(attrs, rec.usage)
 	if len(rec.dropped) > 0 {
 		attrs = append(attrs, slog.String("dropped", strings.Join(rec.dropped, ",")))

@@ -245,7 +245,7 @@ func canaryConfig(format string, keyed bool, dead string) string {
 		server = "server:\n  api_keys: [" + canaryRouterKey + "]\n"
 		key = "    api_key: " + canaryConfigKey + "\n"
 	}
-	return server + `logging:
+	return noEject + server + `logging:
   level: debug
   format: ` + format + `
   request_headers: true
