@@ -128,14 +128,14 @@ type caller interface {
 // once; the translator that built the body, when the protocols differ, and the
 // options to make another.
 type outbound struct {
-	t      *target
-	model  string // the model name it serves: the client's, or a fallback's
-	proto  wire.Protocol
-	up     upstreamDialect
-	url    string
-	header http.Header
-	body   []byte
-	tr     translate.Translator // nil: same protocol, the bytes pass through
+	t       *target
+	model   string // the model name it serves: the client's, or a fallback's
+	proto   wire.Protocol
+	up      upstreamDialect
+	url     string
+	header  http.Header
+	body    []byte
+	tr      translate.Translator // nil: same protocol, the bytes pass through
 	opts    translate.Options
 	issued  bool     // tr was given to an attempt
 	dropped []string // request fields its translation dropped

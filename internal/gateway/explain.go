@@ -83,9 +83,9 @@ type Route struct {
 	// The fallback models by cause, in order, as resolved from the routing
 	// section (a fallback's own fallbacks follow it).
 	Fallbacks, ContextWindow, ContentPolicy []string
-	Attempts int           // attempts the model gets (retry.attempts, at least one per deployment)
-	Budget   int           // attempts for the whole request, fallbacks included
-	Total    time.Duration // the one deadline of the whole request
+	Attempts                                int           // attempts the model gets (retry.attempts, at least one per deployment)
+	Budget                                  int           // attempts for the whole request, fallbacks included
+	Total                                   time.Duration // the one deadline of the whole request
 }
 
 // RouteDeployment is one deployment of a Route.
