@@ -46,6 +46,11 @@ func serve(args []string, stderr io.Writer) int {
 		log.Error("starting", "error", err)
 		return 1
 	}
+	if err := g.StartChecks(); err != nil { // active health checks, until Close
+		log.Error("starting health checks", "error", err)
+		return 1
+	}
+	defer g.Close()
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		log.Error("listening", "error", err)

@@ -21,7 +21,9 @@ type Prepared struct {
 	Body    []byte
 	Dropped []string
 	Secrets []string // the credentials in Header, for masking when printed
-	Route   Route    // the candidates; the request above is for Route.Deployments[0]
+	// Model is the model asked for; Deployment the one the request above is
+	// for, the first candidate of Route(Model).
+	Model, Deployment string
 }
 
 // Explain builds the upstream request for a client request to one of the
@@ -43,12 +45,24 @@ func (g *Gateway) Explain(r *http.Request) (*Prepared, error) {
 	if aerr := c.accept(); aerr != nil {
 		return nil, aerr
 	}
-	route := c.route()
-	o, aerr := c.bind(c.plan.grp.targets[route.Deployments[0].index])
+	o, aerr := c.bind(c.plan.grp.preferred())
 	if aerr != nil {
 		return nil, aerr
 	}
-	return &Prepared{URL: o.url, Header: o.header, Body: o.body, Dropped: o.dropped, Secrets: c.rec.secrets, Route: route}, nil
+	return &Prepared{URL: o.url, Header: o.header, Body: o.body, Dropped: o.dropped, Secrets: c.rec.secrets,
+		Model: c.model, Deployment: o.t.model.ID}, nil
+}
+
+// Route describes how a request for model is routed (llmrouter explain); ok is
+// false when no model of that name is configured.
+func (g *Gateway) Route(model string) (Route, bool) {
+	grp, ok := g.lookup(model)
+	if !ok {
+		return Route{}, false
+	}
+	c := &call{g: g, model: model}
+	c.startPlan(grp)
+	return c.route(), true
 }
 
 // endpoint returns the endpoint at path, or nil.
@@ -97,7 +111,6 @@ type RouteDeployment struct {
 	// decide per request (in flight, latency).
 	Share    float64
 	Standing string // usable, cooling, probeable or probing, in this process
-	index    int
 }
 
 // route describes how the call's model is routed.
@@ -113,15 +126,13 @@ func (c *call) route() Route {
 		levelWeight[d.Priority] += d.Weight
 		r.Deployments = append(r.Deployments, RouteDeployment{ID: m.ID, Provider: string(m.Provider), Endpoint: m.Endpoint,
 			UpstreamModel: cmp.Or(m.UpstreamModel, c.model), Priority: d.Priority, Weight: d.Weight,
-			Standing: st.Standing.String(), index: st.Index})
+			Standing: st.Standing.String()})
 	}
 	for i := range r.Deployments {
 		d := &r.Deployments[i]
 		d.Share = float64(d.Weight) / float64(levelWeight[d.Priority])
 	}
-	slices.SortStableFunc(r.Deployments, func(a, b RouteDeployment) int {
-		return cmp.Or(cmp.Compare(a.Priority, b.Priority), cmp.Compare(b.Weight, a.Weight))
-	})
+	slices.SortStableFunc(r.Deployments, func(a, b RouteDeployment) int { return rank(a.Priority, a.Weight, b.Priority, b.Weight) })
 	ch := c.g.cfg.Routes.Fallbacks(c.model)
 	r.Fallbacks, r.ContextWindow, r.ContentPolicy = names(ch.Fallbacks), names(ch.ContextWindow), names(ch.ContentPolicy)
 	r.Budget = min(r.Attempts+c.chainModels(), maxAttemptBudget)
@@ -134,4 +145,20 @@ func names(fs []config.Fallback) []string {
 		out = append(out, f.Model)
 	}
 	return out
+}
+
+// rank orders deployments as Route lists them: lower priority first, then
+// higher weight.
+func rank(pa, wa, pb, wb int) int { return cmp.Or(cmp.Compare(pa, pb), cmp.Compare(wb, wa)) }
+
+// preferred is the deployment a request goes to when all are healthy and the
+// draw favours the likeliest: the first in Route's order.
+func (grp *group) preferred() *target {
+	best := grp.bal.Deployment(0)
+	for i := 1; i < len(grp.targets); i++ {
+		if d := grp.bal.Deployment(i); rank(d.Priority, d.Weight, best.Priority, best.Weight) < 0 {
+			best = d
+		}
+	}
+	return grp.targets[best.Index]
 }
