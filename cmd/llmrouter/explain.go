@@ -143,7 +143,8 @@ func readInput(path string, stdin io.Reader) ([]byte, error) {
 }
 
 // printRoute writes how the request is routed: the candidates in order and why
-// (priority, weight and share, standing), the fallback chains, the budget.
+// (priority, weight and share), the fallback chains, the budget. (Health is
+// the serving process's own: a fresh explain has every deployment usable.)
 func printRoute(w io.Writer, r gateway.Route, shown string) {
 	entry := ""
 	if r.Entry != r.Model {
@@ -155,8 +156,8 @@ func printRoute(w io.Writer, r gateway.Route, shown string) {
 		if r.Strategy == "weighted" {
 			share = fmt.Sprintf(", %.0f%% of priority %d", 100*d.Share, d.Priority)
 		}
-		fmt.Fprintf(w, "  %d. %s  %s %s model %s  priority %d, weight %d%s  [%s]\n", i+1, d.ID, d.Provider,
-			redact.URL(d.Endpoint), d.UpstreamModel, d.Priority, d.Weight, share, d.Standing)
+		fmt.Fprintf(w, "  %d. %s: %s %s, model %s; priority %d, weight %d%s\n", i+1, d.ID, d.Provider,
+			redact.URL(d.Endpoint), d.UpstreamModel, d.Priority, d.Weight, share)
 	}
 	for _, c := range []struct {
 		name string
@@ -169,5 +170,5 @@ func printRoute(w io.Writer, r gateway.Route, shown string) {
 		fmt.Fprintf(w, "%s: %s\n", c.name, list)
 	}
 	fmt.Fprintf(w, "attempts: up to %d on %s, %d for the whole request, within %v\n", r.Attempts, r.Model, r.Budget, r.Total)
-	fmt.Fprintf(w, "the request below is the one sent to %s\n", shown)
+	fmt.Fprintf(w, "the request printed is the one sent to %s\n", shown)
 }

@@ -58,6 +58,9 @@ func (c *call) settle(o outcome) {
 	}
 	c.cur.reported = true
 	c.cur.pick.Done()
+	if c.rec.tries == nil {
+		c.rec.tries = c.rec.firstTry[:0]
+	}
 	c.rec.tries = append(c.rec.tries, tryLog{
 		Deployment: c.cur.to.t.model.ID, Model: c.plan.model, Status: c.rec.status, Result: o.cause.String(),
 		Probe: c.cur.pick.Probe(), DurationMS: ms(time.Since(c.cur.sent))})

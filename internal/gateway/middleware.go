@@ -24,8 +24,9 @@ type record struct {
 	status   int // upstream status of the last attempt
 	stream   bool
 	attempts int
-	tries    []tryLog // every attempt: deployment, status or cause, duration
-	fallback string   // why the call moved to a fallback model, if it did
+	tries    []tryLog  // every attempt: deployment, status or cause, duration
+	firstTry [1]tryLog // tries' room for the usual one attempt, saving an allocation
+	fallback string    // why the call moved to a fallback model, if it did
 	dropped  []string
 	ttfb     time.Duration
 	usage    translate.Usage // the answer's token usage, as far as it was reported
