@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/anthropics/anthropic-sdk-go/v2"
+	aoption "github.com/anthropics/anthropic-sdk-go/v2/option"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/tidwall/gjson"
@@ -145,4 +147,81 @@ func TestCrossProtocolFallbackWithTheOpenAISDK(t *testing.T) {
 func readBody(r *http.Request) []byte {
 	b, _ := io.ReadAll(r.Body)
 	return b
+}
+
+// The other way round, seen by the official Anthropic SDK: a Claude model whose
+// upstream is overloaded (529, or an in-band overloaded_error before any
+// content) falls back to a model on an OpenAI upstream; the client gets one
+// clean message in Anthropic's protocol, whose model is the one that answered.
+func TestCrossProtocolFallbackWithTheAnthropicSDK(t *testing.T) {
+	oaBody := fixture(t, "fixtures/openai-chat-response.json")
+	oaStream := fixture(t, "fixtures/openai-chat-stream-usage.sse")
+	overloaded := string(fixture(t, "fixtures/anthropic-error-529.json"))
+	const cfg = `
+routing:
+  health: {failures: 1000}
+  fallbacks: {claude-x: [gpt-4o]}
+defaults:
+  retry: {attempts: 1}
+models:
+  - {name: claude-x, provider: anthropic, endpoint: "{{UP}}/claude", api_key: ant-primary-key-0123456789abcdef}
+  - {name: gpt-4o, provider: openai, endpoint: "{{UP}}/openai/v1", api_key: sk-fallback-key-0123456789abcdef}
+`
+	for _, c := range []struct {
+		name    string
+		stream  bool
+		primary http.HandlerFunc
+	}{
+		{"529", false, jsonReply(529, overloaded)},
+		{"529, streaming", true, jsonReply(529, overloaded)},
+		{"in-band overloaded_error before content, streaming", true, sseChunks(antStart, antPing, antOverloaded)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			up := newUpstream(t, byDeployment(map[string]http.HandlerFunc{
+				"claude": c.primary,
+				"openai": func(w http.ResponseWriter, r *http.Request) {
+					if gjson.GetBytes(readBody(r), "stream").Bool() {
+						replaySSE(oaStream)(w, r)
+						return
+					}
+					replay(200, "application/json", oaBody)(w, r)
+				},
+			}))
+			rt := newRouter(t, cfg, up.URL)
+			params := anthropic.MessageNewParams{Model: "claude-x", MaxTokens: 64,
+				Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hi"))}}
+			client := anthropicClient(rt.URL)
+			var resp *http.Response
+			var msg anthropic.Message
+			var err error
+			if c.stream {
+				s := client.Messages.NewStreaming(context.Background(), params, aoption.WithResponseInto(&resp))
+				for s.Next() {
+					if aerr := msg.Accumulate(s.Current()); aerr != nil {
+						t.Errorf("Accumulate: %v", aerr)
+					}
+				}
+				err = s.Err()
+				s.Close()
+			} else {
+				var m *anthropic.Message
+				if m, err = client.Messages.New(context.Background(), params, aoption.WithResponseInto(&resp)); err == nil {
+					msg = *m
+				}
+			}
+			wantText, wantModel := "Hello! How can I assist you today?", "gpt-5.4"
+			if c.stream {
+				wantText, wantModel = "Olá!", "gpt-4o-2024-08-06"
+			}
+			if err != nil || len(msg.Content) != 1 || msg.Content[0].Text != wantText || string(msg.Model) != wantModel {
+				t.Fatalf("got %+v (err %v), want %q from %q", msg.Content, err, wantText, wantModel)
+			}
+			if d := resp.Header.Get("X-Llmrouter-Deployment"); d != "gpt-4o#1" || resp.Header.Get("X-Llmrouter-Fallback") != "retryable" {
+				t.Errorf("answered by %q (fallback %q)", d, resp.Header.Get("X-Llmrouter-Fallback"))
+			}
+			if n := up.count(); n["claude"] != 1 || n["openai"] != 1 {
+				t.Errorf("upstream requests %v, want one each", n)
+			}
+		})
+	}
 }
