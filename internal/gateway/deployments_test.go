@@ -128,21 +128,12 @@ func TestClientCausesNeverEject(t *testing.T) {
 		mu.Lock()
 		n := next
 		mu.Unlock()
-		switch n {
-		case "400":
-			jsonReply(400, string(fixture(t, "fixtures/openai-error-400.json")))(w, r)
-		case "context":
-			jsonReply(400, string(fixture(t, "errors/openai-context-length-400.json")))(w, r)
-		case "401":
-			jsonReply(401, string(fixture(t, "fixtures/openai-error-401.json")))(w, r)
-		case "hang":
+		if n == "hang" {
 			hold.send()
 			<-r.Context().Done()
-		case "500":
-			jsonReply(500, oaOverloaded503)(w, r)
-		default:
-			jsonReply(200, okBody)(w, r)
+			return
 		}
+		behaviours[n](t)(w, r)
 	})
 	rt := newRouter(t, `
 routing:
@@ -175,22 +166,7 @@ models:
 	}
 	set("hang")
 	for range 2 {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, o.URL+"/v1/chat/completions", strings.NewReader(chatReq))
-			resp, err := http.DefaultClient.Do(req)
-			if err == nil {
-				resp.Body.Close()
-			}
-			done <- err
-		}()
-		hold.expect(t, 1, "upstream reached")
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Fatalf("client: %v", err)
-		}
-		o.waitServed(t)
+		leaveDuringRequest(t, o, hold)
 	}
 	reachable("two clients that went away")
 	set("hang")
@@ -209,6 +185,42 @@ models:
 	set("ok")
 	if resp, body := post(t, o.URL+"/v1/chat/completions", chatReq, nil); resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("after a 500 at failures: 1: %d, want 503 with Retry-After: %s", resp.StatusCode, body)
+	}
+	o.waitServed(t)
+}
+
+// behaviours are the fake upstream's answers of TestClientCausesNeverEject.
+var behaviours = map[string]func(t *testing.T) http.HandlerFunc{
+	"400": func(t *testing.T) http.HandlerFunc {
+		return jsonReply(400, string(fixture(t, "fixtures/openai-error-400.json")))
+	},
+	"context": func(t *testing.T) http.HandlerFunc {
+		return jsonReply(400, string(fixture(t, "errors/openai-context-length-400.json")))
+	},
+	"401": func(t *testing.T) http.HandlerFunc {
+		return jsonReply(401, string(fixture(t, "fixtures/openai-error-401.json")))
+	},
+	"500": func(*testing.T) http.HandlerFunc { return jsonReply(500, oaOverloaded503) },
+	"ok":  func(*testing.T) http.HandlerFunc { return jsonReply(200, okBody) },
+}
+
+// leaveDuringRequest sends a request and goes away once the upstream has it.
+func leaveDuringRequest(t *testing.T, o *observed, reached signals) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, o.URL+"/v1/chat/completions", strings.NewReader(chatReq))
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	reached.expect(t, 1, "upstream reached")
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("client: %v", err)
 	}
 	o.waitServed(t)
 }

@@ -81,6 +81,7 @@ func (c *call) run() {
 		}
 		out, aerr := c.bind(t)
 		if aerr != nil {
+			pk.Report(health.Result{Cause: health.ClientError}) // frees a probe's slot
 			pk.Done()
 			if c.plan.last == nil {
 				c.reject(aerr) // nothing reached an upstream: the request is refused
@@ -150,6 +151,7 @@ func nextWait(deadline time.Time, p config.Retry, n int, o outcome) (time.Durati
 // when the attempt is over.
 func (c *call) attempt(ctx context.Context, out *outbound, pk balance.Attempt) (o outcome) {
 	c.cur, c.rec.status = current{pick: pk, to: out, sent: time.Now()}, 0
+	o.cause = health.ClientError // what a panic leaves: nothing said of the deployment
 	defer func() { c.settle(o) }()
 	actx, acancel := context.WithCancelCause(ctx)
 	defer acancel(nil)
