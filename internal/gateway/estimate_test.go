@@ -98,7 +98,7 @@ models:
 				if !c.admitDeployment(t) {
 					b.Fatal("deployment refused")
 				}
-				c.settle()
+				c.settleLimits()
 			}
 		})
 	}

@@ -13,6 +13,7 @@ package gateway
 import (
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"path"
 	"sync/atomic"
@@ -32,6 +33,9 @@ type Gateway struct {
 	cfg       *config.Config
 	endpoints []endpoint
 	targets   []target // one per entry of cfg.Models, at the same index
+	groups    []group  // one per group of cfg.Routes, at the same index (route.go)
+	groupOf   map[*config.Group]*group
+	checks    checks // the active health checks, once started
 	pool      *upstream.Pool
 	taken     []*http.Transport // the references taken on pool, given back by Close
 	log       *slog.Logger
@@ -64,6 +68,7 @@ type options struct {
 	pool      *upstream.Pool
 	previous  *Gateway
 	lim       limitOptions // limits.go
+	rand      rand.Source
 }
 
 // WithPool builds the gateway's upstream transports from pool instead of a pool
@@ -75,8 +80,10 @@ func WithPool(pool *upstream.Pool) Option {
 
 // WithPrevious names the gateway this one replaces (a reload), so that what it
 // learnt and counted carries over: an in-process limit store is taken over, so
-// windows and budgets survive the reload (deployment health and load, issue 11,
-// hand over through the same seam). New only reads prev; it keeps no reference
+// windows and budgets survive the reload, and every deployment whose id,
+// endpoint, provider and upstream model are unchanged keeps its ejection,
+// failure count, in-flight count and latency average (balance.Group.Adopt), so
+// a reload neither readmits a failing upstream nor forgets a slow one. New only reads prev; it keeps no reference
 // to it: Close prev once its requests are over. nil is no previous gateway.
 func WithPrevious(prev *Gateway) Option {
 	return func(o *options) { o.previous = prev }
@@ -121,6 +128,10 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 		}
 		g.targets = append(g.targets, t)
 	}
+	if err := g.compileGroups(o); err != nil { // route.go
+		g.Close()
+		return nil, err
+	}
 	o.lim.previous = o.previous
 	if err := g.openLimits(o.lim); err != nil { // limits.go
 		g.Close()
@@ -130,8 +141,9 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 	return g, nil
 }
 
-// Close gives back the upstream transports g took from its pool: those no other
-// gateway on the pool uses have their idle connections closed. Call it once no
+// Close stops g's active health checks, releases its limit store and gives back
+// the upstream transports g took from its pool: those no other gateway on the
+// pool uses have their idle connections closed. Call it once no
 // request is in flight on g (a replaced gateway, after its last request ended);
 // g must not serve afterwards. Close is idempotent.
 func (g *Gateway) Close() {
@@ -140,6 +152,7 @@ func (g *Gateway) Close() {
 	}
 	g.taken = nil
 	g.limits.close()
+	g.stopChecks() // route.go
 }
 
 func (g *Gateway) compile(m *config.Model, o options) (target, error) {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/llmrouter/llmrouter/internal/balance"
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/limit"
 	"github.com/llmrouter/llmrouter/internal/wire"
@@ -24,7 +25,7 @@ import (
 //   - reserves each attempt's deployment as the attempt is picked
 //     (admitDeployment, the balancer's Admit): a deployment over its own limit is
 //     skipped, not failed; when every one is, the request is a 429;
-//   - settles every reservation when it ends (settle), streams included: the key
+//   - settles every reservation when it ends (settleLimits), streams included: the key
 //     and the deployment that answered with the answer's usage, other attempts
 //     with none.
 //
@@ -159,7 +160,7 @@ func (l *limits) close() {
 	}
 }
 
-// admission is what one request holds of the limits, from admit to settle.
+// admission is what one request holds of the limits, from admit to settleLimits.
 type admission struct {
 	est       limit.Usage
 	estimated bool
@@ -173,7 +174,7 @@ type admission struct {
 }
 
 // admit decides whether the request may go on to its attempts: its key may use
-// the model, and the key's limits admit it (reserved here, settled by settle).
+// the model, and the key's limits admit it (reserved here, settled by settleLimits).
 func (c *call) admit() *apiError {
 	if aerr := c.allowed(); aerr != nil {
 		return aerr
@@ -198,7 +199,7 @@ func (c *call) admit() *apiError {
 }
 
 // admitDeployment reserves one more attempt on t within t's own rpm and tpm, and
-// remembers the reservation for settle; false means t is over its limit (skip
+// remembers the reservation for settleLimits; false means t is over its limit (skip
 // it; the balancer's Admit) or, with fail_closed, that the store is down. Call
 // it once per attempt, for the target the attempt is about to use.
 func (c *call) admitDeployment(t *target) bool {
@@ -246,13 +247,20 @@ func (c *call) deploymentRefused() *apiError {
 	})
 }
 
-// admitTarget admits today's single candidate (pick): the deployment's own
-// limits, or the answer refusing the request.
-func (c *call) admitTarget(t *target) *apiError {
-	if c.admitDeployment(t) {
+// admitter is the balancer's Admit for the call's picks (balance.Request): a
+// deployment over its own rpm or tpm is skipped, not failed, and the next best
+// is picked. nil when no limits are configured.
+func (c *call) admitter() func(*balance.Deployment) bool {
+	if c.g.limits.eng == nil {
 		return nil
 	}
-	return c.deploymentRefused()
+	return func(d *balance.Deployment) bool { return c.admitDeployment(c.plan.grp.targets[d.Index]) }
+}
+
+// refusedAll reports whether a pick found nothing only because the deployments
+// left are over their own limits (or the store is down with fail_closed).
+func (c *call) refusedAll(u *balance.Unavailable) bool {
+	return u != nil && u.Refused > 0 && !u.Ejected() && (c.lim.refused != nil || c.lim.failed != nil)
 }
 
 // limitError answers a reservation that failed: a denial is a 429 with the
@@ -365,12 +373,12 @@ func (c *call) estimate() limit.Usage {
 	return c.lim.est
 }
 
-// settle charges every reservation the request holds with what it used: the key
+// settleLimits charges every reservation the request holds with what it used: the key
 // and the deployment that answered with the answer's usage (billed at that
 // deployment's price), the other attempts' deployments with none. It runs when
 // the request ends, however it ends; a store that fails here is the engine's to
 // log and count.
-func (c *call) settle() {
+func (c *call) settleLimits() {
 	l := &c.lim
 	if l.key == nil && len(l.held) == 0 {
 		return

@@ -23,6 +23,9 @@ type record struct {
 	status   int // upstream status of the last attempt
 	stream   bool
 	attempts int
+	tries    []tryLog  // every attempt: deployment, status or cause, duration
+	firstTry [1]tryLog // tries' room for the usual one attempt, saving an allocation
+	fallback string    // why the call moved to a fallback model, if it did
 	dropped  []string
 	ttfb     time.Duration
 	usage    translate.Usage // the answer's token usage, as far as it was reported
@@ -168,6 +171,7 @@ func (g *Gateway) access(r *http.Request, rec *record, sw *statusWriter, start t
 		slog.Int64("bytes_out", sw.bytes),
 	}
 	attrs = keyAttr(attrs, rec.key) // keys.go: the key's name, never the key
+	attrs = routeAttrs(attrs, rec)
 	attrs = usageAttrs(attrs, rec.usage)
 	if len(rec.dropped) > 0 {
 		attrs = append(attrs, slog.String("dropped", strings.Join(rec.dropped, ",")))

@@ -269,7 +269,7 @@ func canaryConfig(format string, keyed bool, dead string, redis *redistest.Serve
 			"limits: {store: \"redis://:" + canaryRedisPass + "@" + redis.Addr + "/0\"}\n"
 		key = "    api_key: " + canaryConfigKey + "\n"
 	}
-	return server + `logging:
+	return noEject + server + `logging:
   level: debug
   format: ` + format + `
   request_headers: true
