@@ -93,13 +93,10 @@ func (c *call) relaxed(o *outbound, body []byte, lost wire.Relaxed) {
 		field = thinking
 	}
 	o.body = body
-	if field == "" || !gjson.GetBytes(c.body, field).Exists() || slices.Contains(c.rec.dropped, field) {
+	if field == "" || !gjson.GetBytes(c.body, field).Exists() || slices.Contains(o.dropped, field) {
 		return
 	}
-	c.rec.dropped = append(slices.Clip(c.rec.dropped), field)
-	if c.w != nil {
-		c.w.Header().Set("X-Llmrouter-Dropped", droppedHeader(c.rec.dropped))
-	}
+	o.dropped = append(slices.Clip(o.dropped), field)
 }
 
 // Operations an upstream serves only with one of its APIs, and answers the router
@@ -135,10 +132,10 @@ func (c *call) serves(t *target) bool {
 	return api == "" || slices.Contains(t.model.APIs, api)
 }
 
-// estimate answers, when no deployment of the model serves the operation, with
-// the client protocol's estimate, marked X-Llmrouter-Estimate: true; it reports
-// whether it answered.
-func (c *call) estimate() bool {
+// answerLocally answers, when no deployment of the model serves the operation,
+// with the client protocol's estimate, marked X-Llmrouter-Estimate: true; it
+// reports whether it answered.
+func (c *call) answerLocally() bool {
 	e, ok := c.ep.client.(estimator)
 	if !ok || slices.ContainsFunc(c.group.Deployments, func(d int) bool { return c.serves(&c.g.targets[d]) }) {
 		return false

@@ -23,11 +23,12 @@ type lister interface {
 }
 
 // models lists the configured exact model names, then the models the upstreams
-// behind each glob serve that the glob routes to it (catalog.go), in the list
-// format of the protocol the request's headers claim (Anthropic's with
-// anthropic-version), else OpenAI's.
+// behind each glob serve that the glob routes to it (catalog.go), each only when
+// the request's key may use it, in the list format of the protocol the
+// request's headers claim (Anthropic's with anthropic-version), else OpenAI's.
 func (g *Gateway) models(w http.ResponseWriter, r *http.Request) {
-	ids := g.cfg.Routes.Names()
+	notAllowed := func(id string) bool { return !keyAllows(r.Context(), id) } // keys.go
+	ids := slices.DeleteFunc(g.cfg.Routes.Names(), notAllowed)
 	owners := make([]string, len(ids))
 	for i, id := range ids {
 		if grp, ok := g.cfg.Routes.Lookup(id); ok {
@@ -37,7 +38,7 @@ func (g *Gateway) models(w http.ResponseWriter, r *http.Request) {
 	lists := g.lists(r, g.globTargets())
 	for _, gi := range g.cfg.Routes.Globs {
 		grp := &g.cfg.Routes.Groups[gi]
-		served := g.globServed(grp, lists)
+		served := slices.DeleteFunc(g.globServed(grp, lists), notAllowed)
 		ids = append(ids, served...)
 		for range served {
 			owners = append(owners, g.owner(grp))
@@ -56,8 +57,11 @@ func (g *Gateway) model(w http.ResponseWriter, r *http.Request) {
 	client := g.clientOf(r.Header, "")
 	grp, ok := g.cfg.Routes.Lookup(id)
 	if !ok {
-		writeError(w, client, &apiError{Status: http.StatusNotFound, Param: "model",
-			Message: fmt.Sprintf("model %q is not configured on this router", id)})
+		writeError(w, client, unknownModel(id, nil))
+		return
+	}
+	if !keyAllows(r.Context(), id) { // keys.go: the same 404 as an unknown model
+		writeError(w, client, unknownModel(id, errNotAllowed))
 		return
 	}
 	if grp.Glob && !g.globServes(r, grp, id) {

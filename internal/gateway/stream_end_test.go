@@ -60,7 +60,7 @@ func TestStreamEndsAtTerminalEvent(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			up := newUpstream(t, writeThenHold(c.ct, c.chunks...))
-			rt := newRouter(t, faultConfig("  timeouts: {idle: 300ms}\n"+quickRetry), up.URL)
+			rt := newRouter(t, faultConfig("  timeouts: {idle: 2s}\n"+quickRetry), up.URL)
 			start := time.Now()
 			resp, body := post(t, rt.URL+c.path, c.body, nil)
 			got := string(body)
@@ -76,7 +76,7 @@ func TestStreamEndsAtTerminalEvent(t *testing.T) {
 	// What the official SDK makes of it: an error for a complete answer.
 	t.Run("anthropic SDK", func(t *testing.T) {
 		up := newUpstream(t, writeThenHold("text/event-stream", fullAnthropic...))
-		rt := newRouter(t, faultConfig("  timeouts: {idle: 300ms}\n"+quickRetry), up.URL)
+		rt := newRouter(t, faultConfig("  timeouts: {idle: 2s}\n"+quickRetry), up.URL)
 		stream := anthropicClient(rt.URL).Messages.NewStreaming(context.Background(), anthropic.MessageNewParams{
 			Model: "claude-x", MaxTokens: 64, Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hi"))},
 		})
