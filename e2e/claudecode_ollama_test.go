@@ -16,7 +16,7 @@ import (
 // plus output_config.effort for a model name it does not know), and Ollama's own Anthropic
 // endpoint relaxes it for such models; through the router, Claude Code must run the Bash
 // loop on both models and finish (issue 9 item 1: the router relaxes think, see
-// internal/gateway/relax.go).
+// internal/gateway/capability.go).
 func TestClaudeCodeRunsBashOnOllamaModels(t *testing.T) {
 	for _, model := range []string{"tiny", "tiny-think"} {
 		t.Run(model, func(t *testing.T) {

@@ -244,3 +244,34 @@ func TestOversizedModelListContributesNothing(t *testing.T) {
 		t.Errorf("an oversized list was listed: %d models", len(page.Data))
 	}
 }
+
+// A router key with a models list sees, in the list and through retrieve, only
+// what it may use: the glob routes' upstream models too. A model it may not use
+// is the unknown model's 404.
+func TestModelListAndRetrieveFollowTheKey(t *testing.T) {
+	u := newListingUpstreams(t)
+	const key = "rk-tiny-only-0123456789abcdef"
+	rt := newRouter(t, "server:\n  api_keys:\n    - name: tiny-team\n      key: "+key+"\n      models: [\"tiny*\"]\n"+u.config(), "")
+	oai := openai.NewClient(option.WithBaseURL(rt.URL+"/v1"), option.WithAPIKey(key), option.WithMaxRetries(0))
+	page, err := oai.Models.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range page.Data {
+		ids = append(ids, m.ID)
+	}
+	if d := cmp.Diff([]string{"tiny-think:latest", "tiny:latest"}, ids); d != "" {
+		t.Errorf("list (-want +got):\n%s", d)
+	}
+	if m, err := oai.Models.Get(context.Background(), "tiny"); err != nil || m.ID != "tiny" {
+		t.Errorf("retrieve tiny: %v", err)
+	}
+	for _, id := range []string{"gpt-4o", "claude-sonnet-4-5", "qwen3:0.6b"} {
+		_, err := oai.Models.Get(context.Background(), id)
+		var oerr *openai.Error
+		if !errors.As(err, &oerr) || oerr.StatusCode != 404 || !strings.Contains(oerr.Message, "is not configured on this router") {
+			t.Errorf("retrieve %s: %v, want the unknown model's 404", id, err)
+		}
+	}
+}

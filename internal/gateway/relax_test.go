@@ -14,6 +14,8 @@ import (
 	"github.com/anthropics/anthropic-sdk-go/v2"
 	aoption "github.com/anthropics/anthropic-sdk-go/v2/option"
 	"github.com/tidwall/gjson"
+
+	"github.com/llmrouter/llmrouter/internal/gateway"
 )
 
 // thinkingOllama is a native Ollama server that validates think as Ollama 0.17.4
@@ -194,5 +196,35 @@ func TestOtherRefusalsAreNotRelaxed(t *testing.T) {
 				t.Errorf("upstream received %d requests, want 1", n)
 			}
 		})
+	}
+}
+
+// What the models refused stays known across a reload (WithPrevious): the
+// reloaded gateway sends "tiny" no think from its first request, where a fresh
+// one is refused once more.
+func TestReloadKeepsWhatModelsRefused(t *testing.T) {
+	up := thinkingOllama(t)
+	params := anthropic.MessageNewParams{
+		Model: "tiny", MaxTokens: 2048, Thinking: anthropic.ThinkingConfigParamOfEnabled(1024),
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Hi"))},
+	}
+	call := func(rt *router) []string {
+		t.Helper()
+		from := len(up.requests())
+		client := anthropic.NewClient(aoption.WithBaseURL(rt.URL), aoption.WithAPIKey("k"), aoption.WithMaxRetries(0))
+		if text, _ := thinkCall(t, client, params, false); text != "Hello! I am a tiny test model." {
+			t.Errorf("text %q, want the captured answer", text)
+		}
+		return thinkValues(up, from)
+	}
+	old := newRouter(t, thinkingOllamaConfig, up.URL)
+	if got := call(old); !slices.Equal(got, []string{"true", ""}) {
+		t.Fatalf("first gateway: think of the upstream requests = %q, want refused then relaxed", got)
+	}
+	if got := call(newRouter(t, thinkingOllamaConfig, up.URL, gateway.WithPrevious(old.gw))); !slices.Equal(got, []string{""}) {
+		t.Errorf("reloaded gateway: think of the upstream requests = %q, want one relaxed request", got)
+	}
+	if got := call(newRouter(t, thinkingOllamaConfig, up.URL)); !slices.Equal(got, []string{"true", ""}) {
+		t.Errorf("fresh gateway: think of the upstream requests = %q, want refused then relaxed", got)
 	}
 }
