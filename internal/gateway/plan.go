@@ -244,8 +244,12 @@ func (c *call) chainModels() int {
 
 // giveUp ends a call that has nothing left to try: with its last failure when
 // there was one, else (every deployment ejected, u) a 503 with Retry-After set
-// to the earliest recovery.
+// to the earliest recovery; with nothing when the client has left.
 func (c *call) giveUp(u *balance.Unavailable) {
+	if c.r.Context().Err() != nil { // the client left (in a backoff wait): no one to answer
+		c.rec.errMsg = "client went away"
+		return
+	}
 	p := &c.plan
 	if p.last != nil {
 		c.fail(p.lastTo, *p.last)
