@@ -80,7 +80,9 @@ func (API) StreamError(name string, data []byte) (typ, message string, ok bool) 
 
 // ParseError reads an error body, OpenAI's envelope; ok is false when body is
 // not one.
-func (API) ParseError(body []byte) (typ, message string, ok bool) { return openai.Chat.ParseError(body) }
+func (API) ParseError(body []byte) (typ, message string, ok bool) {
+	return openai.Chat.ParseError(body)
+}
 
 // NewMeter returns a meter of an answer's usage: a response body's usage, or in
 // a stream the terminal event's response.usage.

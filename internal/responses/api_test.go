@@ -59,7 +59,7 @@ func TestTranscribeRecordedStreams(t *testing.T) {
 	}
 	reasoning := transcript(t, "responses/openai-responses-stream-reasoning-summary.sse")
 	var r struct {
-		Reasoning string `json:"reasoning"`
+		Reasoning string                             `json:"reasoning"`
 		Calls     []struct{ Name, Arguments string } `json:"tool_calls"`
 	}
 	if err := json.Unmarshal([]byte(reasoning), &r); err != nil || len(r.Reasoning) < 100 ||
