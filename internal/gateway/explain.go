@@ -3,6 +3,7 @@ package gateway
 import (
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // llmrouter explain: the upstream request a client request causes, built as the
@@ -53,10 +54,11 @@ func (g *Gateway) endpoint(path string) *endpoint {
 	return nil
 }
 
-// IsEndpoint reports whether path is one of the endpoints Explain takes.
+// IsEndpoint reports whether path is one of the endpoints Explain takes: those
+// a POST with a body reaches at a fixed path.
 func IsEndpoint(path string) bool {
 	for _, e := range endpoints {
-		if e.path == path {
+		if e.path == path && e.method == "" && !strings.Contains(e.path, "{") {
 			return true
 		}
 	}

@@ -113,7 +113,7 @@ func nextWait(deadline time.Time, p config.Retry, n int, o outcome) (time.Durati
 func (c *call) attempt(ctx context.Context, out *outbound, start time.Time) outcome {
 	actx, acancel := context.WithCancelCause(ctx)
 	defer acancel(nil)
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, out.url, bytes.NewReader(out.body))
+	req, err := http.NewRequestWithContext(actx, c.r.Method, out.url, bytes.NewReader(out.body))
 	if err != nil {
 		return outcome{err: &apiError{Status: http.StatusInternalServerError, Message: "building upstream request failed", Err: err}}
 	}

@@ -73,9 +73,16 @@ func (API) Content(name string, data []byte) bool { return IsContent(name, data)
 func (API) Terminal(name string, data []byte) bool { return IsTerminal(EventType(name, data)) }
 
 // StreamError reads an in-band failure, an error event or response.failed
-// (ParseEventError); its code is the error's type.
+// (ParseEventError), whose code is the error's type; or, in a body (no event
+// type), OpenAI's error object answered with a 2xx in place of a response.
 func (API) StreamError(name string, data []byte) (typ, message string, ok bool) {
-	return ParseEventError(name, data)
+	if typ, message, ok = ParseEventError(name, data); ok || name != "" {
+		return typ, message, ok
+	}
+	if r := gjson.GetManyBytes(data, "type", "object"); r[0].Exists() || r[1].Exists() {
+		return "", "", false // an event, or a response whose error member is its own
+	}
+	return openai.Chat.StreamError(name, data)
 }
 
 // ParseError reads an error body, OpenAI's envelope; ok is false when body is

@@ -193,6 +193,12 @@ func TestUpstreamFacts(t *testing.T) {
 	if errs != 2 || terminal != 1 {
 		t.Errorf("error-failed stream: %d errors, %d terminal events", errs, terminal)
 	}
+	if typ, msg, ok := Responses.StreamError("", readTestdata(t, "fixtures/openai-error-429.json")); !ok || typ == "" || msg == "" {
+		t.Errorf("an error object answered in place of a response: %q %q %v", typ, msg, ok)
+	}
+	if _, _, ok := Responses.StreamError("", readTestdata(t, "responses/openai-responses-response-text.json")); ok {
+		t.Error("a response (error: null) read as an error")
+	}
 	for _, ev := range events(t, "responses/openai-responses-stream-reasoning-summary.sse") {
 		m.Read(ev.Data)
 	}
