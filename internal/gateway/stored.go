@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
@@ -79,13 +81,14 @@ func (g *Gateway) unnamedRoute(proto wire.Protocol) unnamedRoute {
 
 // stored reads a call on a stored response: its id must be a plain token (it
 // goes into the upstream's path), its model comes from the header, and it
-// streams when the query asks (a retrieval with stream=true).
+// streams when it asks to (a retrieval with stream=true in its query, or in a
+// JSON body, which is where the official SDKs put it, GET or not).
 func (c *call) stored() *apiError {
 	if id := c.r.PathValue("id"); !plainToken(id) {
 		return &apiError{Status: http.StatusNotFound, Message: fmt.Sprintf("no response %q: an id is letters, digits, - and _", id)}
 	}
 	c.model = c.r.Header.Get(ModelHeader)
-	c.stream = c.r.URL.Query().Get("stream") == "true"
+	c.stream = c.r.URL.Query().Get("stream") == "true" || gjson.GetBytes(c.body, "stream").Type == gjson.True
 	return nil
 }
 
