@@ -12,7 +12,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -521,106 +520,4 @@ func chatFinish(t *testing.T, base string, params openai.ChatCompletionNewParams
 		t.Fatal(err)
 	}
 	return finish
-}
-
-// Translated routes are stateless: previous_response_id (or a conversation)
-// there is a 400 in OpenAI's envelope naming the parameter and saying what to
-// send instead; on a Responses upstream it passes through.
-func TestResponsesStatelessRoutes(t *testing.T) {
-	params := responses.ResponseNewParams{Model: confModel, PreviousResponseID: openai.String("resp_0123"),
-		Input: responses.ResponseNewParamsInputUnion{OfString: openai.String("And now?")}}
-	for _, rt := range respRoutes() {
-		t.Run(rt.p.name, func(t *testing.T) {
-			fake, r := respServe(t, rt.p, rt.path, rt.p.text(t)[rt.path])
-			_, _, err := respAsk(t, r.URL, params, false)
-			var e *openai.Error
-			if !errors.As(err, &e) || e.StatusCode != http.StatusBadRequest || e.Param != "previous_response_id" ||
-				!strings.Contains(e.Message, "stateless") || !strings.Contains(e.Message, "send the whole conversation") {
-				t.Fatalf("error %v, want a 400 on previous_response_id saying the route is stateless", err)
-			}
-			if n := len(fake.requests()); n != 0 {
-				t.Errorf("the upstream got %d requests", n)
-			}
-		})
-	}
-	t.Run("passthrough", func(t *testing.T) {
-		p := confResponsesProvider()
-		fake, r := respServe(t, p, responsesPath, confPair{nil, fixture(t, "responses/openai-responses-response-previous-response-id.json")})
-		if _, _, err := respAsk(t, r.URL, params, false); err != nil {
-			t.Fatal(err)
-		}
-		if got := gjson.GetBytes(fake.last(t).Body, "previous_response_id").String(); got != "resp_0123" {
-			t.Errorf("previous_response_id upstream = %q", got)
-		}
-	})
-}
-
-// Every stream split at every byte: the fake writes the upstream transcript
-// one byte at a time, each flushed, and the client reads the same events and
-// the same answer as from the transcript written event by event.
-func TestResponsesStreamsDribbled(t *testing.T) {
-	type route struct {
-		name string
-		p    *confProvider
-		path string
-		body func(t *testing.T) []byte
-	}
-	routes := []route{
-		{"passthrough text", confResponsesProvider(), responsesPath, func(t *testing.T) []byte { return confResponsesProvider().text(t)[responsesPath].stream }},
-		{"passthrough tools", confResponsesProvider(), responsesPath, func(t *testing.T) []byte { return confResponsesProvider().tools(t).stream }},
-	}
-	for _, rt := range respRoutes() {
-		routes = append(routes, route{rt.p.name + " tools", rt.p, rt.path, func(t *testing.T) []byte { return rt.p.tools(t).stream }},
-			route{rt.p.name + " custom", rt.p, rt.path, func(t *testing.T) []byte { return rt.call(t, sqlTool, `{"input":"`+sqlInput+`"}`).stream }})
-	}
-	params := responses.ResponseNewParams{Model: confModel, Input: responses.ResponseNewParamsInputUnion{OfString: openai.String(confPrompt)},
-		Tools: []responses.ToolUnionParam{{OfCustom: &responses.CustomToolParam{Name: sqlTool}}}}
-	for _, rt := range routes {
-		t.Run(rt.name, func(t *testing.T) {
-			body := rt.body(t)
-			whole := respStreamSummary(t, rt.p, rt.path, body, false, params)
-			split := respStreamSummary(t, rt.p, rt.path, body, true, params)
-			if d := cmp.Diff(whole, split); d != "" {
-				t.Errorf("dribbled stream read differently (-whole +dribbled):\n%s", d)
-			}
-		})
-	}
-}
-
-// respStreamSummary streams params through a router to a fake that writes
-// body event by event, or byte by byte, and returns what the client read: the
-// event types and the final output, ids and timestamps aside.
-func respStreamSummary(t *testing.T, p *confProvider, path string, body []byte, bytewise bool, params responses.ResponseNewParams) []string {
-	t.Helper()
-	q := *p
-	if bytewise {
-		q.events = func(b []byte) [][]byte {
-			out := make([][]byte, len(b))
-			for i := range b {
-				out[i] = b[i : i+1]
-			}
-			return out
-		}
-	}
-	fake := newConfFake(t, &q, map[string]func(bool) confReply{path: func(bool) confReply { return confReply{status: 200, body: body} }})
-	r := newRouter(t, q.config, fake.URL)
-	s := openAIClient(r.URL).Responses.NewStreaming(context.Background(), params)
-	defer s.Close()
-	l := newRespLifecycle(t)
-	var out []string
-	for s.Next() {
-		ev := s.Current()
-		l.event(ev)
-		out = append(out, ev.Type+" "+ev.Delta)
-	}
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.result(); err != nil || l.terminal == nil {
-		t.Fatalf("stream: %v, terminal %v", err, l.terminal != nil)
-	}
-	for _, item := range l.terminal.Output {
-		out = append(out, fmt.Sprintf("%s %s %s %s %s", item.Type, item.Name, item.Arguments.OfString, item.Input, item.CallID))
-	}
-	return out
 }
