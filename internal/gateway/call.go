@@ -75,7 +75,7 @@ func (c *call) read() *apiError {
 func (c *call) accept() *apiError {
 	c.g.logRequest(c.rec, c.r, c.body)
 	var aerr *apiError
-	if c.ep.op == wire.Stored {
+	if c.ep.onStored() {
 		aerr = c.stored()
 	} else {
 		c.model, c.stream, aerr = validate(c.body, c.ep.client, c.ep.op, !c.ep.own)
@@ -186,7 +186,7 @@ func (c *call) build(o *outbound, t *target) *apiError {
 		return c.notOwn(t.model, o.proto)
 	case !ok:
 		return errorf(http.StatusBadRequest, fmt.Sprintf("%s is only available for models on %s upstreams", c.ep.op, c.ep.servedBy))
-	case c.ep.op == wire.Stored:
+	case c.ep.onStored():
 		o.body = c.body // a call on a stored response: no request to rename or transform
 	default:
 		if aerr := c.buildBody(o, upModel); aerr != nil {

@@ -79,6 +79,10 @@ func (g *Gateway) unnamedRoute(proto wire.Protocol) unnamedRoute {
 		"holds the response in the %s header", proto, strings.Join(names, ", "), ModelHeader)}
 }
 
+// onStored reports whether the endpoint acts on a stored response (no body to
+// validate, translate or transform; the id in its path).
+func (e *endpoint) onStored() bool { return e.op == wire.Stored }
+
 // stored reads a call on a stored response: its id must be a plain token (it
 // goes into the upstream's path), its model comes from the header, and it
 // streams when it asks to (a retrieval with stream=true in its query, or in a
