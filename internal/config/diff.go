@@ -16,7 +16,7 @@ type Changes struct {
 	// ("routing", "limits", "logging", "server.api_keys" for the plain keys, ...).
 	Settings []string
 	// Restart are the paths of changed settings that apply only after a restart:
-	// the listeners, the connection cap and the file watch (RestartOnly).
+	// the listeners, the connection cap, the file watch, the log format (RestartOnly).
 	Restart []string
 }
 
@@ -26,8 +26,9 @@ type Delta struct {
 }
 
 // RestartOnly are the settings that a reload cannot apply: the listeners are
-// bound, and the connection cap and the file watch set, once at start.
-var RestartOnly = []string{"server.listen", "server.metrics_listen", "server.max_connections", "reload.watch"}
+// bound, and the connection cap, the file watch and the log's format set, once
+// at start.
+var RestartOnly = []string{"server.listen", "server.metrics_listen", "server.max_connections", "reload.watch", "logging.format"}
 
 // Diff compares the config running (old) with the one replacing it.
 func Diff(old, new *Config) Changes {
@@ -154,6 +155,8 @@ func settings(old, new *Config) []string {
 		return out
 	}
 	o, n := old.Server, new.Server
+	ol, nl := old.Logging, new.Logging
+	ol.Format, nl.Format = "", "" // a setting of its own: restart-only
 	pairs := []struct {
 		path     string
 		old, new any
@@ -167,7 +170,8 @@ func settings(old, new *Config) []string {
 		{"server.shutdown_grace", o.ShutdownGrace, n.ShutdownGrace},
 		{"server.metrics_listen", o.MetricsListen, n.MetricsListen},
 		{"server.metrics_key", o.MetricsKey, n.MetricsKey},
-		{"logging", old.Logging, new.Logging},
+		{"logging.format", old.Logging.Format, new.Logging.Format},
+		{"logging", ol, nl},
 		{"routing", old.Routing, new.Routing},
 		{"limits", old.Limits, new.Limits},
 		{"telemetry", old.Telemetry, new.Telemetry},

@@ -26,12 +26,14 @@ import (
 )
 
 // Gateway is the compiled configuration plus the shared upstream connection pool.
-// It is an http.Handler; build it once with New.
+// It is an http.Handler; build it once with New. A reload builds a new one on
+// the same pool (WithPool) and Closes the old one once its requests are over.
 type Gateway struct {
 	cfg       *config.Config
 	endpoints []endpoint
 	targets   []target // one per entry of cfg.Models, at the same index
 	pool      *upstream.Pool
+	taken     []*http.Transport // the references taken on pool, given back by Close
 	log       *slog.Logger
 	secrets   []string
 	draining  atomic.Bool
@@ -59,6 +61,24 @@ type Option func(*options)
 type options struct {
 	transport http.RoundTripper
 	table     table
+	pool      *upstream.Pool
+	previous  *Gateway
+}
+
+// WithPool builds the gateway's upstream transports from pool instead of a pool
+// of its own. A reload passes the running gateway's pool, so that upstream
+// connections to endpoints both configs use stay open and warm.
+func WithPool(pool *upstream.Pool) Option {
+	return func(o *options) { o.pool = pool }
+}
+
+// WithPrevious names the gateway this one replaces (a reload), so that what it
+// learnt about the deployments both configs share can carry over. New only reads
+// prev; it keeps no reference to it. Today the gateway keeps no per-deployment
+// state, so nothing carries over yet: this is the seam deployment health and
+// load (issue 11) hand over through. nil is no previous gateway.
+func WithPrevious(prev *Gateway) Option {
+	return func(o *options) { o.previous = prev }
 }
 
 // WithTransport sends every upstream request through rt instead of the pooled,
@@ -86,11 +106,15 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, endpoints: eps, pool: upstream.NewPool(), log: log}
+	if o.pool == nil {
+		o.pool = upstream.NewPool()
+	}
+	g := &Gateway{cfg: cfg, endpoints: eps, pool: o.pool, log: log}
 	g.secrets = Secrets(cfg)
 	for i := range cfg.Models {
 		t, err := g.compile(&cfg.Models[i], o)
 		if err != nil {
+			g.Close() // what it took from a shared pool goes back
 			return nil, err
 		}
 		g.targets = append(g.targets, t)
@@ -98,6 +122,17 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 	g.unnamed = g.unnamedRoutes()
 	g.mux = g.routesMux()
 	return g, nil
+}
+
+// Close gives back the upstream transports g took from its pool: those no other
+// gateway on the pool uses have their idle connections closed. Call it once no
+// request is in flight on g (a replaced gateway, after its last request ended);
+// g must not serve afterwards. Close is idempotent.
+func (g *Gateway) Close() {
+	for _, t := range g.taken {
+		g.pool.Release(t)
+	}
+	g.taken = nil
 }
 
 func (g *Gateway) compile(m *config.Model, o options) (target, error) {
@@ -111,9 +146,12 @@ func (g *Gateway) compile(m *config.Model, o options) (target, error) {
 			return target{}, fmt.Errorf("model %s: %w", m.Name, err)
 		}
 	}
-	if t.transport, err = g.pool.Transport(m); err != nil {
+	tr, err := g.pool.Transport(m)
+	if err != nil {
 		return target{}, err
 	}
+	g.taken = append(g.taken, tr)
+	t.transport = tr
 	if o.transport != nil {
 		t.transport = o.transport
 	}
