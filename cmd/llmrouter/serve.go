@@ -103,9 +103,18 @@ func newServer(path string, stderr io.Writer) (*server, error) {
 }
 
 // build compiles cfg into a gateway on the server's upstream pool; prev is the
-// gateway it replaces, nil at start.
+// gateway it replaces, nil at start. The gateway's active health checks run
+// until it is closed.
 func (s *server) build(cfg *config.Config, prev *gateway.Gateway) (*gateway.Gateway, error) {
-	return gateway.New(cfg, s.log, gateway.WithPool(s.pool), gateway.WithPrevious(prev))
+	g, err := gateway.New(cfg, s.log, gateway.WithPool(s.pool), gateway.WithPrevious(prev))
+	if err != nil {
+		return nil, err
+	}
+	if err := g.StartChecks(); err != nil { // active health checks, until Close
+		g.Close()
+		return nil, fmt.Errorf("starting health checks: %w", err)
+	}
+	return g, nil
 }
 
 // run serves on ln until SIGTERM or SIGINT, reloading on SIGHUP (and on a change

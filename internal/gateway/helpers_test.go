@@ -72,7 +72,7 @@ type router struct {
 	log *syncBuffer
 }
 
-func newRouter(t *testing.T, yaml string, up string) *router {
+func newRouter(t *testing.T, yaml string, up string, opts ...gateway.Option) *router {
 	t.Helper()
 	cfg, err := config.Parse([]byte(strings.ReplaceAll(yaml, "{{UP}}", up)), "test.yaml")
 	if err != nil {
@@ -80,7 +80,7 @@ func newRouter(t *testing.T, yaml string, up string) *router {
 	}
 	buf := &syncBuffer{}
 	log := logging.New(cfg.Logging, buf, gateway.Secrets(cfg))
-	g, err := gateway.New(cfg, log)
+	g, err := gateway.New(cfg, log, opts...)
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}
@@ -88,6 +88,7 @@ func newRouter(t *testing.T, yaml string, up string) *router {
 	t.Cleanup(func() {
 		srv.Close()
 		g.CloseIdle()
+		g.Close()
 	})
 	return &router{Server: srv, gw: g, log: buf}
 }
@@ -165,3 +166,8 @@ func post(t *testing.T, url string, body string, header map[string]string) (*htt
 }
 
 var _ = slog.LevelInfo
+
+// noEject, put before a config, keeps every deployment in rotation whatever it
+// answers: for tests of what a client or the log sees of many failures from one
+// upstream, not of health.
+const noEject = "routing:\n  health: {failures: 1000}\n"

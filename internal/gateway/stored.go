@@ -28,9 +28,10 @@ import (
 const ModelHeader = "X-Llmrouter-Model"
 
 // unnamedRoute is where a request of a protocol goes when it names no model:
-// group, or err when no single upstream of the protocol serves it.
+// the model (the name of a models entry), or err when no single upstream of
+// the protocol serves it.
 type unnamedRoute struct {
-	group *config.Group
+	model string
 	err   string
 }
 
@@ -70,7 +71,7 @@ func (g *Gateway) unnamedRoute(proto wire.Protocol) unnamedRoute {
 	}
 	switch {
 	case len(seen) == 1:
-		return unnamedRoute{group: first}
+		return unnamedRoute{model: first.Name}
 	case len(seen) == 0:
 		return unnamedRoute{err: fmt.Sprintf("no model on this router is served by an upstream that speaks %s itself "+
 			"(an openai model whose apis include it): translated routes are stateless and store no responses", proto)}
@@ -112,15 +113,14 @@ func plainToken(s string) bool {
 func (c *call) unnamed() *apiError {
 	if name := c.r.Header.Get(ModelHeader); name != "" {
 		c.model = name
-		return c.route()
+		return c.routeModel()
 	}
 	u := c.g.unnamed[c.ep.proto]
-	if u.group == nil {
+	if u.model == "" {
 		return &apiError{Status: http.StatusBadRequest, Param: "model", Message: u.err}
 	}
-	c.group, c.model = u.group, u.group.Name
-	c.rec.model = c.model
-	return nil
+	c.model = u.model
+	return c.routeModel()
 }
 
 // notOwn is the error of an own endpoint's call routed to a translated upstream.

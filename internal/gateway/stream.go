@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/llmrouter/llmrouter/internal/health"
 	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/sse"
 	"github.com/llmrouter/llmrouter/internal/translate"
@@ -30,6 +31,7 @@ type relay struct {
 	pending []sse.Event // upstream events held before the commit point, copied
 	held    int         // their raw size
 	fed     bool        // conv has been given an event of this attempt
+	class   wire.ErrorClass
 }
 
 // converter is the part of translate.Translator a stream needs; passthrough
@@ -138,9 +140,14 @@ func (s *relay) failed(err error) outcome {
 	c := s.c
 	if c.r.Context().Err() != nil {
 		c.rec.errMsg = "client went away"
-		return outcome{done: true}
+		return outcome{done: true, cause: health.ClientGone}
 	}
 	aerr := s.streamError(err)
+	var se *translate.StreamError
+	if errors.As(err, &se) && s.class == wire.ErrorOther {
+		s.class = wire.StatusClass(aerr.Status) // an error the converter found
+	}
+	cause := c.streamCause(s.ctx, err, s.class)
 	if !s.commit {
 		retry := s.out.t.model.Retry.OnNetworkError
 		var se *translate.StreamError
@@ -154,13 +161,13 @@ func (s *relay) failed(err error) outcome {
 		if s.fed && s.tr != nil {
 			retry = false
 		}
-		return outcome{retryable: retry, err: aerr}
+		return outcome{retryable: retry, err: aerr, cause: cause, class: s.class}
 	}
 	// The error's cause may quote the upstream (an in-band message echoing a key):
 	// the log gets it scrubbed like the client does.
 	c.rec.errMsg = redact.Scrub(aerr.Error(), c.secrets()...)
 	s.write(s.failEvents(aerr))
-	return outcome{done: true}
+	return outcome{done: true, cause: cause}
 }
 
 // continued is a client protocol whose failed streams end with events that
@@ -219,6 +226,7 @@ func (s *relay) streamError(err error) *apiError {
 func (s *relay) write(b []byte) bool {
 	if !s.commit {
 		s.commit = true
+		s.c.committed()
 		s.startResponse()
 	}
 	if len(b) == 0 {
