@@ -10,6 +10,7 @@ package gateway_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
 	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 )
 
 // respFleetUpstream answers every deployment's Responses requests with the
@@ -234,5 +236,71 @@ func TestStoredResponseCallsDoNotFallBack(t *testing.T) {
 	// A new response on the same model does fall back.
 	if text, err := respSend(respClientWith("sk-client-0123456789abcdef", rt.URL), "gpt-solo", false); err != nil || text != "Olá!" {
 		t.Errorf("a new response: %q, %v", text, err)
+	}
+}
+
+// responsesMetered answers Responses requests with the recorded text response
+// (or its stream) and Anthropic messages with the metered ones, every answer
+// reporting meteredInput and meteredOutput tokens.
+func responsesMetered(t *testing.T) *upstream {
+	usage := func(b []byte) []byte {
+		s := strings.ReplaceAll(string(b), `"input_tokens":20,`, fmt.Sprintf(`"input_tokens":%d,`, meteredInput))
+		s = strings.ReplaceAll(s, `"output_tokens":3,`, fmt.Sprintf(`"output_tokens":%d,`, meteredOutput))
+		return []byte(strings.ReplaceAll(s, `"total_tokens":23`, fmt.Sprintf(`"total_tokens":%d`, meteredInput+meteredOutput)))
+	}
+	text := fixture(t, "responses/openai-responses-response-text.json")
+	for path, v := range map[string]int{"usage.input_tokens": meteredInput, "usage.output_tokens": meteredOutput, "usage.total_tokens": meteredInput + meteredOutput} {
+		text, _ = sjson.SetBytes(text, path, v)
+	}
+	stream := usage(fixture(t, "responses/openai-responses-stream-text.sse"))
+	return newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		streaming := gjson.GetBytes(readBody(r), "stream").Bool()
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/messages") && streaming:
+			sseChunks(fmt.Sprintf(meteredAntStart, meteredInput), antBlockStart, antHello, antBlockStop,
+				fmt.Sprintf(meteredAntDelta, meteredOutput), antStop)(w, r)
+		case strings.HasSuffix(r.URL.Path, "/messages"):
+			jsonReply(200, fmt.Sprintf(meteredAntBody, meteredInput, meteredOutput))(w, r)
+		case streaming:
+			replaySSE(stream)(w, r)
+		default:
+			replay(200, "application/json", text)(w, r)
+		}
+	})
+}
+
+// A key's tokens per minute are charged what a Responses answer reports,
+// passed through or translated, streamed or not: two answers of 1020 tokens
+// spend 2040, and the third request is a 429 the Responses client reads
+// (type tokens); the access log has the answer's usage.
+func TestResponsesTokensSettledFromRealUsage(t *testing.T) {
+	for _, model := range []string{"gpt-4o", "claude-x"} {
+		t.Run(model, func(t *testing.T) {
+			respModes(t, func(t *testing.T, stream bool) {
+				rt := newRouter(t, limitedConfig(fmt.Sprintf("tpm: %d", 2*(meteredInput+meteredOutput)), "memory", "fail_open"),
+					responsesMetered(t).URL, withClock(newClock(limitStart)))
+				o := observe(t, rt)
+				client := respClientWith(teamAKey, o.URL)
+				ask := func() error {
+					_, err := respSend(client, model, stream, option.WithJSONSet("max_output_tokens", 16))
+					o.waitServed(t)
+					return err
+				}
+				for i := range 2 {
+					if err := ask(); err != nil {
+						t.Fatalf("request %d: %v", i+1, err)
+					}
+				}
+				var oe *openai.Error
+				if err := ask(); !errors.As(err, &oe) || oe.StatusCode != 429 || oe.Type != "tokens" ||
+					oe.Response.Header.Get("X-Ratelimit-Remaining-Tokens") != "0" {
+					t.Fatalf("third request: %v, want a 429 of type tokens with nothing remaining; log %s", err, rt.log.String())
+				}
+				line := accessLines(t, rt.log.String())[0]
+				if in, out := line.Get("input_tokens").Int(), line.Get("output_tokens").Int(); in != meteredInput || out != meteredOutput {
+					t.Errorf("first request logged %d/%d tokens, want %d/%d", in, out, meteredInput, meteredOutput)
+				}
+			})
+		})
 	}
 }
