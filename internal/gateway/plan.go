@@ -106,6 +106,10 @@ func (c *call) unavailable(st *runState, u *balance.Unavailable) bool {
 		if u.Tried > 0 && c.newRound(st) {
 			return true
 		}
+		if c.r.Context().Err() != nil { // gone during the backoff: nobody to answer
+			c.rec.errMsg = "client went away during a backoff wait"
+			return false
+		}
 		if c.fallback(wire.ErrorRetryable) {
 			return true
 		}
