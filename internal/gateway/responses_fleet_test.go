@@ -304,3 +304,21 @@ func TestResponsesTokensSettledFromRealUsage(t *testing.T) {
 		})
 	}
 }
+
+// A request that continues a stored response (previous_response_id) cannot move
+// to a fallback model on a translated route, which is stateless: the failure
+// of its own upstream is the answer, and the fallback hears nothing.
+func TestContinuedResponseDoesNotFallBackToAStatelessRoute(t *testing.T) {
+	up := respFleetUpstream(t, "solo")
+	rt := newRouter(t, respFleetConfig, up.URL)
+	params := respText("gpt-solo")
+	params.PreviousResponseID = openai.String(storedID)
+	_, err := respClientWith("sk-client-0123456789abcdef", rt.URL).Responses.New(context.Background(), params)
+	var oe *openai.Error
+	if !errors.As(err, &oe) || oe.StatusCode != 503 {
+		t.Fatalf("want the upstream's 503, got %v", err)
+	}
+	if got := up.count(); len(got) != 1 || got["solo"] != 1 {
+		t.Errorf("upstreams contacted %v, want solo only", got)
+	}
+}
