@@ -322,3 +322,25 @@ func TestContinuedResponseDoesNotFallBackToAStatelessRoute(t *testing.T) {
 		t.Errorf("upstreams contacted %v, want solo only", got)
 	}
 }
+
+// A Responses stream that fails in band before any content (the recorded
+// insufficient_quota error and response.failed) is not the client's answer when
+// another deployment can give one: none of its events reach the client, whose
+// stream is the other deployment's from sequence number 0.
+func TestResponsesInBandFailureMovesToAnotherDeployment(t *testing.T) {
+	up := newUpstream(t, byDeployment(map[string]http.HandlerFunc{
+		"down": replaySSE(fixture(t, "responses/openai-responses-stream-error-failed.sse")),
+		"up":   replaySSE(fixture(t, "responses/openai-responses-stream-text.sse")),
+	}))
+	rt := newRouter(t, respFleetConfig, up.URL)
+	r, h, err := respAsk(t, rt.URL, respText("gpt-4o"), true)
+	if err != nil || r.OutputText() != "Olá!" {
+		t.Fatalf("answer %v, error %v", r, err)
+	}
+	if h.Get("X-Llmrouter-Deployment") != "up" || h.Get("X-Llmrouter-Attempts") != "2" {
+		t.Errorf("deployment %q after %q attempts", h.Get("X-Llmrouter-Deployment"), h.Get("X-Llmrouter-Attempts"))
+	}
+	if got := up.count(); got["down"] != 1 || got["up"] != 1 {
+		t.Errorf("upstreams contacted %v", got)
+	}
+}
