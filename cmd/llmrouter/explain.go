@@ -52,7 +52,7 @@ func validHeaderName(name string) bool {
 func explain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flagSet("explain", stderr)
 	path := fs.String("config", "", "config file")
-	endpoint := fs.String("endpoint", "/v1/chat/completions", "client endpoint: /v1/chat/completions, /v1/completions, /v1/messages, /v1/messages/count_tokens, /v1/embeddings")
+	endpoint := fs.String("endpoint", "/v1/chat/completions", "client endpoint: /v1/chat/completions, /v1/completions, /v1/messages, /v1/messages/count_tokens, /v1/responses, /v1/responses/input_tokens, /v1/embeddings")
 	var headers headerFlags
 	fs.Var(&headers, "H", "client request header 'Name: value' (repeatable)")
 	if code, ok := parseFlags(fs, args); !ok {

@@ -137,7 +137,7 @@ func (c *call) serves(t *target) bool {
 // reports whether it answered.
 func (c *call) answerLocally() bool {
 	e, ok := c.ep.client.(estimator)
-	if !ok || slices.ContainsFunc(c.group.Deployments, func(d int) bool { return c.serves(&c.g.targets[d]) }) {
+	if !ok || c.group == nil || slices.ContainsFunc(c.group.Deployments, func(d int) bool { return c.serves(&c.g.targets[d]) }) {
 		return false
 	}
 	answer, ok := e.Estimate(c.ep.op, c.body)

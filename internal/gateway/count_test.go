@@ -25,6 +25,13 @@ models:
     transforms:
       - regex: 'hunter2'
         replace: '[redacted]'
+  - name: codex-model
+    provider: openai
+    endpoint: {{UP}}/v1
+    apis: [responses]
+    transforms:
+      - regex: 'hunter2'
+        replace: '[redacted]'
   - name: vllm-model
     provider: openai
     endpoint: {{UP}}/v1
@@ -75,7 +82,17 @@ func TestCountTokensOnEveryProvider(t *testing.T) {
 	}
 
 	var resp *http.Response
-	res, err := client.Messages.CountTokens(context.Background(), params("gpt-4o"), aoption.WithResponseInto(&resp))
+	// A Responses-only model (its Anthropic clients translated to Responses)
+	// counts there too.
+	res, err := client.Messages.CountTokens(context.Background(), params("codex-model"), aoption.WithResponseInto(&resp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := up.last(t); res.InputTokens != 42 || got.Path != "/v1/responses/input_tokens" || gjson.GetBytes(got.Body, "model").Str != "codex-model" ||
+		gjson.GetBytes(got.Body, "max_output_tokens").Exists() || !strings.Contains(gjson.GetBytes(got.Body, "input").Raw, "[redacted]") {
+		t.Errorf("responses-only count = %d, upstream got %s %s", res.InputTokens, got.Path, got.Body)
+	}
+	res, err = client.Messages.CountTokens(context.Background(), params("gpt-4o"), aoption.WithResponseInto(&resp))
 	if err != nil {
 		t.Fatal(err)
 	}

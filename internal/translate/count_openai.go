@@ -23,11 +23,13 @@ import (
 )
 
 func init() {
-	registerOp(wire.CountTokens, wire.AnthropicMessages, wire.OpenAIChat, func(o Options) Translator {
-		gen := o
-		gen.Op = wire.Generate
-		return &countToOpenAI{opt: o, gen: New(wire.AnthropicMessages, wire.OpenAIChat, gen)}
-	})
+	for _, up := range []wire.Protocol{wire.OpenAIChat, wire.OpenAIResponses} {
+		registerOp(wire.CountTokens, wire.AnthropicMessages, up, func(o Options) Translator {
+			gen := o
+			gen.Op = wire.Generate
+			return &countToOpenAI{opt: o, up: up, gen: New(wire.AnthropicMessages, up, gen)}
+		})
+	}
 }
 
 // Finisher is a Translator whose upstream request is made in two steps: Request
@@ -42,30 +44,35 @@ type Finisher interface {
 // takes (openai-go responses.InputTokenCountParams), in the order written.
 var countMembers = []string{"model", "instructions", "input", "tools", "tool_choice", "parallel_tool_calls", "reasoning", "text", "truncation"}
 
-// countToOpenAI translates one count_tokens request for an openai upstream.
+// countToOpenAI translates one count_tokens request for an openai upstream,
+// called with Chat Completions or, for a model that serves only it, Responses.
 type countToOpenAI struct {
 	opt Options
-	gen Translator // Anthropic → Chat, as for an answer
+	up  wire.Protocol // the protocol the model's answers are requested in
+	gen Translator    // Anthropic → up, as for an answer
 }
 
 // errCountStream is a stream asked of a count: counts are never streamed.
 var errCountStream = errors.New("token counts are never streamed")
 
-// Request converts the Anthropic count request to a Chat request, as for an
-// answer: Finish makes the count request of it.
+// Request converts the Anthropic count request to the model's request (Chat or
+// Responses), as for an answer: Finish makes the count request of it.
 func (t *countToOpenAI) Request(body []byte) ([]byte, error) { return t.gen.Request(body) }
 
-// Dropped lists what the Chat request could not carry.
+// Dropped lists what the model's request could not carry.
 func (t *countToOpenAI) Dropped() []string { return t.gen.Dropped() }
 
-// Finish converts a (transformed) Chat request to the Responses input token
-// count request.
-func (t *countToOpenAI) Finish(chat []byte) ([]byte, error) {
-	tr := New(wire.OpenAIChat, wire.OpenAIResponses, Options{Model: t.opt.Model})
-	full, err := tr.Request(chat)
-	if err != nil {
-		return nil, err
+// Finish converts a (transformed) Chat or Responses request to the Responses
+// input token count request.
+func (t *countToOpenAI) Finish(req []byte) ([]byte, error) {
+	full := req
+	if t.up == wire.OpenAIChat {
+		var err error
+		if full, err = New(wire.OpenAIChat, wire.OpenAIResponses, Options{Model: t.opt.Model}).Request(req); err != nil {
+			return nil, err
+		}
 	}
+	var err error
 	out := []byte("{}")
 	r := gjson.GetManyBytes(full, countMembers...)
 	for i, m := range countMembers {

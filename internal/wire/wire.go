@@ -48,9 +48,13 @@ type Operation int
 
 // The operations.
 const (
-	Generate    Operation = iota + 1 // an answer: chat, completions, messages
-	CountTokens                      // a token count of the request (Anthropic's count_tokens)
-	Embed                            // embedding vectors of texts (OpenAI's embeddings)
+	Generate    Operation = iota + 1 // an answer: chat, completions, messages, responses
+	CountTokens                      // a token count of the request (Anthropic's count_tokens, Responses' input_tokens)
+	// Stored is a call on a response an upstream stored (the Responses API's
+	// retrieve, delete, cancel and input items): the upstream that made it
+	// answers it, so only an upstream of the client's own protocol serves it.
+	Stored
+	Embed // embedding vectors of texts (OpenAI's embeddings)
 )
 
 // String returns the operation's name, as its endpoint spells it.
@@ -60,15 +64,18 @@ func (o Operation) String() string {
 		return "generate"
 	case CountTokens:
 		return "count_tokens"
+	case Stored:
+		return "stored response"
 	case Embed:
 		return "embeddings"
 	}
 	return "unknown"
 }
 
-// Streams reports whether an operation's answer may be a stream: only a
-// generated answer is.
-func (o Operation) Streams() bool { return o == Generate }
+// Streams reports whether an operation's answer may be a stream: a generated
+// answer, and a stored one replayed (the Responses API's retrieve with
+// stream=true); never a count or embeddings.
+func (o Operation) Streams() bool { return o == Generate || o == Stored }
 
 // Shape is how a request field holds text.
 type Shape int
@@ -88,6 +95,13 @@ type Texts struct {
 	System      Shape // a top-level system field, role "system"
 	Prompt      bool  // a top-level prompt, a string or an array of strings, role "user"
 	ToolResults bool  // tool_result blocks in a Content hold text, matched by role "tool" too
+	// Instructions: a top-level instructions string, role "system" (Responses).
+	Instructions bool
+	// Input: a top-level input (Responses), a string (role "user") or items:
+	// messages, whose content is a string or input_text / output_text parts,
+	// with the message's role; and the output of function_call_output and
+	// custom_tool_call_output items, a string or input_text parts, role "tool".
+	Input bool
 }
 
 // Transcript is told, event by event, what a stream sent to a client says, for the
@@ -115,6 +129,16 @@ type Meter interface {
 	// not, of which cacheRead were read from and cacheWrite written to the cache;
 	// output counts every generated token, of which reasoning were reasoning.
 	Tokens() (input, output, cacheRead, cacheWrite, reasoning int64)
+}
+
+// Follower follows a stream relayed to a client as it is, for a protocol whose
+// failed streams end with events that continue them (the Responses API numbers
+// its events, and ends a failure with an error event and response.failed
+// repeating the response): Observe reads each event relayed, Fail appends the
+// events that end the stream after a failure; code may be empty.
+type Follower interface {
+	Observe(name string, data []byte)
+	Fail(dst []byte, code, message string) []byte
 }
 
 // OpenAIUpstream returns the protocol used to call an openai endpoint for a client
