@@ -55,6 +55,7 @@ func (g *Gateway) handle(e *endpoint) http.HandlerFunc {
 			c.reject(aerr)
 			return
 		}
+		c.rec.obs.routed(c) // in flight from here (observe.go)
 		c.run()
 	}
 }

@@ -37,6 +37,7 @@ type Gateway struct {
 	flight    flight // requests in flight, for Stop
 	mux       *http.ServeMux
 	unclean   http.Handler // answers a path ServeMux would redirect
+	obs       observer     // metrics and traces (observe.go)
 }
 
 // target is one deployment, an entry of the models list, compiled for serving.
@@ -47,6 +48,7 @@ type target struct {
 	// upstreams maps each client protocol to the protocol this target is called
 	// with and its dialect (the providers table, resolved once).
 	upstreams map[wire.Protocol]upstreamOf
+	obs       targetObs // its metrics handles and trace settings (observe.go)
 }
 
 // Option configures New.
@@ -55,6 +57,7 @@ type Option func(*options)
 type options struct {
 	transport http.RoundTripper
 	table     table
+	obs       observeOptions // WithMetrics, WithTracer (observe.go)
 }
 
 // WithTransport sends every upstream request through rt instead of the pooled,
@@ -83,6 +86,9 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 		return nil, err
 	}
 	g := &Gateway{cfg: cfg, endpoints: eps, pool: upstream.NewPool(), log: log}
+	if g.obs, err = newObserver(cfg, o.obs); err != nil {
+		return nil, err
+	}
 	g.secrets = Secrets(cfg)
 	for i := range cfg.Models {
 		t, err := g.compile(&cfg.Models[i], o)
@@ -112,6 +118,7 @@ func (g *Gateway) compile(m *config.Model, o options) (target, error) {
 	if o.transport != nil {
 		t.transport = o.transport
 	}
+	t.obs = g.obs.target(m, p) // metrics handles, traceparent
 	if !m.TLS.Verify {
 		g.log.Warn("TLS certificate verification is off", "model", m.Name, "endpoint", m.Endpoint)
 	}
@@ -187,8 +194,9 @@ func (g *Gateway) routesMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	for i := range g.endpoints {
 		e := &g.endpoints[i]
-		mux.Handle("POST "+e.path, g.middleware(e.client, g.authenticate(e.client, g.handle(e))))
+		mux.Handle("POST "+e.path, g.middleware(e.client, g.observe(e, g.authenticate(e.client, g.handle(e)))))
 	}
+	g.obs.mount(mux)               // GET /metrics, unless it has its own listener
 	first := g.endpoints[0].client // the envelope of requests no protocol claims
 	mux.Handle("GET /v1/models", g.middleware(first, g.authenticate(first, g.models)))
 	mux.Handle("GET /healthz", g.middleware(first, http.HandlerFunc(healthz)))

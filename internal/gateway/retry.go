@@ -72,7 +72,9 @@ func (c *call) run() {
 		}
 		c.rec.attempts = n
 		c.w.Header().Set("X-Llmrouter-Attempts", strconv.Itoa(n))
+		c.rec.obs.attemptStarts(c, out, n) // the attempt's span, traceparent, retry or fallback (observe.go)
 		o := c.attempt(ctx, out, start)
+		c.rec.obs.attemptEnded(ctx, c, o) // its metrics and span end (observe.go)
 		if o.done {
 			return
 		}
@@ -121,6 +123,7 @@ func (c *call) attempt(ctx context.Context, out *outbound, start time.Time) outc
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(out.body)), nil }
 	m := out.t.model
 	resp, err := out.t.transport.RoundTrip(req)
+	c.rec.obs.responded(resp) // upstream wait until here; its body's reads timed (observe.go)
 	if err != nil {
 		return outcome{retryable: m.Retry.OnNetworkError, err: transportError(actx, err)}
 	}
