@@ -41,7 +41,13 @@ func serve(args []string, stderr io.Writer) int {
 		return 1
 	}
 	log := logging.New(cfg.Logging, stderr, gateway.Secrets(cfg))
-	g, err := gateway.New(cfg, log)
+	obs, err := newObservability(cfg) // metrics and tracer, one per process (observe.go)
+	if err != nil {
+		log.Error("starting", "error", err)
+		return 1
+	}
+	defer obs.stop(log) // after the drain: the metrics listener, then the spans flushed
+	g, err := gateway.New(cfg, log, obs.options()...)
 	if err != nil {
 		log.Error("starting", "error", err)
 		return 1
@@ -49,6 +55,10 @@ func serve(args []string, stderr io.Writer) int {
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		log.Error("listening", "error", err)
+		return 1
+	}
+	if err := obs.start(cfg, g, func() *gateway.Gateway { return g }, log); err != nil {
+		log.Error("starting", "error", err)
 		return 1
 	}
 	return serveOn(ln, g, cfg, log)
