@@ -161,14 +161,14 @@ type observation struct {
 	g       *Gateway // nil: not observed (an endpoint of a gateway without metrics or tracing)
 	ep      *endpoint
 	w       firstByteWriter
-	start   time.Time
-	first   time.Time // when the first byte of the answer went to the client
+	start   time.Duration // on the observation clock (clock)
+	first   time.Duration // when the first byte of the answer went to the client; 0: not yet
 	stream  bool
 	q       metrics.Request
 	started bool   // q was started (routed)
 	model   string // the configured model being tried: the request's, or a fallback
 	wait    time.Duration
-	ended   time.Time     // when the last attempt ended
+	ended   time.Duration // when the last attempt ended; 0: none did
 	last    *target       // the target of the last attempt
 	failed  metrics.Cause // why the last attempt failed, or its answer broke; CauseNone if neither
 	brokeBy metrics.Cause // why the answer failed after its first byte
@@ -183,7 +183,7 @@ type observation struct {
 // attemptObs is the attempt in progress.
 type attemptObs struct {
 	open     bool
-	start    time.Time
+	start    time.Duration
 	op       metrics.Operation
 	answered bool // the upstream sent response headers
 	status   int
@@ -201,7 +201,7 @@ func (g *Gateway) observe(e *endpoint, next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ob := &recordOf(r.Context()).obs
-		*ob = observation{g: g, ep: e, start: time.Now(), ctx: r.Context()}
+		*ob = observation{g: g, ep: e, start: clock(), ctx: r.Context()}
 		ob.w = firstByteWriter{ResponseWriter: w, first: &ob.first}
 		if t := g.obs.tracer; t != nil {
 			ob.ctx, ob.span = t.StartRequest(r.Context(), r.Header, telemetry.Request{
@@ -229,9 +229,9 @@ func (ob *observation) attemptStarts(c *call, out *outbound, n int) {
 	if ob.g == nil {
 		return
 	}
-	now := time.Now()
-	if !ob.ended.IsZero() {
-		ob.wait += now.Sub(ob.ended) // the backoff
+	now := clock()
+	if ob.ended != 0 {
+		ob.wait += now - ob.ended // the backoff
 	}
 	t := out.t
 	var retry, from, fallback string
@@ -284,7 +284,7 @@ func (ob *observation) responded(resp *http.Response) {
 	if ob.g == nil || !ob.a.open {
 		return
 	}
-	ob.wait += time.Since(ob.a.start)
+	ob.wait += clock() - ob.a.start
 	if resp == nil {
 		return
 	}
@@ -302,9 +302,9 @@ type timedBody struct {
 }
 
 func (b *timedBody) Read(p []byte) (int, error) {
-	start := time.Now()
+	start := clock()
 	n, err := b.rc.Read(p)
-	*b.wait += time.Since(start)
+	*b.wait += clock() - start
 	return n, err
 }
 
@@ -353,10 +353,10 @@ func (ob *observation) attemptEnded(ctx context.Context, c *call, o outcome) {
 }
 
 func (ob *observation) endAttempt(cause metrics.Cause, done bool, u translate.Usage) {
-	now := time.Now()
+	now := clock()
 	a := &ob.a
 	a.open, ob.ended = false, now
-	ob.q.Attempt(metrics.Attempt{Deployment: ob.last.obs.handle, Operation: a.op, Error: cause, Duration: now.Sub(a.start)})
+	ob.q.Attempt(metrics.Attempt{Deployment: ob.last.obs.handle, Operation: a.op, Error: cause, Duration: now - a.start})
 	ob.failed = cause
 	if a.span == nil {
 		return
@@ -395,14 +395,13 @@ func (g *Gateway) observed(r *http.Request, rec *record, sw *statusWriter) {
 		route = configured(g.cfg, rec.model)
 		ob.q = g.obs.set.Route(route).Start(ob.ep.api, ob.stream)
 	}
-	now := time.Now()
 	cause := requestCause(status, ob)
-	out := metrics.Outcome{Status: status, Error: cause, Duration: now.Sub(ob.start), Usage: metrics.Usage(rec.usage), Dropped: len(rec.dropped)}
+	out := metrics.Outcome{Status: status, Error: cause, Duration: clock() - ob.start, Usage: metrics.Usage(rec.usage), Dropped: len(rec.dropped)}
 	if ob.last != nil {
 		out.Deployment, out.Overhead = ob.last.obs.handle, out.Duration-ob.wait
 	}
-	if !ob.first.IsZero() && status < 300 {
-		out.FirstByte = ob.first.Sub(ob.start)
+	if ob.first != 0 && status < 300 {
+		out.FirstByte = ob.first - ob.start
 	}
 	ob.q.Done(out)
 	ob.endSpan(rec, status, cause, route)
@@ -438,23 +437,31 @@ func (ob *observation) endSpan(rec *record, status int, cause metrics.Cause, rou
 	}
 }
 
+// epoch is the origin of clock.
+var epoch = time.Now()
+
+// clock is the observations' clock: the monotonic time since epoch, one clock
+// reading (time.Now reads the wall clock too), as an upstream body's every read
+// takes two.
+func clock() time.Duration { return time.Since(epoch) }
+
 // firstByteWriter notes when the first byte of the answer (its status line)
 // went to the client.
 type firstByteWriter struct {
 	http.ResponseWriter
-	first *time.Time
+	first *time.Duration
 }
 
 func (w *firstByteWriter) WriteHeader(code int) {
-	if w.first.IsZero() {
-		*w.first = time.Now()
+	if *w.first == 0 {
+		*w.first = clock()
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *firstByteWriter) Write(b []byte) (int, error) {
-	if w.first.IsZero() {
-		*w.first = time.Now()
+	if *w.first == 0 {
+		*w.first = clock()
 	}
 	return w.ResponseWriter.Write(b)
 }
