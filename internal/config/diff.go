@@ -16,7 +16,7 @@ type Changes struct {
 	// ("routing", "limits", "logging", "server.api_keys" for the plain keys, ...).
 	Settings []string
 	// Restart are the paths of changed settings that apply only after a restart:
-	// the listeners, the connection cap and the file watch (RestartOnly).
+	// the listeners, the connection cap, the file watch and tracing (RestartOnly).
 	Restart []string
 }
 
@@ -26,8 +26,9 @@ type Delta struct {
 }
 
 // RestartOnly are the settings that a reload cannot apply: the listeners are
-// bound, and the connection cap and the file watch set, once at start.
-var RestartOnly = []string{"server.listen", "server.metrics_listen", "server.max_connections", "reload.watch"}
+// bound, the connection cap and the file watch set, and the tracer (telemetry)
+// built, once at start.
+var RestartOnly = []string{"server.listen", "server.metrics_listen", "server.max_connections", "reload.watch", "telemetry"}
 
 // Diff compares the config running (old) with the one replacing it.
 func Diff(old, new *Config) Changes {
