@@ -46,3 +46,24 @@ func TestReadAnswer(t *testing.T) {
 		})
 	}
 }
+
+// With Content, a stream's text_delta pieces make the answer's text.
+func TestReadAnswerText(t *testing.T) {
+	a := wire.Answer{Content: true}
+	rd := sse.NewReader(bytes.NewReader(readFixture(t, "anthropic-messages-stream-text.sse")), 0)
+	for {
+		ev, err := rd.Next()
+		if err != nil {
+			break
+		}
+		Messages.ReadAnswer(ev.Data, &a)
+	}
+	if string(a.Text) != "Hello there!" {
+		t.Errorf("stream text %q", a.Text)
+	}
+	b := wire.Answer{Content: true}
+	Messages.ReadAnswer([]byte(`{"type":"message","model":"m","content":[{"type":"thinking","thinking":"hm"},{"type":"text","text":"a"},{"type":"tool_use","id":"t","name":"f","input":{}},{"type":"text","text":"b"}],"stop_reason":"tool_use"}`), &b)
+	if string(b.Text) != "ab" || b.Finish[0] != "tool_use" {
+		t.Errorf("body: %+v", b)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/config"
@@ -258,6 +259,9 @@ func (ob *observation) attemptStarts(c *call, out *outbound, n int) {
 		if t.obs.propagate {
 			ob.a.span.Inject(out.header)
 		}
+		if ob.a.answer.Content = tr.CaptureContent(); ob.a.answer.Content {
+			ob.a.span.SetInput(inputMessages(out.body, out.up, c.secrets()))
+		}
 	}
 }
 
@@ -349,10 +353,12 @@ func (ob *observation) attemptEnded(ctx context.Context, c *call, o outcome) {
 	if ob.g == nil || !ob.a.open {
 		return
 	}
-	ob.endAttempt(attemptCause(ctx, c, o, &ob.a, ob.brokeBy), o.done, c.rec.usage)
+	ob.endAttempt(attemptCause(ctx, c, o, &ob.a, ob.brokeBy), o.done, c.rec.usage, c.secrets)
 }
 
-func (ob *observation) endAttempt(cause metrics.Cause, done bool, u translate.Usage) {
+// endAttempt records the attempt; secrets (called only when content is
+// captured) are the keys to scrub from its answer.
+func (ob *observation) endAttempt(cause metrics.Cause, done bool, u translate.Usage, secrets func() []string) {
 	now := clock()
 	a := &ob.a
 	a.open, ob.ended = false, now
@@ -367,6 +373,9 @@ func (ob *observation) endAttempt(cause metrics.Cause, done bool, u translate.Us
 	r := telemetry.Result{Status: a.status, ErrorType: cause.String(), ResponseModel: a.answer.Model, FinishReasons: a.answer.Finish}
 	if done {
 		r.Usage = telemetry.Usage(u)
+		if a.answer.Content {
+			a.span.SetOutput(outputMessages(&a.answer, secrets()))
+		}
 	}
 	a.span.End(r)
 }
@@ -388,7 +397,7 @@ func (g *Gateway) observed(r *http.Request, rec *record, sw *statusWriter) {
 		if cause == metrics.CauseNone {
 			cause, done = metrics.CauseInternal, false
 		}
-		ob.endAttempt(cause, done, rec.usage)
+		ob.endAttempt(cause, done, rec.usage, func() []string { return append(slices.Clip(g.secrets), rec.secrets...) })
 	}
 	route := ob.model
 	if !ob.started {

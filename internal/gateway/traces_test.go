@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -202,5 +203,47 @@ func TestTraceparentDropRuleAndNoSecretsInSpans(t *testing.T) {
 		if slices.ContainsFunc(all, func(s string) bool { return strings.Contains(s, secret) }) {
 			t.Errorf("a span carries %q", secret)
 		}
+	}
+}
+
+// With capture_content, an attempt's span carries the prompt as sent upstream and
+// the answer's text, in the conventions' JSON form, with the client's key, pasted
+// into the prompt, masked; the server span carries neither.
+func TestCapturedContentIsScrubbed(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tr, err := telemetry.New(context.Background(), telemetry.Config{CaptureContent: true}, telemetry.Options{Exporter: exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
+	p := newProviders(t)
+	rt := newRouter(t, tracesConfig, p.up.URL, gateway.WithTracer(tr))
+	resp, body := post(t, rt.URL+"/v1/chat/completions", `{"model":"claude-x","stream":true,"messages":[`+
+		`{"role":"system","content":"Be brief."},{"role":"user","content":"my key is `+clientKey+`"}]}`, traceHeaders())
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	waitRequests(t, rt, 1)
+	spans := exp.GetSpans()
+	if len(spans) != 2 {
+		t.Fatalf("%d spans", len(spans))
+	}
+	got := attrs(spans[0].Attributes)
+	var in, out []map[string]any
+	if err := json.Unmarshal([]byte(fmt.Sprint(got["gen_ai.input.messages"])), &in); err != nil {
+		t.Fatalf("gen_ai.input.messages %v: %v", got["gen_ai.input.messages"], err)
+	}
+	if err := json.Unmarshal([]byte(fmt.Sprint(got["gen_ai.output.messages"])), &out); err != nil {
+		t.Fatalf("gen_ai.output.messages %v: %v", got["gen_ai.output.messages"], err)
+	}
+	wantIn := `[{"parts":[{"content":"Be brief.","type":"text"}],"role":"system"},{"parts":[{"content":"my key is ` // the key follows, masked
+	if b, _ := json.Marshal(in); !strings.HasPrefix(string(b), wantIn) || strings.Contains(string(b), clientKey) {
+		t.Errorf("input messages %s", b)
+	}
+	if b, _ := json.Marshal(out); string(b) != `[{"finish_reason":"end_turn","parts":[{"content":"Hello there!","type":"text"}],"role":"assistant"}]` {
+		t.Errorf("output messages %s", b)
+	}
+	if _, ok := attrs(spans[1].Attributes)["gen_ai.input.messages"]; ok {
+		t.Error("the server span carries the prompt")
 	}
 }

@@ -2,7 +2,9 @@ package ollama
 
 import (
 	"bytes"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -29,5 +31,25 @@ func TestReadAnswer(t *testing.T) {
 				t.Errorf("answer (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// With Content, the lines' message contents make the answer's text, bounded by
+// wire.MaxText.
+func TestReadAnswerText(t *testing.T) {
+	a := wire.Answer{Content: true}
+	for line := range bytes.Lines(readTestdata(t, "ollama-real/api_chat_stream.body")) {
+		Chat.ReadAnswer(line, &a)
+	}
+	if string(a.Text) != "Hello! I am a tiny test model." {
+		t.Errorf("text %q", a.Text)
+	}
+	big := wire.Answer{Content: true}
+	line := []byte(`{"model":"m","response":"` + strings.Repeat("é", 1000) + `"}`)
+	for range 100 {
+		Generate.ReadAnswer(line, &big)
+	}
+	if len(big.Text) > wire.MaxText || !utf8.Valid(big.Text) {
+		t.Errorf("text of %d bytes (valid UTF-8: %v), want at most %d", len(big.Text), utf8.Valid(big.Text), wire.MaxText)
 	}
 }

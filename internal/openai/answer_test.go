@@ -63,3 +63,30 @@ func TestReadAnswerBounds(t *testing.T) {
 		t.Errorf("answer = %d reasons, model %q; want %d, m", len(a.Finish), a.Model, wire.MaxFinish)
 	}
 }
+
+// With Content the first choice's text is read from a body and from a stream's
+// chunks; without it, none.
+func TestReadAnswerText(t *testing.T) {
+	a := wire.Answer{Content: true}
+	Chat.ReadAnswer(readFixture(t, "openai-chat-response.json"), &a)
+	if string(a.Text) != "Hello! How can I assist you today?" {
+		t.Errorf("body text %q", a.Text)
+	}
+	a = wire.Answer{Content: true}
+	rd := sse.NewReader(bytes.NewReader(readFixture(t, "openai-chat-stream-usage.sse")), 0)
+	for {
+		ev, err := rd.Next()
+		if err != nil {
+			break
+		}
+		Chat.ReadAnswer(ev.Data, &a)
+	}
+	if string(a.Text) != "Olá!" {
+		t.Errorf("stream text %q", a.Text)
+	}
+	var off wire.Answer
+	Chat.ReadAnswer(readFixture(t, "openai-chat-response.json"), &off)
+	if off.Text != nil {
+		t.Errorf("text read without Content: %q", off.Text)
+	}
+}

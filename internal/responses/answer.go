@@ -1,27 +1,60 @@
 package responses
 
-import "github.com/tidwall/gjson"
+import (
+	"strings"
 
-// ReadAnswer reads what a response body, or one stream event carrying the
-// response (response.created, response.completed, response.incomplete,
-// response.failed), says of the answer, for traces: the response's model, and why
-// it stopped (README §15.2: the API has no finish reason; "why did it stop" is
-// derived): incomplete_details.reason for an incomplete response, else its final
-// status ("completed", "failed"). A response still in progress has no reason yet.
-func ReadAnswer(data []byte) (model, finish string) {
+	"github.com/tidwall/gjson"
+)
+
+// ReadAnswer reads what a response body, or one stream event, says of the answer,
+// for traces: the response's model, and why it stopped (README §15.2: the API has
+// no finish reason; "why did it stop" is derived): incomplete_details.reason for
+// an incomplete response, else its final status ("completed", "failed"); a
+// response still in progress has no reason yet. The events that carry the
+// response (response.created, .completed, .incomplete, .failed) say both. With
+// content, text is the answer's text: a body's output_text parts, or an
+// output_text delta event's piece (a terminal event's copy of the output is not
+// read again).
+func ReadAnswer(data []byte, content bool) (model, finish, text string) {
 	root := gjson.ParseBytes(data)
-	if r := root.Get("response"); r.IsObject() {
-		root = r
-	}
-	model = root.Get("model").Str
-	status := root.Get("status").Str
-	switch status {
-	case "", StatusInProgress, "queued":
-		return model, ""
-	case StatusIncomplete:
-		if reason := root.Get("incomplete_details.reason").Str; reason != "" {
-			return model, reason
+	event := root.Get("response")
+	if content {
+		switch {
+		case event.IsObject():
+		case root.Get("type").Str == "response.output_text.delta":
+			text = root.Get("delta").Str
+		default:
+			text = outputText(root)
 		}
 	}
-	return model, status
+	if event.IsObject() {
+		root = event
+	}
+	model = root.Get("model").Str
+	switch status := root.Get("status").Str; status {
+	case "", StatusInProgress, "queued":
+	case StatusIncomplete:
+		finish = status
+		if reason := root.Get("incomplete_details.reason").Str; reason != "" {
+			finish = reason
+		}
+	default:
+		finish = status
+	}
+	return model, finish, text
+}
+
+// outputText joins the output_text parts of a response's message items.
+func outputText(r gjson.Result) string {
+	var b strings.Builder
+	r.Get("output").ForEach(func(_, item gjson.Result) bool {
+		item.Get("content").ForEach(func(_, part gjson.Result) bool {
+			if part.Get("type").Str == "output_text" {
+				b.WriteString(part.Get("text").Str)
+			}
+			return true
+		})
+		return true
+	})
+	return b.String()
 }

@@ -1,6 +1,9 @@
 package responses
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestReadAnswer(t *testing.T) {
 	type answer struct{ model, finish string }
@@ -18,7 +21,7 @@ func TestReadAnswer(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var got answer
 			read := func(data []byte) {
-				m, f := ReadAnswer(data)
+				m, f, _ := ReadAnswer(data, false)
 				if m != "" {
 					got.model = m
 				}
@@ -37,5 +40,22 @@ func TestReadAnswer(t *testing.T) {
 				t.Errorf("answer = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+// With content, the text of a body and of a stream's deltas is the same answer,
+// and a terminal event's copy of the output is not counted twice.
+func TestReadAnswerText(t *testing.T) {
+	_, _, body := ReadAnswer(readTestdata(t, "responses/openai-responses-response-text.json"), true)
+	var stream strings.Builder
+	for _, ev := range events(t, "responses/openai-responses-stream-text.sse") {
+		_, _, piece := ReadAnswer(ev.Data, true)
+		stream.WriteString(piece)
+	}
+	if body == "" || stream.String() == "" {
+		t.Fatalf("no text: body %q, stream %q", body, stream.String())
+	}
+	if _, _, none := ReadAnswer(readTestdata(t, "responses/openai-responses-response-text.json"), false); none != "" {
+		t.Errorf("text read without content: %q", none)
 	}
 }
