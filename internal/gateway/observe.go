@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"slices"
 	"time"
@@ -27,7 +26,7 @@ import (
 //	routed         call.go      its model is known: it is in flight
 //	attemptStarts  retry.go     an attempt: retry or fallback counted, its span, traceparent
 //	responded      retry.go     the upstream answered (or failed to): waited so far; body reads timed
-//	event, tee     stream.go, deliver.go   the answer's model and finish reasons (traces)
+//	event, tee     stream.go, deliver.go   the answer's model and finish reasons (traces, trace.go)
 //	broke          stream.go, deliver.go   the answer failed after its first byte
 //	attemptEnded   retry.go     the attempt's metrics and span end
 //	observed       middleware.go   the request's metrics and span end, with its access-log line
@@ -265,13 +264,6 @@ func (ob *observation) attemptStarts(c *call, out *outbound, n int) {
 	}
 }
 
-func upstreamModel(t *target, requested string) string {
-	if t.model.UpstreamModel != "" {
-		return t.model.UpstreamModel
-	}
-	return requested
-}
-
 // upstreamOp is the operation an attempt to t performs: the client's, except that
 // asking for an answer is chat or text_completion as the upstream's protocol is.
 func (ob *observation) upstreamOp(t *target) metrics.Operation {
@@ -313,33 +305,6 @@ func (b *timedBody) Read(p []byte) (int, error) {
 }
 
 func (b *timedBody) Close() error { return b.rc.Close() }
-
-// answered is what a span needs of an upstream's protocol: what an answer body
-// or a stream event says of the model that answered and why it stopped.
-type answered interface {
-	ReadAnswer(data []byte, a *wire.Answer)
-}
-
-// event reads an upstream stream event, or a whole answer body, for the
-// attempt's span.
-func (ob *observation) event(up answered, data []byte) {
-	if ob.a.span != nil {
-		up.ReadAnswer(data, &ob.a.answer)
-	}
-}
-
-// maxTracedHead bounds what is kept of a relayed answer to read its model and
-// finish reasons from when the attempt ends.
-const maxTracedHead = 64 << 10
-
-// tee keeps the head of a relayed answer for the attempt's span.
-func (ob *observation) tee(dst io.Writer) io.Writer {
-	if ob.a.span == nil {
-		return dst
-	}
-	ob.a.head = &capBuffer{max: maxTracedHead}
-	return io.MultiWriter(dst, ob.a.head)
-}
 
 // broke records why an answer failed after its first byte reached the client.
 func (ob *observation) broke(ctx context.Context, err error) {
@@ -427,23 +392,6 @@ func configured(cfg *config.Config, model string) string {
 		return grp.Name
 	}
 	return ""
-}
-
-func (ob *observation) endSpan(rec *record, status int, cause metrics.Cause, route string) {
-	if ob.span == nil {
-		return
-	}
-	if !ob.started && rec.model != "" {
-		ob.span.Routed(ob.ep.api.Operation().String(), rec.model, route, false)
-	}
-	res := telemetry.Result{Status: status, ErrorType: cause.String(), Usage: telemetry.Usage(rec.usage)}
-	if ob.last != nil {
-		res.Deployment = ob.last.model.ID
-	}
-	ob.span.End(res)
-	if id := ob.span.TraceID(); id != "" {
-		rec.extra = append(rec.extra, slog.String("trace_id", id))
-	}
 }
 
 // epoch is the origin of clock.

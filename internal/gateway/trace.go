@@ -2,11 +2,74 @@ package gateway
 
 import (
 	"encoding/json"
+	"io"
+	"log/slog"
 
+	"github.com/llmrouter/llmrouter/internal/metrics"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/redact"
+	"github.com/llmrouter/llmrouter/internal/telemetry"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
+
+// What the spans say beyond the request's metrics (observe.go records both): the
+// model that answered and why it stopped, read from the upstream's own events or
+// body, and, when content is captured, the prompt and the answer.
+
+// answered is what a span needs of an upstream's protocol: what an answer body
+// or a stream event says of the model that answered and why it stopped.
+type answered interface {
+	ReadAnswer(data []byte, a *wire.Answer)
+}
+
+// event reads an upstream stream event, or a whole answer body, for the
+// attempt's span.
+func (ob *observation) event(up answered, data []byte) {
+	if ob.a.span != nil {
+		up.ReadAnswer(data, &ob.a.answer)
+	}
+}
+
+// maxTracedHead bounds what is kept of a relayed answer to read its model and
+// finish reasons from when the attempt ends.
+const maxTracedHead = 64 << 10
+
+// tee keeps the head of a relayed answer for the attempt's span.
+func (ob *observation) tee(dst io.Writer) io.Writer {
+	if ob.a.span == nil {
+		return dst
+	}
+	ob.a.head = &capBuffer{max: maxTracedHead}
+	return io.MultiWriter(dst, ob.a.head)
+}
+
+// upstreamModel is the model name an attempt to t sends upstream.
+func upstreamModel(t *target, requested string) string {
+	if t.model.UpstreamModel != "" {
+		return t.model.UpstreamModel
+	}
+	return requested
+}
+
+// endSpan ends the server span: the status and cause the client got, the
+// deployment that answered, the usage; a request refused before it was routed
+// learns its model here. The trace id goes to the access-log line.
+func (ob *observation) endSpan(rec *record, status int, cause metrics.Cause, route string) {
+	if ob.span == nil {
+		return
+	}
+	if !ob.started && rec.model != "" {
+		ob.span.Routed(ob.ep.api.Operation().String(), rec.model, route, false)
+	}
+	res := telemetry.Result{Status: status, ErrorType: cause.String(), Usage: telemetry.Usage(rec.usage)}
+	if ob.last != nil {
+		res.Deployment = ob.last.model.ID
+	}
+	ob.span.End(res)
+	if id := ob.span.TraceID(); id != "" {
+		rec.extra = append(rec.extra, slog.String("trace_id", id))
+	}
+}
 
 // Content capture (telemetry.traces.capture_content): an attempt's span gets the
 // prompt as it was sent upstream (gen_ai.input.messages) and the text of the
