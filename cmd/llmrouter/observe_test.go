@@ -129,21 +129,28 @@ models:
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit: %v\n%s", err, stderr.String())
 	}
-	byName := map[string]*tracepb.Span{}
+	checkExported(t, spans, trace, parent)
+	if !strings.Contains(stderr.String(), `"trace_id":"`+trace+`"`) {
+		t.Errorf("the access log has no trace_id: %s", stderr.String())
+	}
+}
+
+// checkExported checks the spans the collector got: a server span continuing the
+// client's trace, and the attempt's span under it.
+func checkExported(t *testing.T, spans chan *tracepb.Span, trace, parent string) {
+	t.Helper()
+	byKind := map[string]*tracepb.Span{}
 	for len(spans) > 0 {
 		s := <-spans
-		byName[s.GetKind().String()] = s
+		byKind[s.GetKind().String()] = s
 	}
-	server, attempt := byName["SPAN_KIND_SERVER"], byName["SPAN_KIND_CLIENT"]
+	server, attempt := byKind["SPAN_KIND_SERVER"], byKind["SPAN_KIND_CLIENT"]
 	if server == nil || attempt == nil {
-		t.Fatalf("the collector got %v, want a server and a client span", byName)
+		t.Fatalf("the collector got %v, want a server and a client span", byKind)
 	}
 	if hex.EncodeToString(server.GetTraceId()) != trace || hex.EncodeToString(server.GetParentSpanId()) != parent ||
 		string(attempt.GetParentSpanId()) != string(server.GetSpanId()) || server.GetName() != "chat gpt-4o" {
 		t.Errorf("span tree: server %q trace %x parent %x; attempt parent %x, server id %x",
 			server.GetName(), server.GetTraceId(), server.GetParentSpanId(), attempt.GetParentSpanId(), server.GetSpanId())
-	}
-	if !strings.Contains(stderr.String(), `"trace_id":"`+trace+`"`) {
-		t.Errorf("the access log has no trace_id: %s", stderr.String())
 	}
 }

@@ -209,11 +209,11 @@ func newMetricsRouter(t *testing.T) (*router, *providers) {
 	return newRouter(t, metricsConfig, p.up.URL, gateway.WithMetrics(metrics.New())), p
 }
 
-// The request metrics after real requests through the real server: every
-// provider, stream and not, passthrough and translated, a retry, an unknown
-// model and a request without a key; the values are the upstreams' own.
-func TestMetricsAfterRealRequests(t *testing.T) {
-	rt, _ := newMetricsRouter(t)
+// sendEveryKind sends ten requests with the official SDKs (and two raw ones):
+// every provider, stream and not, passthrough and translated, a retried one, an
+// unknown model, one without a key and a legacy completion.
+func sendEveryKind(t *testing.T, rt *router) {
+	t.Helper()
 	ctx := context.Background()
 	oa, an := openAIClient(rt.URL), anthropicClient(rt.URL)
 	chat := func(model string) openai.ChatCompletionNewParams {
@@ -232,14 +232,14 @@ func TestMetricsAfterRealRequests(t *testing.T) {
 	}
 	_, err := oa.Chat.Completions.New(ctx, chat("gpt-4o")) // passthrough
 	must(err)
-	drainOpenAI(t, oa.Chat.Completions.NewStreaming(ctx, chat("gpt-4o"))) // passthrough stream
-	_, err = oa.Chat.Completions.New(ctx, chat("claude-x"))               // translated to Anthropic
+	drain(t, oa.Chat.Completions.NewStreaming(ctx, chat("gpt-4o"))) // passthrough stream
+	_, err = oa.Chat.Completions.New(ctx, chat("claude-x"))         // translated to Anthropic
 	must(err)
-	drainAnthropic(t, an.Messages.NewStreaming(ctx, messages("claude-x"))) // passthrough stream
-	_, err = an.Messages.New(ctx, messages("llama3"))                      // translated to Ollama
+	drain(t, an.Messages.NewStreaming(ctx, messages("claude-x"))) // passthrough stream
+	_, err = an.Messages.New(ctx, messages("llama3"))             // translated to Ollama
 	must(err)
-	drainOpenAI(t, oa.Chat.Completions.NewStreaming(ctx, chat("llama3"))) // translated stream
-	_, err = oa.Chat.Completions.New(ctx, chat("flaky"))                  // 503, retried
+	drain(t, oa.Chat.Completions.NewStreaming(ctx, chat("llama3"))) // translated stream
+	_, err = oa.Chat.Completions.New(ctx, chat("flaky"))            // 503, retried
 	must(err)
 	if _, err = oa.Chat.Completions.New(ctx, chat("gpt-5-typo")); err == nil {
 		t.Fatal("an unknown model was answered")
@@ -251,6 +251,14 @@ func TestMetricsAfterRealRequests(t *testing.T) {
 	if resp, b := post(t, rt.URL+"/v1/completions", `{"model":"claude-x","prompt":"Hi","max_tokens":8}`, legacy); resp.StatusCode != 200 {
 		t.Fatalf("legacy completion to Anthropic: %d %s", resp.StatusCode, b)
 	}
+}
+
+// The request metrics after real requests through the real server: every
+// provider, stream and not, passthrough and translated, a retry, an unknown
+// model and a request without a key; the values are the upstreams' own.
+func TestMetricsAfterRealRequests(t *testing.T) {
+	rt, _ := newMetricsRouter(t)
+	sendEveryKind(t, rt)
 	waitRequests(t, rt, 10)
 	fams := scrapeMetrics(t, rt.URL)
 
@@ -312,7 +320,8 @@ func TestMetricsAfterRealRequests(t *testing.T) {
 	check(t, fams, "llmrouter_streams_in_flight", map[float64][]labels{0: {{"gen_ai_request_model": "gpt-4o"}, {"gen_ai_request_model": "claude-x"}}})
 }
 
-func drainOpenAI(t *testing.T, s interface {
+// drain reads an SDK stream to its end.
+func drain(t *testing.T, s interface {
 	Next() bool
 	Err() error
 }) {
@@ -322,14 +331,6 @@ func drainOpenAI(t *testing.T, s interface {
 	if err := s.Err(); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func drainAnthropic(t *testing.T, s interface {
-	Next() bool
-	Err() error
-}) {
-	t.Helper()
-	drainOpenAI(t, s)
 }
 
 // A stream in flight is one request and one stream in flight on its model; once
