@@ -274,6 +274,11 @@ func (ob *observation) upstreamOp(t *target) metrics.Operation {
 	return op
 }
 
+// fallingBack names the cause of the fallback the next attempt makes when it is
+// not the last attempt's failure (context_window, content_policy): the picker
+// that moves a request to a fallback model calls it first.
+func (ob *observation) fallingBack(cause metrics.Cause) { ob.fallbackCause = cause }
+
 // responded ends the wait for the upstream's response headers (resp nil: the
 // exchange failed), and times every read of its body from here on.
 func (ob *observation) responded(resp *http.Response) {
