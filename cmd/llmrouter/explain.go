@@ -98,6 +98,9 @@ func printExplain(cfg *config.Config, endpoint string, headers []string, body []
 		return 1
 	}
 	secrets := append(gateway.Secrets(cfg), p.Secrets...)
+	if route, ok := g.Route(p.Model); ok {
+		printRoute(stderr, route, p.Deployment)
+	}
 	fmt.Fprintf(stdout, "POST %s\n", redact.URL(p.URL))
 	names := make([]string, 0, len(p.Header))
 	for name := range p.Header {
@@ -137,4 +140,35 @@ func readInput(path string, stdin io.Reader) ([]byte, error) {
 		return nil, fmt.Errorf("reading request: %w", err)
 	}
 	return b, nil
+}
+
+// printRoute writes how the request is routed: the candidates in order and why
+// (priority, weight and share), the fallback chains, the budget. (Health is
+// the serving process's own: a fresh explain has every deployment usable.)
+func printRoute(w io.Writer, r gateway.Route, shown string) {
+	entry := ""
+	if r.Entry != r.Model {
+		entry = fmt.Sprintf(" (models entry %q)", r.Entry)
+	}
+	fmt.Fprintf(w, "route: %s%s, strategy %s; lower priority first, equal priorities balanced\n", r.Model, entry, r.Strategy)
+	for i, d := range r.Deployments {
+		share := ""
+		if r.Strategy == "weighted" {
+			share = fmt.Sprintf(", %.0f%% of priority %d", 100*d.Share, d.Priority)
+		}
+		fmt.Fprintf(w, "  %d. %s: %s %s, model %s; priority %d, weight %d%s\n", i+1, d.ID, d.Provider,
+			redact.URL(d.Endpoint), d.UpstreamModel, d.Priority, d.Weight, share)
+	}
+	for _, c := range []struct {
+		name string
+		list []string
+	}{{"fallbacks (retryable failures)", r.Fallbacks}, {"context_window_fallbacks", r.ContextWindow}, {"content_policy_fallbacks", r.ContentPolicy}} {
+		list := "none"
+		if len(c.list) > 0 {
+			list = strings.Join(c.list, " -> ")
+		}
+		fmt.Fprintf(w, "%s: %s\n", c.name, list)
+	}
+	fmt.Fprintf(w, "attempts: up to %d on %s, %d for the whole request, within %v\n", r.Attempts, r.Model, r.Budget, r.Total)
+	fmt.Fprintf(w, "the request printed is the one sent to %s\n", shown)
 }

@@ -247,3 +247,48 @@ func TestExplainRefusesHeaderWithoutColon(t *testing.T) {
 		t.Errorf("explain connected to the upstream %d times", n)
 	}
 }
+
+// explain prints, on stderr, how the request is routed: the deployments in
+// the order they are considered and why (priority, weight, share), the fallback
+// chains by cause, and the attempt budget; the upstream request printed is the
+// first candidate's, and no key shows.
+func TestExplainPrintsTheRoute(t *testing.T) {
+	addr, contacted := tripwire(t)
+	cfg := writeFile(t, "llmrouter.yaml", `
+routing:
+  fallbacks: {gpt-4o: [claude-x, llama]}
+  context_window_fallbacks: {gpt-4o: [gpt-big]}
+models:
+  - {name: gpt-4o, id: eu, provider: openai, endpoint: "http://`+addr+`/eu/v1", api_key: `+canaryConfigKey+`}
+  - {name: gpt-4o, id: us, provider: openai, endpoint: "http://`+addr+`/us/v1", weight: 3}
+  - {name: gpt-4o, id: box, provider: openai, endpoint: "http://`+addr+`/box/v1", upstream_model: qwen2.5, priority: 1}
+  - {name: gpt-big, provider: openai, endpoint: "http://`+addr+`/v1"}
+  - {name: claude-x, provider: anthropic, endpoint: "http://`+addr+`"}
+  - {name: llama, provider: ollama, endpoint: "http://`+addr+`"}
+`)
+	var out, errb bytes.Buffer
+	body := `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`
+	if code := run([]string{"explain", "-config", cfg}, strings.NewReader(body), &out, &errb); code != 0 {
+		t.Fatalf("explain exit %d: %s", code, errb.String())
+	}
+	want := `route: gpt-4o, strategy weighted; lower priority first, equal priorities balanced
+  1. us: openai http://` + addr + `/us/v1, model gpt-4o; priority 0, weight 3, 75% of priority 0
+  2. eu: openai http://` + addr + `/eu/v1, model gpt-4o; priority 0, weight 1, 25% of priority 0
+  3. box: openai http://` + addr + `/box/v1, model qwen2.5; priority 1, weight 1, 100% of priority 1
+fallbacks (retryable failures): claude-x -> llama
+context_window_fallbacks: gpt-big
+content_policy_fallbacks: none
+attempts: up to 3 on gpt-4o, 6 for the whole request, within 10m0s
+the request printed is the one sent to us
+`
+	if d := cmp.Diff(want, errb.String()); d != "" {
+		t.Errorf("route (-want +got):\n%s", d)
+	}
+	if e := parseExplain(t, out.String()); e.requestLine != "POST http://"+addr+"/us/v1/chat/completions" {
+		t.Errorf("request line %q, want the first candidate's", e.requestLine)
+	}
+	noCanary(t, "explain output", out.String()+errb.String())
+	if n := contacted.Load(); n != 0 {
+		t.Errorf("explain contacted the upstream %d times", n)
+	}
+}

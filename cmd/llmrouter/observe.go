@@ -81,6 +81,17 @@ func (o *observability) start(cfg *config.Config, g *gateway.Gateway, current fu
 	return nil
 }
 
+// reloaded counts a reload's outcome (llmrouter_config_reloads_total, the last
+// reload's success and time). A file that holds the config in force counts as a
+// success: after a failed reload, putting the good file back clears the alarm. A
+// reload that shutdown overtook is not counted.
+func (o *observability) reloaded(r outcome) {
+	if errors.Is(r.Err, errAbandoned) {
+		return
+	}
+	o.metrics.Reloaded(r.Err, time.Now())
+}
+
 // metricsStopWait bounds the metrics listener's shutdown: a scrape takes
 // milliseconds.
 const metricsStopWait = 5 * time.Second

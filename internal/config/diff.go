@@ -16,7 +16,8 @@ type Changes struct {
 	// ("routing", "limits", "logging", "server.api_keys" for the plain keys, ...).
 	Settings []string
 	// Restart are the paths of changed settings that apply only after a restart:
-	// the listeners, the connection cap, the file watch and tracing (RestartOnly).
+	// the listeners, the connection cap, the file watch, the log format and
+	// tracing (RestartOnly).
 	Restart []string
 }
 
@@ -26,9 +27,9 @@ type Delta struct {
 }
 
 // RestartOnly are the settings that a reload cannot apply: the listeners are
-// bound, the connection cap and the file watch set, and the tracer (telemetry)
-// built, once at start.
-var RestartOnly = []string{"server.listen", "server.metrics_listen", "server.max_connections", "reload.watch", "telemetry"}
+// bound, and the connection cap, the file watch, the log's format and the
+// tracer (telemetry) set, once at start.
+var RestartOnly = []string{"server.listen", "server.metrics_listen", "server.max_connections", "reload.watch", "logging.format", "telemetry"}
 
 // Diff compares the config running (old) with the one replacing it.
 func Diff(old, new *Config) Changes {
@@ -155,6 +156,8 @@ func settings(old, new *Config) []string {
 		return out
 	}
 	o, n := old.Server, new.Server
+	ol, nl := old.Logging, new.Logging
+	ol.Format, nl.Format = "", "" // a setting of its own: restart-only
 	pairs := []struct {
 		path     string
 		old, new any
@@ -168,7 +171,8 @@ func settings(old, new *Config) []string {
 		{"server.shutdown_grace", o.ShutdownGrace, n.ShutdownGrace},
 		{"server.metrics_listen", o.MetricsListen, n.MetricsListen},
 		{"server.metrics_key", o.MetricsKey, n.MetricsKey},
-		{"logging", old.Logging, new.Logging},
+		{"logging.format", old.Logging.Format, new.Logging.Format},
+		{"logging", ol, nl},
 		{"routing", old.Routing, new.Routing},
 		{"limits", old.Limits, new.Limits},
 		{"telemetry", old.Telemetry, new.Telemetry},

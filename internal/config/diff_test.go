@@ -96,6 +96,7 @@ func TestDiffRestartOnly(t *testing.T) {
 		"server: {metrics_listen: \":9\"}\n":             "server.metrics_listen",
 		"server: {max_connections: 10}\n":                "server.max_connections",
 		"reload: {watch: true}\n":                        "reload.watch",
+		"logging: {format: text}\n":                      "logging.format",
 		"telemetry: {traces: {capture_content: true}}\n": "telemetry",
 		"server: {metrics_key: metric-key-0123}\n":       "",
 	} {

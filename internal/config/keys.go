@@ -20,6 +20,7 @@ func keyFields(k *Key) []field {
 			leaf("cost", &k.Budget.Cost, floatIn(0, maxDollars)),
 			leaf("period", &k.Budget.Period, oneOf("period", PeriodDay, PeriodMonth)),
 		}),
+		leaf("admin", &k.Admin, boolean),
 	}
 }
 

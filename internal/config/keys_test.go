@@ -40,12 +40,13 @@ server:
 		- name: batch
 			key: batch-key-0123456789
 			budget: {period: day}
+			admin: true
 `+keysModels)
 	want := []Key{
 		{Key: "plain-key-0123456789", Line: 3},
 		{Name: "team-search", Key: "team-key-0123456789", Models: []string{"gpt-4o", "claude-*"}, RPM: 600, TPM: 200000,
 			Budget: Budget{Tokens: 50000000, Cost: 500, Period: PeriodMonth}, Line: 4},
-		{Name: "batch", Key: "batch-key-0123456789", Budget: Budget{Period: PeriodDay}, Line: 10},
+		{Name: "batch", Key: "batch-key-0123456789", Budget: Budget{Period: PeriodDay}, Admin: true, Line: 10},
 	}
 	if diff := cmpDiff(want, c.Server.Keys); diff != "" {
 		t.Errorf("keys (-want +got):\n%s", diff)
@@ -77,7 +78,7 @@ func TestRouterKeyErrors(t *testing.T) {
 		{"key with a space", "\t\t- {name: a, key: \"abc def\"}\n", "line 3: server.api_keys[0].key: key contains spaces or control characters (a stray newline?) (value hidden: it is a key)"},
 		{"name with a space", "\t\t- {name: team a, key: " + secret + "}\n", `line 3: server.api_keys[0].name: name "team a" holds a space`},
 		{"name looks like a key", "\t\t- {name: sk-proj-abcdefghijklmnop, key: " + secret + "}\n", "line 3: server.api_keys[0].name: name looks like a key; it is shown in logs, headers and metrics (value hidden: it looks like a credential)"},
-		{"unknown field", "\t\t- {name: a, key: " + secret + ", limit: 1}\n", "line 3: server.api_keys[0].limit: unknown key (valid keys: name, key, models, rpm, tpm, budget)"},
+		{"unknown field", "\t\t- {name: a, key: " + secret + ", limit: 1}\n", "line 3: server.api_keys[0].limit: unknown key (valid keys: name, key, models, rpm, tpm, budget, admin)"},
 		{"name twice", "\t\t- {name: a, key: k1-0123456789}\n\t\t- {name: a, key: k2-0123456789}\n", `line 4: server.api_keys[1].name: key name "a" is already used at line 3`},
 		{"named key twice", "\t\t- " + secret + "\n\t\t- {name: a, key: " + secret + "}\n", "line 4: server.api_keys[1]: the same key as server.api_keys[0] (line 3)"},
 		{"models empty", "\t\t- {name: a, key: " + secret + ", models: []}\n", "line 3: server.api_keys[0].models: empty: the key could use no model"},

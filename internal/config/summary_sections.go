@@ -146,7 +146,11 @@ func writeKeys(w io.Writer, c *Config, show func(string) string) {
 			}
 			models = strings.Join(shown, ", ")
 		}
-		fmt.Fprintf(t, "  %s\t%s\t%s\t%s\n", show(k.Name), models, rates(k.RPM, k.TPM), budgetText(k.Budget))
+		name := show(k.Name)
+		if k.Admin {
+			name += " (admin)"
+		}
+		fmt.Fprintf(t, "  %s\t%s\t%s\t%s\n", name, models, rates(k.RPM, k.TPM), budgetText(k.Budget))
 	}
 	t.Flush()
 }

@@ -62,6 +62,7 @@ server:
 		- name: batch
 			key: batch-key-0123456789
 			budget: {period: day}
+			admin: true
 models:
 	- name: gpt-4o
 		id: gpt-4o-openai
@@ -103,9 +104,9 @@ fallbacks:
 context_window_fallbacks:
   gpt-4o -> claude-sonnet-4-5
 keys: 2 named, 0 plain (every model, no limits)
-  NAME         MODELS            LIMITS   BUDGET
-  team-search  gpt-4o, claude-*  rpm 600  5000 tokens and $20 per month
-  batch        (every model)     -        usage counted per day
+  NAME           MODELS            LIMITS   BUDGET
+  team-search    gpt-4o, claude-*  rpm 600  5000 tokens and $20 per month
+  batch (admin)  (every model)     -        usage counted per day
 limits: store redis://redis:6379/0, on_store_error fail_closed
 metrics: GET /metrics on 127.0.0.1:9090, no key
 traces: http://collector:4318, no prompts or completions

@@ -175,7 +175,8 @@ type Key struct {
 	RPM    int64    // requests per minute; 0: unlimited
 	TPM    int64    // tokens per minute; 0: unlimited
 	Budget Budget
-	Line   int // YAML line of the entry
+	Admin  bool // may read every key's budget usage (GET /v1/llmrouter/usage)
+	Line   int  // YAML line of the entry
 }
 
 // Budget caps what a key uses per period.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/redact"
@@ -27,10 +28,14 @@ type call struct {
 	rec *record // the access log's record; also holds the request's credentials
 	ep  *endpoint
 
-	body   []byte        // the client's body as it sent it
-	model  string        // the model it asked for
-	stream bool          // whether it asked for a stream
+	body   []byte // the client's body as it sent it
+	model  string // the model it asked for
+	stream bool   // whether it asked for a stream
+	start  time.Time
 	group  *config.Group // the deployments that serve model
+
+	plan plan    // the model being tried and its deployments (plan.go)
+	cur  current // the attempt in progress (health.go)
 
 	// first and more are the upstream requests built so far, one per target:
 	// every attempt to a target sends its request's bytes.
@@ -39,12 +44,13 @@ type call struct {
 	// allSecrets is g.secrets and the request's credentials (rec.secrets), built
 	// once by secrets; reset when a target adds credentials.
 	allSecrets []string
+	lim        admission // the limits' reservations (limits.go)
 }
 
 // handle returns the handler of one endpoint.
 func (g *Gateway) handle(e *endpoint) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c := &call{g: g, w: w, r: r, rec: recordOf(r.Context()), ep: e}
+		c := &call{g: g, w: w, r: r, rec: recordOf(r.Context()), ep: e, start: time.Now()}
 		if aerr := c.read(); aerr != nil { // the body is not all read: the deadline stays, the connection closes
 			c.rec.errMsg = aerr.Error()
 			refuse(w, e.client, aerr)
@@ -55,7 +61,12 @@ func (g *Gateway) handle(e *endpoint) http.HandlerFunc {
 			c.reject(aerr)
 			return
 		}
-		c.rec.obs.routed(c) // in flight from here (observe.go)
+		if aerr := c.admit(); aerr != nil { // limits.go: the key may use the model, its limits admit it
+			c.reject(aerr)
+			return
+		}
+		defer c.settleLimits() // limits.go: every reservation is charged what the request used
+		c.rec.obs.routed(c)    // in flight from here (observe.go)
 		c.run()
 	}
 }
@@ -79,11 +90,12 @@ func (c *call) accept() *apiError {
 		return aerr
 	}
 	c.rec.model = c.model
-	var ok bool
-	if c.group, ok = c.g.cfg.Routes.Lookup(c.model); !ok {
-		return &apiError{Status: http.StatusNotFound, Param: "model",
-			Message: fmt.Sprintf("model %q is not configured on this router", c.model)}
+	grp, ok := c.g.lookup(c.model)
+	if !ok {
+		return unknownModel(c.model, nil)
 	}
+	c.group = grp.cfg
+	c.startPlan(grp)
 	return nil
 }
 
@@ -125,24 +137,29 @@ type caller interface {
 // once; the translator that built the body, when the protocols differ, and the
 // options to make another.
 type outbound struct {
-	t      *target
-	proto  wire.Protocol
-	up     upstreamDialect
-	url    string
-	header http.Header
-	body   []byte
-	tr     translate.Translator // nil: same protocol, the bytes pass through
-	opts   translate.Options
-	issued bool // tr was given to an attempt
+	t       *target
+	model   string // the model name it serves: the client's, or a fallback's
+	proto   wire.Protocol
+	up      upstreamDialect
+	url     string
+	header  http.Header
+	body    []byte
+	tr      translate.Translator // nil: same protocol, the bytes pass through
+	opts    translate.Options
+	issued  bool     // tr was given to an attempt
+	dropped []string // request fields its translation dropped
 }
 
-// bind returns the upstream request of target t, built on first use.
+// bind returns the upstream request of target t for the model being tried,
+// built on first use. (A target is reached under two names when a glob model and
+// its fallback are served by one deployment.)
 func (c *call) bind(t *target) (*outbound, *apiError) {
-	if c.first.t == t {
+	model := c.plan.model
+	if c.first.t == t && c.first.model == model {
 		return &c.first, nil
 	}
 	for _, o := range c.more {
-		if o.t == t {
+		if o.t == t && o.model == model {
 			return o, nil
 		}
 	}
@@ -164,9 +181,8 @@ func (c *call) bind(t *target) (*outbound, *apiError) {
 // renamed) and transformed, the headers with the credential, the URL.
 func (c *call) build(o *outbound, t *target) *apiError {
 	up := t.upstreams[c.ep.proto]
-	*o = outbound{t: t, proto: up.proto, up: up.dialect}
-	c.rec.provider, c.rec.stream = string(t.model.Provider), c.stream
-	upModel := cmp.Or(t.model.UpstreamModel, c.model)
+	*o = outbound{t: t, model: c.plan.model, proto: up.proto, up: up.dialect}
+	upModel := cmp.Or(t.model.UpstreamModel, o.model)
 	path, ok := o.up.Path(c.ep.op, upModel, c.stream)
 	if !ok {
 		return errorf(http.StatusBadRequest, fmt.Sprintf("%s is only available for models on %s upstreams", c.ep.op, c.ep.servedBy))
@@ -203,20 +219,18 @@ func (c *call) buildBody(o *outbound, upModel string) *apiError {
 			return errorf(http.StatusBadRequest, fmt.Sprintf("no translation from %s to %s", c.ep.proto, o.proto))
 		}
 		body, err = o.tr.Request(body)
-		c.rec.dropped = o.tr.Dropped()
+		o.dropped = o.tr.Dropped()
 	}
 	if err != nil {
 		return requestError(err)
 	}
-	if m.StrictTranslation && len(c.rec.dropped) > 0 {
-		return &apiError{Status: http.StatusBadRequest, Param: c.rec.dropped[0], Message: fmt.Sprintf(
-			"strict_translation: fields cannot be carried to the %s upstream: %s", m.Provider, strings.Join(c.rec.dropped, ", "))}
+	if m.StrictTranslation && len(o.dropped) > 0 {
+		c.rec.dropped = o.dropped
+		return &apiError{Status: http.StatusBadRequest, Param: o.dropped[0], Message: fmt.Sprintf(
+			"strict_translation: fields cannot be carried to the %s upstream: %s", m.Provider, strings.Join(o.dropped, ", "))}
 	}
 	if o.body, err = o.t.policy.Body(body, o.up); err != nil {
 		return &apiError{Status: http.StatusBadRequest, Message: "applying transforms failed", Err: err}
-	}
-	if len(c.rec.dropped) > 0 && c.w != nil {
-		c.w.Header().Set("X-Llmrouter-Dropped", droppedHeader(c.rec.dropped))
 	}
 	return nil
 }

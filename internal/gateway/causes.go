@@ -7,10 +7,12 @@ import (
 
 	"github.com/llmrouter/llmrouter/internal/balance"
 	"github.com/llmrouter/llmrouter/internal/health"
+	"github.com/llmrouter/llmrouter/internal/limit"
 	"github.com/llmrouter/llmrouter/internal/metrics"
 	"github.com/llmrouter/llmrouter/internal/sse"
 	"github.com/llmrouter/llmrouter/internal/translate"
 	"github.com/llmrouter/llmrouter/internal/upstream"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // Causes: why an attempt or a request failed, as the metrics' error_type and
@@ -33,15 +35,19 @@ func attemptCause(ctx context.Context, c *call, o outcome, a *attemptObs, broke 
 		return metrics.CauseNone
 	case c.r.Context().Err() != nil:
 		return metrics.CauseCanceled
+	case o.class == wire.ErrorContextWindow:
+		return metrics.CauseContextWindow
+	case o.class == wire.ErrorContentPolicy:
+		return metrics.CauseContentPolicy
 	case o.err == nil:
-		return statusCause(o.status)
+		return httpCause(o.status)
 	}
 	return errorCause(ctx, a.answered, o.err)
 }
 
-// statusCause classifies an upstream's HTTP error status (or, for an in-band
+// httpCause classifies an upstream's HTTP error status (or, for an in-band
 // error, the status it stands for).
-func statusCause(status int) metrics.Cause {
+func httpCause(status int) metrics.Cause {
 	switch {
 	case status == http.StatusTooManyRequests:
 		return metrics.CauseRateLimited
@@ -63,7 +69,7 @@ func errorCause(ctx context.Context, answered bool, e *apiError) metrics.Cause {
 	case upstream.IsTimeout(e.Err):
 		return metrics.CauseTimeout
 	case errors.As(e.Err, &se):
-		return statusCause(e.Status) // an in-band error: the status it stands for
+		return httpCause(e.Status) // an in-band error: the status it stands for
 	case !answered && e.Status == http.StatusInternalServerError:
 		return metrics.CauseInternal // the request could not be built
 	case !answered:
@@ -144,22 +150,92 @@ func healthCause(c health.Cause) metrics.Cause {
 	return metrics.CauseOther
 }
 
-// ejections is the balance.Observer of a gateway's deployment groups: each time
-// a deployment leaves rotation it is counted, by the cause of its last failure
-// (llmrouter_deployment_ejections_total). A failed probe that keeps an ejected
-// deployment out (Change.Repeat) is not a new ejection.
-type ejections struct{ set *metrics.Set }
+// ejections is the balance.Observer of a gateway's deployment groups with
+// metrics: each time a deployment leaves rotation it is counted, by the cause of
+// its last failure (llmrouter_deployment_ejections_total), and next (the log)
+// hears of it too. A failed probe that keeps an ejected deployment out
+// (Change.Repeat) is not a new ejection.
+type ejections struct {
+	set  *metrics.Set
+	next balance.Observer
+}
 
 // Ejected counts an ejection.
 func (e ejections) Ejected(d *balance.Deployment, c health.Change) {
 	if !c.Repeat {
 		e.set.Deployment(d.ID).Ejected(healthCause(c.Cause))
 	}
+	e.next.Ejected(d, c)
 }
 
 // Recovered is not counted: the ejection's end is the probe's success.
-func (ejections) Recovered(*balance.Deployment) {}
+func (e ejections) Recovered(d *balance.Deployment) { e.next.Recovered(d) }
 
-// healthObserver is the observer to give balance.Options.Observer when the
-// gateway builds its deployment groups.
-func (g *Gateway) healthObserver() balance.Observer { return ejections{set: g.obs.set} }
+// healthObserver is the observer of the gateway's deployment groups: log, and
+// the ejection counters when the gateway has metrics.
+func (g *Gateway) healthObserver(log balance.Observer) balance.Observer {
+	if g.obs.set == nil {
+		return log
+	}
+	return ejections{set: g.obs.set, next: log}
+}
+
+// limitDecided counts a limit decision on the request's key, labelled by the
+// key's name (never the key; "unnamed" for a plain key): its own limits
+// (admit), or, with t set, the limits of the deployment t an attempt was about
+// to use (admitDeployment). A denial is counted by the limit that refused; a
+// decision the store could not make by the first limit the scope has. A
+// deployment's admissions are not counted: the key's admission is the
+// request's.
+func (c *call) limitDecided(t *target, res *limit.Reservation, err error) {
+	k := c.g.obs.set.Key(c.rec.key.name())
+	if k == nil {
+		return
+	}
+	var d *limit.Denied
+	switch {
+	case errors.As(err, &d):
+		k.Denied(limitScope(t, d.Reason))
+	case errors.Is(err, limit.ErrUnavailable):
+		k.StoreError(c.storeScope(t), false)
+	case err != nil: // the client went away: no decision
+	case res.Unchecked():
+		k.StoreError(c.storeScope(t), true)
+	case t == nil:
+		k.Admitted()
+	}
+}
+
+// limitScope is the scope label of a denial by reason r, of the key's limits
+// (t nil) or of deployment t's.
+func limitScope(t *target, r limit.Reason) metrics.Scope {
+	switch {
+	case r == limit.Requests && t != nil:
+		return metrics.ScopeDeploymentRPM
+	case r == limit.Tokens && t != nil:
+		return metrics.ScopeDeploymentTPM
+	case r == limit.Requests:
+		return metrics.ScopeRPM
+	case r == limit.Tokens:
+		return metrics.ScopeTPM
+	}
+	return metrics.ScopeBudget
+}
+
+// storeScope is the scope label of a decision made without the store: the
+// first limit the key (t nil) or deployment t has.
+func (c *call) storeScope(t *target) metrics.Scope {
+	if t != nil {
+		if t.model.RPM > 0 {
+			return metrics.ScopeDeploymentRPM
+		}
+		return metrics.ScopeDeploymentTPM
+	}
+	switch k := c.rec.key.cfg; {
+	case k.RPM > 0:
+		return metrics.ScopeRPM
+	case k.TPM > 0:
+		return metrics.ScopeTPM
+	}
+	return metrics.ScopeBudget
+}

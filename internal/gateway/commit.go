@@ -53,6 +53,7 @@ func (s *relay) event(ev sse.Event) (outcome, bool) {
 	if !s.commit {
 		up := s.out.up
 		if err := inBandError(up, ev.Name, ev.Data); err != nil {
+			s.class = inBandClass(up, err.(*translate.StreamError), ev.Data)
 			return s.failed(err), true
 		}
 		if !up.Content(ev.Name, ev.Data) && s.held+len(ev.Raw) < maxPending {

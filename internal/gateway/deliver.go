@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/llmrouter/llmrouter/internal/health"
 	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/translate"
 	"github.com/llmrouter/llmrouter/internal/upstream"
@@ -30,6 +31,11 @@ type answerReader interface {
 	// none to check), the kind wanted (empty: any), and the member a whole answer
 	// has (a path gjson reads).
 	Answer(op wire.Operation) (marker, want, member string)
+	// ErrorClass reads an error body, or an in-band error's data, for where else
+	// the request could succeed: a context-window overflow, a content-policy
+	// refusal (from the provider's error code or type), else by status. status is
+	// the HTTP status, or for an in-band error the status its type stands for.
+	ErrorClass(status int, body []byte) wire.ErrorClass
 }
 
 // maxAnswerBody bounds a non-streaming answer that must be translated, the one
@@ -49,10 +55,10 @@ func (a *attempt) deliver() outcome {
 	m := a.out.t.model
 	b, over, err := readAnswer(a.idle, maxAnswerBody)
 	if err != nil {
-		return outcome{retryable: m.Retry.OnNetworkError, err: readError(a.ctx, err)}
+		return outcome{retryable: m.Retry.OnNetworkError, err: readError(a.ctx, err), cause: a.c.errCause(a.ctx, err)}
 	}
 	if over {
-		return outcome{err: &apiError{Status: http.StatusBadGateway,
+		return outcome{cause: health.BadResponse, err: &apiError{Status: http.StatusBadGateway,
 			Message: fmt.Sprintf("upstream answer is larger than the router accepts (%d bytes)", maxAnswerBody)}}
 	}
 	a.c.rec.obs.event(a.out.up, b) // the answer's model and finish reasons, for traces (observe.go)
@@ -60,10 +66,17 @@ func (a *attempt) deliver() outcome {
 	if err != nil {
 		// A 200 that is not an answer (another shape, an error object) is the
 		// upstream's failure, retried like a 502 from it; nothing was sent yet.
-		return outcome{retryable: upstream.RetryStatus(m.Retry, http.StatusBadGateway),
+		o := outcome{retryable: upstream.RetryStatus(m.Retry, http.StatusBadGateway), cause: health.BadResponse,
 			err: &apiError{Status: http.StatusBadGateway, Message: "upstream response could not be translated", Err: err}}
+		var se *translate.StreamError
+		if errors.As(err, &se) { // the provider's error object, answered with a 2xx
+			o.class = inBandClass(a.out.up, se, b)
+			o.cause = inBandCause(o.class)
+		}
+		return o
 	}
 	c := a.c
+	c.committed()
 	c.rec.usage = a.tr.Usage()
 	copyResponseHeaders(c.w.Header(), a.resp, true, c.secrets())
 	c.w.Header().Set("Content-Type", "application/json")
@@ -113,6 +126,7 @@ func (a *attempt) relayBody() outcome {
 	if o, ok := a.answerStart((*buf)[:n], rerr); !ok {
 		return o
 	}
+	c.committed()
 	copyResponseHeaders(c.w.Header(), a.resp, false, c.secrets())
 	if a.resp.ContentLength >= 0 && !a.resp.Uncompressed {
 		c.w.Header().Set("Content-Length", strconv.FormatInt(a.resp.ContentLength, 10))
@@ -138,6 +152,7 @@ func (a *attempt) relayBody() outcome {
 		// idle or total timeout, which cancel the attempt's context (so that
 		// context's state says nothing about the client).
 		c.rec.obs.broke(a.ctx, err) // an error after the answer began (observe.go)
+		c.broke(c.errCause(a.ctx, err))
 		panic(http.ErrAbortHandler)
 	}
 	c.rec.usage = tap.usage(a.out.up)
@@ -199,11 +214,11 @@ func readStart(r io.Reader, buf []byte) (int, error) {
 func (a *attempt) answerStart(first []byte, rerr error) (outcome, bool) {
 	retry := a.out.t.model.Retry
 	if rerr != nil && !errors.Is(rerr, io.EOF) {
-		return outcome{retryable: retry.OnNetworkError, err: readError(a.ctx, rerr)}, false
+		return outcome{retryable: retry.OnNetworkError, err: readError(a.ctx, rerr), cause: a.c.errCause(a.ctx, rerr)}, false
 	}
 	if len(bytes.TrimLeft(first, " \t\r\n")) == 0 {
 		msg := fmt.Sprintf("upstream answered %d %s with an empty body", a.resp.StatusCode, http.StatusText(a.resp.StatusCode))
-		return outcome{retryable: retry.OnNetworkError, err: &apiError{Status: http.StatusBadGateway, Message: msg}}, false
+		return outcome{retryable: retry.OnNetworkError, cause: health.NetworkError, err: &apiError{Status: http.StatusBadGateway, Message: msg}}, false
 	}
 	whole := rerr != nil || (a.resp.ContentLength == int64(len(first)) && !a.resp.Uncompressed)
 	err := checkAnswerStart(a.out.up, a.c.ep.op, first, whole)
@@ -214,10 +229,11 @@ func (a *attempt) answerStart(first []byte, rerr error) (outcome, bool) {
 	var se *translate.StreamError
 	if errors.As(err, &se) {
 		aerr := inBandAPIError(a.c.ep.client, se, secrets)
-		return outcome{retryable: upstream.RetryStatus(retry, aerr.Status), err: aerr}, false
+		class := inBandClass(a.out.up, se, first)
+		return outcome{retryable: upstream.RetryStatus(retry, aerr.Status), err: aerr, class: class, cause: inBandCause(class)}, false
 	}
 	msg := redact.Scrub(err.Error(), secrets...)
-	return outcome{err: &apiError{Status: http.StatusBadGateway, Message: msg, Err: err}}, false
+	return outcome{cause: health.BadResponse, err: &apiError{Status: http.StatusBadGateway, Message: msg, Err: err}}, false
 }
 
 // errNotAnswer is a 2xx body that is not an answer of the kind asked for.

@@ -10,9 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llmrouter/llmrouter/internal/health"
 	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/translate"
 	"github.com/llmrouter/llmrouter/internal/upstream"
+	"github.com/llmrouter/llmrouter/internal/wire"
 	"github.com/tidwall/gjson"
 )
 
@@ -125,7 +127,7 @@ func (a *attempt) upstreamError() outcome {
 	status := a.resp.StatusCode
 	retry := upstream.RetryStatus(a.out.t.model.Retry, status)
 	if status < 400 || status > 599 {
-		return outcome{retryable: retry, err: &apiError{Status: http.StatusBadGateway,
+		return outcome{retryable: retry, cause: health.BadResponse, err: &apiError{Status: http.StatusBadGateway,
 			Message: fmt.Sprintf("upstream answered %d %s, which is not an answer (the router does not follow redirects)", status, http.StatusText(status))}}
 	}
 	// Scrubbed before it is cut: a key that crosses the cut is dropped whole.
@@ -141,6 +143,12 @@ func (a *attempt) upstreamError() outcome {
 	if d, ok := upstream.RetryAfter(a.resp.Header, time.Now()); ok {
 		o.retryAfter = d
 	}
+	if o.cut == "" {
+		o.class = a.out.up.ErrorClass(status, b)
+	} else {
+		o.class = wire.StatusClass(status)
+	}
+	o.cause = statusCause(status, o.class)
 	return o
 }
 

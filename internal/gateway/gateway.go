@@ -13,11 +13,13 @@ package gateway
 import (
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"path"
 	"sync/atomic"
 
 	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/limit"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/upstream"
@@ -25,14 +27,21 @@ import (
 )
 
 // Gateway is the compiled configuration plus the shared upstream connection pool.
-// It is an http.Handler; build it once with New.
+// It is an http.Handler; build it once with New. A reload builds a new one on
+// the same pool (WithPool) and Closes the old one once its requests are over.
 type Gateway struct {
 	cfg       *config.Config
 	endpoints []endpoint
 	targets   []target // one per entry of cfg.Models, at the same index
+	groups    []group  // one per group of cfg.Routes, at the same index (route.go)
+	groupOf   map[*config.Group]*group
+	checks    checks // the active health checks, once started
 	pool      *upstream.Pool
+	taken     []*http.Transport // the references taken on pool, given back by Close
 	log       *slog.Logger
 	secrets   []string
+	keys      []routerKey // server.api_keys, compiled (keys.go)
+	limits    limits      // rate limits and budgets (limits.go)
 	draining  atomic.Bool
 	flight    flight // requests in flight, for Stop
 	mux       *http.ServeMux
@@ -48,7 +57,8 @@ type target struct {
 	// upstreams maps each client protocol to the protocol this target is called
 	// with and its dialect (the providers table, resolved once).
 	upstreams map[wire.Protocol]upstreamOf
-	obs       targetObs // its metrics handles and trace settings (observe.go)
+	scopes    []*limit.Scope // the deployment's own rpm/tpm (limits.go); nil: none
+	obs       targetObs      // its metrics handles and trace settings (observe.go)
 }
 
 // Option configures New.
@@ -58,6 +68,28 @@ type options struct {
 	transport http.RoundTripper
 	table     table
 	obs       observeOptions // WithMetrics, WithTracer (observe.go)
+	pool      *upstream.Pool
+	previous  *Gateway
+	lim       limitOptions // limits.go
+	rand      rand.Source
+}
+
+// WithPool builds the gateway's upstream transports from pool instead of a pool
+// of its own. A reload passes the running gateway's pool, so that upstream
+// connections to endpoints both configs use stay open and warm.
+func WithPool(pool *upstream.Pool) Option {
+	return func(o *options) { o.pool = pool }
+}
+
+// WithPrevious names the gateway this one replaces (a reload), so that what it
+// learnt and counted carries over: an in-process limit store is taken over, so
+// windows and budgets survive the reload, and every deployment whose id,
+// endpoint, provider and upstream model are unchanged keeps its ejection,
+// failure count, in-flight count and latency average (balance.Group.Adopt), so
+// a reload neither readmits a failing upstream nor forgets a slow one. New only reads prev; it keeps no reference
+// to it: Close prev once its requests are over. nil is no previous gateway.
+func WithPrevious(prev *Gateway) Option {
+	return func(o *options) { o.previous = prev }
 }
 
 // WithTransport sends every upstream request through rt instead of the pooled,
@@ -85,20 +117,48 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, endpoints: eps, pool: upstream.NewPool(), log: log}
+	if o.pool == nil {
+		o.pool = upstream.NewPool()
+	}
+	g := &Gateway{cfg: cfg, endpoints: eps, pool: o.pool, log: log}
 	if g.obs, err = newObserver(cfg, o.obs); err != nil {
 		return nil, err
 	}
 	g.secrets = Secrets(cfg)
+	g.keys = compileKeys(cfg)
 	for i := range cfg.Models {
 		t, err := g.compile(&cfg.Models[i], o)
 		if err != nil {
+			g.Close() // what it took from a shared pool goes back
 			return nil, err
 		}
 		g.targets = append(g.targets, t)
 	}
+	if err := g.compileGroups(o); err != nil { // route.go
+		g.Close()
+		return nil, err
+	}
+	o.lim.previous = o.previous
+	if err := g.openLimits(o.lim); err != nil { // limits.go
+		g.Close()
+		return nil, err
+	}
 	g.mux = g.routesMux()
 	return g, nil
+}
+
+// Close stops g's active health checks, releases its limit store and gives back
+// the upstream transports g took from its pool: those no other gateway on the
+// pool uses have their idle connections closed. Call it once no
+// request is in flight on g (a replaced gateway, after its last request ended);
+// g must not serve afterwards. Close is idempotent.
+func (g *Gateway) Close() {
+	for _, t := range g.taken {
+		g.pool.Release(t)
+	}
+	g.taken = nil
+	g.limits.close()
+	g.stopChecks() // route.go
 }
 
 func (g *Gateway) compile(m *config.Model, o options) (target, error) {
@@ -112,9 +172,12 @@ func (g *Gateway) compile(m *config.Model, o options) (target, error) {
 			return target{}, fmt.Errorf("model %s: %w", m.Name, err)
 		}
 	}
-	if t.transport, err = g.pool.Transport(m); err != nil {
+	tr, err := g.pool.Transport(m)
+	if err != nil {
 		return target{}, err
 	}
+	g.taken = append(g.taken, tr)
+	t.transport = tr
 	if o.transport != nil {
 		t.transport = o.transport
 	}
@@ -125,17 +188,12 @@ func (g *Gateway) compile(m *config.Model, o options) (target, error) {
 	return t, nil
 }
 
-// Secrets returns every key in cfg, for scrubbing: router keys, model keys, and the
-// values header rules set in secret-named headers (defaults are merged into models).
+// Secrets returns every secret in cfg, for scrubbing: router keys, model keys, the
+// metrics key, the limit store's URL and password (config.Secrets), and the values
+// header rules set in secret-named headers (defaults are merged into models).
 func Secrets(cfg *config.Config) []string {
-	var s []string
-	for _, k := range cfg.Server.APIKeys {
-		s = append(s, k.Reveal())
-	}
+	s := cfg.Secrets()
 	for _, m := range cfg.Models {
-		if k := m.APIKey.Reveal(); k != "" {
-			s = append(s, k)
-		}
 		s = headerSecrets(s, m.Headers)
 	}
 	return s
@@ -199,6 +257,7 @@ func (g *Gateway) routesMux() *http.ServeMux {
 	g.obs.mount(mux)               // GET /metrics, unless it has its own listener
 	first := g.endpoints[0].client // the envelope of requests no protocol claims
 	mux.Handle("GET /v1/models", g.middleware(first, g.authenticate(first, g.models)))
+	mux.Handle("GET /v1/llmrouter/usage", g.middleware(first, g.authenticate(first, g.budgets))) // budgets.go
 	mux.Handle("GET /healthz", g.middleware(first, http.HandlerFunc(healthz)))
 	mux.Handle("GET /readyz", g.middleware(first, http.HandlerFunc(g.readyz)))
 	mux.Handle("/", g.middleware(first, http.HandlerFunc(g.notFound)))

@@ -90,6 +90,7 @@ func newRouter(t *testing.T, yaml string, up string, opts ...gateway.Option) *ro
 	t.Cleanup(func() {
 		srv.Close()
 		g.CloseIdle()
+		g.Close()
 	})
 	return &router{Server: srv, gw: g, log: buf}
 }
@@ -195,3 +196,8 @@ func post(t *testing.T, url string, body string, header map[string]string) (*htt
 }
 
 var _ = slog.LevelInfo
+
+// noEject, put before a config, keeps every deployment in rotation whatever it
+// answers: for tests of what a client or the log sees of many failures from one
+// upstream, not of health.
+const noEject = "routing:\n  health: {failures: 1000}\n"

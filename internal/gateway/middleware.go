@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -24,12 +23,16 @@ type record struct {
 	status   int // upstream status of the last attempt
 	stream   bool
 	attempts int
+	tries    []tryLog  // every attempt: deployment, status or cause, duration
+	firstTry [1]tryLog // tries' room for the usual one attempt, saving an allocation
+	fallback string    // why the call moved to a fallback model, if it did
 	dropped  []string
 	ttfb     time.Duration
 	usage    translate.Usage // the answer's token usage, as far as it was reported
 	errMsg   string
 	extra    []slog.Attr // body and header logging, when enabled
 	secrets  []string    // this request's credentials, masked in its log line
+	key      *routerKey  // the router key it authenticated with (keys.go); nil: none
 	obs      observation // its metrics and traces (observe.go)
 }
 
@@ -169,6 +172,8 @@ func (g *Gateway) access(r *http.Request, rec *record, sw *statusWriter, start t
 		slog.Float64("ttfb_ms", ms(rec.ttfb)),
 		slog.Int64("bytes_out", sw.bytes),
 	}
+	attrs = keyAttr(attrs, rec.key) // keys.go: the key's name, never the key
+	attrs = routeAttrs(attrs, rec)
 	attrs = usageAttrs(attrs, rec.usage)
 	if len(rec.dropped) > 0 {
 		attrs = append(attrs, slog.String("dropped", strings.Join(rec.dropped, ",")))
@@ -218,26 +223,4 @@ func printable(s string) bool {
 		}
 	}
 	return true
-}
-
-// authenticate enforces server.api_keys: a request must carry one of them as
-// Authorization: Bearer K or x-api-key: K. The comparison is constant-time.
-func (g *Gateway) authenticate(p envelope, next http.HandlerFunc) http.Handler {
-	if len(g.cfg.Server.APIKeys) == 0 {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key, _ := clientCredential(r.Header)
-		for _, k := range g.cfg.Server.APIKeys {
-			if key != "" && subtle.ConstantTimeCompare([]byte(key), []byte(k.Reveal())) == 1 {
-				next(w, r)
-				return
-			}
-		}
-		msg := "missing router API key: send Authorization: Bearer <key> or x-api-key: <key>"
-		if key != "" {
-			msg = "invalid router API key"
-		}
-		refuse(w, p, errorf(http.StatusUnauthorized, msg))
-	})
 }

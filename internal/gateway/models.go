@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 )
 
 // lister is what answering GET /v1/models needs of a client's protocol, which
@@ -15,11 +16,14 @@ type lister interface {
 	Models(ids, owners []string) any
 }
 
-// models lists the configured exact model names (globs are not listed), in the
+// models lists the configured exact model names that the request's key may use
+// (globs are not listed), in the
 // list format of the protocol the request's headers claim (Anthropic's with
 // anthropic-version), else OpenAI's.
 func (g *Gateway) models(w http.ResponseWriter, r *http.Request) {
-	ids := g.cfg.Routes.Names()
+	ids := slices.DeleteFunc(g.cfg.Routes.Names(), func(id string) bool {
+		return !keyAllows(r.Context(), id) // keys.go: only what the request's key may use
+	})
 	owners := make([]string, len(ids))
 	for i, id := range ids {
 		if grp, ok := g.cfg.Routes.Lookup(id); ok {

@@ -24,7 +24,7 @@ import (
 //
 //	observe        gateway.go   the request starts: its clock and its server span
 //	routed         call.go      its model is known: it is in flight
-//	attemptStarts  retry.go     an attempt: retry or fallback counted, its span, traceparent
+//	attemptStarts  retry.go     an attempt: retry or fallback (plan.go) counted, its span, traceparent
 //	responded      retry.go     the upstream answered (or failed to): waited so far; body reads timed
 //	event, tee     stream.go, deliver.go   the answer's model and finish reasons (traces, trace.go)
 //	broke          stream.go, deliver.go   the answer failed after its first byte
@@ -168,16 +168,14 @@ type observation struct {
 	started bool   // q was started (routed)
 	model   string // the configured model being tried: the request's, or a fallback
 	wait    time.Duration
-	ended   time.Duration // when the last attempt ended; 0: none did
-	last    *target       // the target of the last attempt
-	failed  metrics.Cause // why the last attempt failed, or its answer broke; CauseNone if neither
-	brokeBy metrics.Cause // why the answer failed after its first byte
-	// fallbackCause, when set before an attempt on another model, is the cause
-	// that attempt's fallback is counted under, instead of the last attempt's.
-	fallbackCause metrics.Cause
-	ctx           context.Context // the server span's
-	span          *telemetry.Span
-	a             attemptObs
+	ended   time.Duration   // when the last attempt ended; 0: none did
+	last    *target         // the target of the last attempt
+	failed  metrics.Cause   // why the last attempt failed, or its answer broke; CauseNone if neither
+	brokeBy metrics.Cause   // why the answer failed after its first byte
+	moved   int             // the fallbacks the call had made at the last attempt (plan.moved)
+	ctx     context.Context // the server span's
+	span    *telemetry.Span
+	a       attemptObs
 }
 
 // attemptObs is the attempt in progress.
@@ -235,18 +233,18 @@ func (ob *observation) attemptStarts(c *call, out *outbound, n int) {
 	}
 	t := out.t
 	var retry, from, fallback string
-	if prev := ob.last; prev != nil {
-		cause := ob.failed
-		if t.model.Name == ob.model {
-			ob.q.Retry(prev.obs.handle, cause)
-			retry = cause.String()
-		} else {
-			if ob.fallbackCause != metrics.CauseNone {
-				cause, ob.fallbackCause = ob.fallbackCause, metrics.CauseNone
-			}
-			ob.q.Fallback(t.obs.route, cause)
-			from, fallback, ob.model = ob.model, cause.String(), t.model.Name
+	switch moved := len(c.plan.moved); {
+	case moved != ob.moved: // the plan fell back to another model
+		cause := metrics.CauseUnavailable // nothing failed: every deployment was cooling
+		if ob.last != nil {
+			cause = ob.failed
 		}
+		cause = fallbackCause(c.plan.cause, cause)
+		ob.q.Fallback(t.obs.route, cause)
+		from, fallback, ob.model, ob.moved = ob.model, cause.String(), t.model.Name, moved
+	case ob.last != nil: // another attempt on the same model: a retry
+		ob.q.Retry(ob.last.obs.handle, ob.failed)
+		retry = ob.failed.String()
 	}
 	ob.last = t
 	ob.a = attemptObs{open: true, start: now, op: ob.upstreamOp(t)}
@@ -274,10 +272,18 @@ func (ob *observation) upstreamOp(t *target) metrics.Operation {
 	return op
 }
 
-// fallingBack names the cause of the fallback the next attempt makes when it is
-// not the last attempt's failure (context_window, content_policy): the picker
-// that moves a request to a fallback model calls it first.
-func (ob *observation) fallingBack(cause metrics.Cause) { ob.fallbackCause = cause }
+// fallbackCause is the cause a fallback is counted under: the chain that moved
+// the call (context_window, content_policy), else the last attempt's failure
+// (the fallbacks chain: what made the model fail).
+func fallbackCause(chain wire.ErrorClass, last metrics.Cause) metrics.Cause {
+	switch chain {
+	case wire.ErrorContextWindow:
+		return metrics.CauseContextWindow
+	case wire.ErrorContentPolicy:
+		return metrics.CauseContentPolicy
+	}
+	return last
+}
 
 // responded ends the wait for the upstream's response headers (resp nil: the
 // exchange failed), and times every read of its body from here on.

@@ -331,8 +331,9 @@ func TestEscapedKeysScrubbed(t *testing.T) {
 			jsonReply(401, `{"error":{"message":"Incorrect API key provided: `+key+`.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}`)(w, r)
 		}
 	})
-	keyed := newRouter(t, keyedConfig, up.URL)
-	passthrough := newRouter(t, passthroughLogConfig, up.URL)
+	// Every answer here is an error: no deployment may be ejected meanwhile.
+	keyed := newRouter(t, noEject+keyedConfig, up.URL)
+	passthrough := newRouter(t, noEject+passthroughLogConfig, up.URL)
 	names := []string{"json-text"}
 	for name := range spellings {
 		names = append(names, name)

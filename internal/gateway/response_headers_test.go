@@ -67,7 +67,14 @@ func TestRouterHeadersWinOverUpstream(t *testing.T) {
 			if got := h.Values("X-Llmrouter-Attempts"); len(got) != 1 || got[0] != "1" {
 				t.Errorf("X-Llmrouter-Attempts = %q, want [1]", got)
 			}
-			for _, name := range []string{"X-Llmrouter-Deployment", "Set-Cookie", "Strict-Transport-Security", "Alt-Svc", "Access-Control-Allow-Origin"} {
+			want := "gpt-4o#1"
+			if strings.Contains(c.body, "claude-x") {
+				want = "claude-x#1"
+			}
+			if got := h.Values("X-Llmrouter-Deployment"); len(got) != 1 || got[0] != want {
+				t.Errorf("X-Llmrouter-Deployment = %q, want the router's [%s]", got, want)
+			}
+			for _, name := range []string{"Set-Cookie", "Strict-Transport-Security", "Alt-Svc", "Access-Control-Allow-Origin"} {
 				if v := h.Values(name); len(v) > 0 {
 					t.Errorf("upstream header relayed: %s: %q", name, v)
 				}

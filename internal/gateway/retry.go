@@ -9,14 +9,19 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/llmrouter/llmrouter/internal/balance"
 	"github.com/llmrouter/llmrouter/internal/config"
+	"github.com/llmrouter/llmrouter/internal/health"
 	"github.com/llmrouter/llmrouter/internal/translate"
 	"github.com/llmrouter/llmrouter/internal/upstream"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // outcome is how one attempt ended. done: the client has its answer (or is gone);
 // otherwise the attempt failed before anything reached the client, and the failure
-// is either an upstream HTTP error (status/header/body) or err.
+// is either an upstream HTTP error (status/header/body) or err. cause is what the
+// attempt says of the deployment's health; class, what the upstream's error says
+// of where else the request could succeed (the fallback chains).
 type outcome struct {
 	done       bool
 	retryable  bool
@@ -26,6 +31,8 @@ type outcome struct {
 	body       []byte
 	cut        string // why body is not the whole error body; "" when it is
 	err        *apiError
+	cause      health.Cause
+	class      wire.ErrorClass
 }
 
 // attempt is one try of a call against one target: its context (cancelled with
@@ -41,10 +48,12 @@ type attempt struct {
 	idle   *upstream.IdleReader
 }
 
-// pick returns the target of attempt n. A request has one candidate today, the
-// first deployment of its model's group; a picker that balances deployments and
-// moves to fallbacks replaces this, and every attempt binds to what it returns.
-func (c *call) pick(int) *target { return &c.g.targets[c.group.Deployments[0]] }
+// runState is what every attempt of a call shares: the context of them all and
+// the total deadline.
+type runState struct {
+	ctx      context.Context
+	deadline time.Time
+}
 
 // run makes the attempts. The retry policy, written out (cf. Caddy's reverse proxy):
 // a failure before any response byte (connect refused or reset, connect or
@@ -52,29 +61,41 @@ func (c *call) pick(int) *target { return &c.g.targets[c.group.Deployments[0]] }
 // status in on_status is retried, never 400/401/403/404/422; a stream that fails
 // before its first content event (the commit point) is retried; once a byte has
 // reached the client nothing is retried. Every attempt to a target sends identical
-// bytes. The retry policy and the total timeout are the first candidate's.
+// bytes. Which deployment each attempt goes to, and when the call falls back to
+// another model, is the plan's (plan.go); one total deadline, the requested
+// model's, covers them all.
 func (c *call) run() {
-	m := c.pick(1).model
+	m := c.plan.grp.first
 	// One context for all the attempts, cancelled with its cause: the total
 	// timeout (a timer, not a second context), Stop (shutdown_grace expired).
 	ctx, cancel := context.WithCancelCause(c.r.Context())
 	defer cancel(nil)
-	start := time.Now()
-	deadline := start.Add(m.Timeouts.Total)
+	st := &runState{ctx: ctx, deadline: time.Now().Add(m.Timeouts.Total)}
 	total := time.AfterFunc(m.Timeouts.Total, func() { cancel(upstream.ErrTotalTimeout) })
 	defer total.Stop()
 	defer c.g.flight.leave(c.g.flight.join(cancel))
 	for n := 1; ; n++ {
-		out, aerr := c.bind(c.pick(n))
-		if aerr != nil {
-			c.reject(aerr)
+		pk, t, ok := c.next(st)
+		if !ok {
 			return
 		}
-		c.rec.attempts = n
-		c.w.Header().Set("X-Llmrouter-Attempts", strconv.Itoa(n))
+		out, aerr := c.bind(t)
+		if aerr != nil {
+			pk.Report(health.Result{Cause: health.ClientError}) // frees a probe's slot
+			pk.Done()
+			if c.plan.last == nil {
+				c.reject(aerr) // nothing reached an upstream: the request is refused
+				return
+			}
+			// A fallback that cannot take the request (an operation its provider
+			// does not serve, a strict translation): the last failure stands.
+			c.giveUp(nil)
+			return
+		}
+		c.announce(n, out)
 		c.rec.obs.attemptStarts(c, out, n) // the attempt's span, traceparent, retry or fallback (observe.go)
-		o := c.attempt(ctx, out, start)
-		c.rec.obs.attemptEnded(ctx, c, o) // its metrics and span end (observe.go)
+		o := c.attempt(st.ctx, out, pk)
+		c.rec.obs.attemptEnded(st.ctx, c, o) // its metrics and span end (observe.go)
 		if o.done {
 			return
 		}
@@ -82,26 +103,41 @@ func (c *call) run() {
 			c.rec.errMsg = "client went away"
 			return
 		}
-		wait, ok := nextWait(deadline, m.Retry, n, o)
-		if !ok || !upstream.Sleep(ctx, wait) {
-			if c.r.Context().Err() != nil {
-				c.rec.errMsg = "client went away during backoff"
-				return
-			}
+		if !c.failedAttempt(o, out) {
 			c.fail(out, o)
 			return
 		}
 	}
 }
 
-// nextWait decides whether attempt n+1 happens and after how long. A Retry-After
-// that does not fit in what is left of the total deadline sends the failure (a 429
-// with its Retry-After) back to the client at once.
+// announce sets what the response says of attempt n, before it is sent: the
+// deployment that answers (or failed last), the model it serves, the fallback
+// cause, the attempt count, and the fields its translation dropped.
+func (c *call) announce(n int, out *outbound) {
+	h := c.w.Header()
+	c.rec.attempts = n
+	h.Set("X-Llmrouter-Attempts", strconv.Itoa(n))
+	h.Set("X-Llmrouter-Deployment", out.t.model.ID)
+	h.Set("X-Llmrouter-Model", c.plan.model)
+	if c.plan.moved != nil {
+		h.Set("X-Llmrouter-Fallback", c.plan.cause.String())
+	}
+	c.rec.provider, c.rec.stream, c.rec.dropped = string(out.t.model.Provider), c.stream, out.dropped
+	if len(out.dropped) > 0 {
+		h.Set("X-Llmrouter-Dropped", droppedHeader(out.dropped))
+	} else {
+		h.Del("X-Llmrouter-Dropped")
+	}
+}
+
+// nextWait decides whether another round happens after n rounds failed and after
+// how long. A Retry-After that does not fit in what is left of the total deadline
+// sends the failure (a 429 with its Retry-After) back to the client at once.
 func nextWait(deadline time.Time, p config.Retry, n int, o outcome) (time.Duration, bool) {
-	if !o.retryable || n >= p.Attempts {
+	if !o.retryable {
 		return 0, false
 	}
-	wait := upstream.Backoff(p, n, nil)
+	wait := upstream.Backoff(p, n+1, nil)
 	if o.retryAfter > 0 && p.RespectRetryAfter {
 		wait = o.retryAfter
 	}
@@ -111,23 +147,31 @@ func nextWait(deadline time.Time, p config.Retry, n int, o outcome) (time.Durati
 	return wait, true
 }
 
-// attempt sends out once and delivers the answer if it can.
-func (c *call) attempt(ctx context.Context, out *outbound, start time.Time) outcome {
+// attempt sends out once, to the deployment pk picked, and delivers the answer
+// if it can. The deployment's health hears of the attempt as soon as its fate is
+// known (see call.committed and call.settle), and its in-flight slot is freed
+// when the attempt is over.
+func (c *call) attempt(ctx context.Context, out *outbound, pk balance.Attempt) (o outcome) {
+	c.cur, c.rec.status = current{pick: pk, to: out, sent: time.Now()}, 0
+	o.cause = health.ClientError // what a panic leaves: nothing said of the deployment
+	defer func() { c.settle(o) }()
 	actx, acancel := context.WithCancelCause(ctx)
 	defer acancel(nil)
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, out.url, bytes.NewReader(out.body))
 	if err != nil {
-		return outcome{err: &apiError{Status: http.StatusInternalServerError, Message: "building upstream request failed", Err: err}}
+		return outcome{cause: health.ClientError, err: &apiError{Status: http.StatusInternalServerError, Message: "building upstream request failed", Err: err}}
 	}
 	req.Header = out.header
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(out.body)), nil }
 	m := out.t.model
+	c.cur.sent = time.Now()
 	resp, err := out.t.transport.RoundTrip(req)
 	c.rec.obs.responded(resp) // upstream wait until here; its body's reads timed (observe.go)
 	if err != nil {
-		return outcome{retryable: m.Retry.OnNetworkError, err: transportError(actx, err)}
+		return outcome{retryable: m.Retry.OnNetworkError, err: transportError(actx, err), cause: c.errCause(actx, err)}
 	}
 	defer resp.Body.Close()
+	c.cur.ttfb = time.Since(c.cur.sent)
 	c.rec.status = resp.StatusCode
 	a := &attempt{c: c, out: out, ctx: actx, cancel: acancel, resp: resp}
 	a.idle = upstream.NewIdleReader(resp.Body, m.Timeouts.Idle, acancel)
@@ -135,7 +179,7 @@ func (c *call) attempt(ctx context.Context, out *outbound, start time.Time) outc
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return a.upstreamError()
 	}
-	c.rec.ttfb = time.Since(start)
+	c.rec.ttfb = time.Since(c.start)
 	a.tr = c.translator(out)
 	if c.stream {
 		return a.relayStream()

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/llmrouter/llmrouter/internal/limit/redistest"
 )
 
 // headerEchoUpstream answers with the failure the model name asks for and echoes
@@ -62,7 +64,11 @@ func TestCanaryKeysNeverInErrorPathHeaders(t *testing.T) {
 		t.Run(fmt.Sprintf("keyed=%v", keyed), func(t *testing.T) {
 			cu := &canaryUpstream{received: map[string]bool{}}
 			up := newUpstream(t, headerEchoUpstream(cu))
-			cfg := strings.Replace(canaryConfig("json", keyed, deadAddr(t)), "  response_body: true\n", "  response_body: true\n  max_body_bytes: 4MiB\n", 1)
+			var redis *redistest.Server
+			if keyed {
+				redis = redistest.Start(t, redistest.WithPassword(canaryRedisPass))
+			}
+			cfg := strings.Replace(canaryConfig("json", keyed, deadAddr(t), redis), "  response_body: true\n", "  response_body: true\n  max_body_bytes: 4MiB\n", 1)
 			rt := newRouter(t, cfg, up.URL)
 			clientKey := canaryClientKey
 			if keyed {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/llmrouter/llmrouter/internal/limit/redistest"
 )
 
 // Canary keys: distinctive, so that any trace of them is found. The test checks
@@ -19,9 +21,10 @@ const (
 	canaryRouterKey = "sk-canary-ROUTERKEY-3b8e1f9a2c7d4e6f0a5b"
 	canaryClientKey = "sk-canary-CLIENTKEY-9d2c4a7e1f3b8c6a0e5d"
 	canaryHeaderKey = "pk-canary-HEADERKEY-5e1a7c3b9d2f4a6c8e0b" // set by a header rule
+	canaryRedisPass = "rp-canary-REDISPASS-8c2e6a4f0b1d3e5a7c9f" // in the limit store's URL
 )
 
-var canaries = []string{canaryConfigKey, canaryRouterKey, canaryClientKey, canaryHeaderKey}
+var canaries = []string{canaryConfigKey, canaryRouterKey, canaryClientKey, canaryHeaderKey, canaryRedisPass}
 
 // leaks returns the canaries (or their 12-character prefixes) found in s.
 func leaks(s string) []string {
@@ -136,7 +139,11 @@ func TestCanaryKeysNeverLeak(t *testing.T) {
 				t.Parallel()
 				cu := &canaryUpstream{received: map[string]bool{}}
 				up := newUpstream(t, cu.handler)
-				rt := newRouter(t, canaryConfig(format, keyed, dead), up.URL)
+				var redis *redistest.Server
+				if keyed {
+					redis = redistest.Start(t, redistest.WithPassword(canaryRedisPass))
+				}
+				rt := newRouter(t, canaryConfig(format, keyed, dead, redis), up.URL)
 				o := observe(t, rt)
 				clientKey := canaryClientKey
 				if keyed {
@@ -187,6 +194,21 @@ func TestCanaryKeysNeverLeak(t *testing.T) {
 					}
 				}
 				if keyed {
+					// The limit store goes away: the outage is logged (the URL masked)
+					// and the requests go on (fail_open).
+					redis.Stop()
+					for range 2 {
+						resp, body := post(t, o.URL+"/v1/chat/completions", `{"model":"gpt-ok","messages":[{"role":"user","content":"hi"}]}`,
+							map[string]string{"Authorization": "Bearer " + canaryRouterKey})
+						o.waitServed(t)
+						n++
+						if resp.StatusCode != 200 || leaks(string(body)) != nil {
+							t.Errorf("with the limit store down: status %d body %s", resp.StatusCode, body)
+						}
+					}
+					if log := rt.log.String(); !strings.Contains(log, "limit store unavailable") || !strings.Contains(log, "canary-team") {
+						t.Errorf("want the store outage and the key's name in the log:\n%s", log)
+					}
 					// A wrong router key (the client's own) is refused without echoing it.
 					for _, h := range []map[string]string{{"Authorization": "Bearer " + canaryClientKey}, {"X-Api-Key": canaryClientKey}} {
 						resp, body := post(t, o.URL+"/v1/chat/completions", `{"model":"gpt-ok","messages":[{"role":"user","content":"hi"}]}`, h)
@@ -237,15 +259,17 @@ func tryPost(url, body string, header map[string]string) (*http.Response, []byte
 	return resp, b, err
 }
 
-// canaryConfig logs everything at debug level. keyed: router keys and a configured
-// model key; else no key at all, so the client's key is forwarded.
-func canaryConfig(format string, keyed bool, dead string) string {
+// canaryConfig logs everything at debug level. keyed: a router key object with
+// limits counted in Redis (a password in its URL) and a configured model key;
+// else no key at all, so the client's key is forwarded.
+func canaryConfig(format string, keyed bool, dead string, redis *redistest.Server) string {
 	server, key := "", ""
 	if keyed {
-		server = "server:\n  api_keys: [" + canaryRouterKey + "]\n"
+		server = "server:\n  api_keys:\n    - {name: canary-team, key: " + canaryRouterKey + ", rpm: 1000000, tpm: 1000000000}\n" +
+			"limits: {store: \"redis://:" + canaryRedisPass + "@" + redis.Addr + "/0\"}\n"
 		key = "    api_key: " + canaryConfigKey + "\n"
 	}
-	return server + `logging:
+	return noEject + server + `logging:
   level: debug
   format: ` + format + `
   request_headers: true

@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/llmrouter/llmrouter/internal/health"
 	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/sse"
 	"github.com/llmrouter/llmrouter/internal/translate"
 	"github.com/llmrouter/llmrouter/internal/upstream"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // maxCoalesce bounds the client bytes gathered from events that arrived together
@@ -29,6 +31,7 @@ type relay struct {
 	pending []sse.Event // upstream events held before the commit point, copied
 	held    int         // their raw size
 	fed     bool        // conv has been given an event of this attempt
+	class   wire.ErrorClass
 }
 
 // converter is the part of translate.Translator a stream needs; passthrough
@@ -134,9 +137,14 @@ func (s *relay) failed(err error) outcome {
 	c := s.c
 	if c.r.Context().Err() != nil {
 		c.rec.errMsg = "client went away"
-		return outcome{done: true}
+		return outcome{done: true, cause: health.ClientGone}
 	}
 	aerr := s.streamError(err)
+	var se *translate.StreamError
+	if errors.As(err, &se) && s.class == wire.ErrorOther {
+		s.class = wire.StatusClass(aerr.Status) // an error the converter found
+	}
+	cause := c.streamCause(s.ctx, err, s.class)
 	if !s.commit {
 		retry := s.out.t.model.Retry.OnNetworkError
 		var se *translate.StreamError
@@ -150,14 +158,14 @@ func (s *relay) failed(err error) outcome {
 		if s.fed && s.tr != nil {
 			retry = false
 		}
-		return outcome{retryable: retry, err: aerr}
+		return outcome{retryable: retry, err: aerr, cause: cause, class: s.class}
 	}
 	c.rec.obs.broke(s.ctx, err) // an error after the answer began (observe.go)
 	// The error's cause may quote the upstream (an in-band message echoing a key):
 	// the log gets it scrubbed like the client does.
 	c.rec.errMsg = redact.Scrub(aerr.Error(), c.secrets()...)
 	s.write(append(s.buf, c.ep.client.ErrorEvent(aerr.Status, aerr.Type, aerr.Param, aerr.Message)...))
-	return outcome{done: true}
+	return outcome{done: true, cause: cause}
 }
 
 // streamError describes a stream failure for the client, without secrets.
@@ -185,6 +193,7 @@ func (s *relay) streamError(err error) *apiError {
 func (s *relay) write(b []byte) bool {
 	if !s.commit {
 		s.commit = true
+		s.c.committed()
 		s.startResponse()
 	}
 	if len(b) == 0 {

@@ -68,6 +68,10 @@ type Options struct {
 	// KeyPrefix starts every Redis key; default "llmrouter:limit:". Routers that share a Redis
 	// but not their limits need different prefixes.
 	KeyPrefix string
+	// Adopt, when this engine and Adopt both count in process, makes this one count in Adopt's
+	// memory: a configuration reload keeps every window and budget instead of starting them
+	// afresh. Scopes are matched by name. A Redis store keeps its state in Redis and ignores it.
+	Adopt *Engine
 }
 
 // Engine decides and records limits. It is safe for concurrent use; make one per config.
@@ -120,8 +124,13 @@ func Open(opts Options) (*Engine, error) {
 	switch {
 	case opts.Store == "" || opts.Store == "memory":
 		e.store = newMemory()
+		if opts.Adopt != nil {
+			if m, ok := opts.Adopt.store.(*memory); ok {
+				e.store = m
+			}
+		}
 	case strings.HasPrefix(opts.Store, "redis://") || strings.HasPrefix(opts.Store, "rediss://") || strings.HasPrefix(opts.Store, "unix://"):
-		s, err := openRedis(opts.Store, prefix, e.timeout, opts.Now != nil)
+		s, err := openRedis(opts.Store, prefix, e.timeout, opts.Now != nil, e.log)
 		if err != nil {
 			return nil, err
 		}

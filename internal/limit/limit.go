@@ -21,6 +21,7 @@
 //	}
 //	res.Status().WriteHeaders(w.Header(), limit.OpenAI, time.Now())  // optional on success
 //	... serve ...
+//	res.Bill(servedBy)                                    // if priced before the deployment was known
 //	res.Settle(ctx, limit.Usage{Input: in, Output: out})  // real usage, or what was used so far
 //
 // Reserve checks and reserves every scope in one atomic step (one round trip with Redis): either

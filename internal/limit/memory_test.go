@@ -132,3 +132,45 @@ func TestPeriodsMatchTheCalendar(t *testing.T) {
 		}
 	}
 }
+
+// An engine opened with Adopt counts in the adopted engine's memory: a config reload keeps the
+// windows and budgets it had, matched by scope name, rules as the new config says.
+func TestAdoptKeepsTheCounters(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		time.Sleep(time.Until(start))
+		old := mustOpen(t, Options{})
+		key := mustScope(t, "key:a", Rule{RPM: 2, Budget: Budget{Tokens: 1000, Period: Month}})
+		settle(t, admit(t, old, est(100, 200), key), est(100, 200))
+		admit(t, old, est(1, 1), key)
+
+		reloaded := mustScope(t, "key:a", Rule{RPM: 2, Budget: Budget{Tokens: 1000, Period: Month}})
+		adopted := mustOpen(t, Options{Adopt: old})
+		if d := deny(t, adopted, est(1, 1), reloaded); d.Reason != Requests {
+			t.Fatalf("adopted engine denied for %s, want requests: the window was not kept", d.Reason)
+		}
+		if u := usage(t, adopted, reloaded, start); u.Tokens != 302 {
+			t.Fatalf("adopted engine reads %d budget tokens, want 302", u.Tokens)
+		}
+		fresh := mustOpen(t, Options{})
+		admit(t, fresh, est(1, 1), reloaded)
+	})
+}
+
+// Bill changes the price Settle charges a cost budget with: a request reserved at one model's
+// price and served by another is charged the server's.
+func TestBillPricesTheServingModel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		time.Sleep(time.Until(start))
+		eng := mustOpen(t, Options{Prices: map[string]Price{"dear": {Input: 10, Output: 30}, "cheap": {Input: 1, Output: 2}}})
+		key := mustScope(t, "key:a", Rule{Budget: Budget{Cost: 100, Period: Month}})
+		r, err := eng.Reserve(context.Background(), Request{Scopes: []*Scope{key}, Model: "dear", Estimate: est(1000, 1000)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Bill("cheap")
+		settle(t, r, est(1e6, 1e6))
+		if u := usage(t, eng, key, start); u.Cost != 3 {
+			t.Fatalf("charged $%g, want $3 (a million tokens in and out at the cheap price)", u.Cost)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -43,8 +44,9 @@ type redisStore struct {
 }
 
 // openRedis connects to rawURL (redis://user:pass@host:port/db, rediss:// for TLS, unix://).
-// The URL is a secret: no error or log line quotes its password.
-func openRedis(rawURL, prefix string, timeout time.Duration, clock bool) (*redisStore, error) {
+// The URL is a secret: no error or log line quotes its password. go-redis's own messages go to
+// log (see redisLogger).
+func openRedis(rawURL, prefix string, timeout time.Duration, clock bool, log *slog.Logger) (*redisStore, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		// url.Parse's error quotes the whole URL, password included.
@@ -65,7 +67,25 @@ func openRedis(rawURL, prefix string, timeout time.Duration, clock bool) (*redis
 	opt.ContextTimeoutEnabled = true
 	opt.DisableIdentity = true
 	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	redis.SetLogger(redisLogger{log: log, url: u})
 	return &redisStore{client: redis.NewClient(opt), prefix: prefix, redacted: redacted, url: u, clock: clock}, nil
+}
+
+// redisLogger takes go-redis's own messages (a pool that cannot dial, a connection it drops),
+// which it would print to stderr with the standard logger, past the router's log format and its
+// scrubbing. They go to the engine's logger at debug level, the password removed: the engine
+// already logs each change of the store's state once, and a down store makes go-redis complain on
+// every probe. go-redis has one logger per process: the last store opened sets it.
+type redisLogger struct {
+	log *slog.Logger
+	url *url.URL
+}
+
+// Printf implements go-redis's internal.Logging.
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	if l.log.Enabled(ctx, slog.LevelDebug) {
+		l.log.Debug("redis client", "message", scrub(fmt.Sprintf(format, v...), l.url))
+	}
 }
 
 // scrub removes u's password from a message, in case a library quotes it.

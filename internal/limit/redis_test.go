@@ -255,6 +255,11 @@ func TestRedisPasswordIsNeverShown(t *testing.T) {
 	if !strings.Contains(right.String(), "xxxxx@"+srv.Addr) || !strings.Contains(logs.String(), "limit store unavailable") {
 		t.Fatalf("want the masked URL and the outage logged; got %q and:\n%s", right.String(), logs.String())
 	}
+	// go-redis's own messages (its pool failing to dial) come through the engine's logger, at
+	// debug level, rather than the standard logger's stderr.
+	if !strings.Contains(logs.String(), "level=DEBUG msg=\"redis client\"") {
+		t.Fatalf("go-redis's messages did not reach the engine's logger:\n%s", logs.String())
+	}
 }
 
 // An error from the client library that quotes the password is scrubbed but still matches its cause.

@@ -124,6 +124,16 @@ func (r *Reservation) Status() Status {
 	return status(r.scopes, r.grants, -1, NoReason)
 }
 
+// Bill names the model whose price Settle charges to cost budgets, when it is not the one the
+// request was reserved with: a key is reserved before the deployment that will serve it is
+// known, and priced with the dearest then. Call it before Settle, from the goroutine that will
+// call Settle.
+func (r *Reservation) Bill(model string) {
+	if r != nil {
+		r.model = model
+	}
+}
+
 // Unchecked reports whether the request was admitted without the store (FailOpen while it was
 // down); Settle still tries to record its usage.
 func (r *Reservation) Unchecked() bool { return r.unchecked }

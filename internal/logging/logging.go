@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/redact"
@@ -38,7 +39,16 @@ import (
 // references; see redact.Scrub). Masks show at most a key's last 4 characters. Limits: a
 // secret hidden by another encoding (base64 of a []byte struct field) is not recognised.
 func New(cfg config.Logging, w io.Writer, secrets []string) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.Level}
+	l, _ := NewLive(cfg, w, secrets)
+	return l
+}
+
+// NewLive is New for a logger that follows config reloads through the Live it
+// also returns: its level can change and the secrets it masks can grow.
+func NewLive(cfg config.Logging, w io.Writer, secrets []string) (*slog.Logger, *Live) {
+	live := &Live{level: new(slog.LevelVar)}
+	live.level.Set(cfg.Level)
+	opts := &slog.HandlerOptions{Level: live.level}
 	var next slog.Handler
 	json := cfg.Format != "text"
 	if json {
@@ -46,8 +56,29 @@ func New(cfg config.Logging, w io.Writer, secrets []string) *slog.Logger {
 	} else {
 		next = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(&handler{next: next, r: newRedactor(secrets, json)})
+	live.r = newRedactor(secrets, json)
+	return slog.New(&handler{next: next, r: live.r}), live
 }
+
+// Live changes a running logger from NewLive, and every logger derived from it
+// (With, WithGroup). Its format is fixed: a new one needs a new logger.
+type Live struct {
+	level *slog.LevelVar
+	r     *redactor
+	mu    sync.Mutex // serialises Learn
+}
+
+// Learn adds secrets to those the logger masks. Secrets are never removed: a key
+// a reload takes out of the config stays masked, for the lines of requests still
+// using it and for good. Once Learn returns, every line logged is masked of them.
+func (l *Live) Learn(secrets []string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.r.secrets.Store(l.r.secrets.Load().Union(secrets))
+}
+
+// SetLevel changes the lowest level logged.
+func (l *Live) SetLevel(level slog.Level) { l.level.Set(level) }
 
 // handler is a slog.Handler that redacts every record and attribute before passing it
 // to the wrapped JSON or text handler.

@@ -9,20 +9,24 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/redact"
 )
 
 // redactor rewrites slog attributes so that no credential reaches the encoder.
-// It is built once per logger and is safe for concurrent use (read-only).
+// It is built once per logger and is safe for concurrent use; its secrets only
+// grow (Live.Learn).
 type redactor struct {
-	secrets *redact.Set
+	secrets atomic.Pointer[redact.Set]
 	json    bool // the sink encodes JSON: render slog.Any values as JSON
 }
 
 func newRedactor(secrets []string, json bool) *redactor {
-	return &redactor{secrets: redact.NewSet(secrets), json: json}
+	r := &redactor{json: json}
+	r.secrets.Store(redact.NewSet(secrets))
+	return r
 }
 
 // text redacts free text: known secrets, then credential query values, userinfo
@@ -36,7 +40,7 @@ func (r *redactor) text(s string) (string, bool) {
 
 // scrub replaces the known secrets in s, also where escapes spell them (see
 // redact.Scrub), reporting whether any was found.
-func (r *redactor) scrub(s string) (string, bool) { return r.secrets.Scrub(s) }
+func (r *redactor) scrub(s string) (string, bool) { return r.secrets.Load().Scrub(s) }
 
 // str is text without the report.
 func (r *redactor) str(s string) string {

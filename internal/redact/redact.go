@@ -56,6 +56,21 @@ type Set struct{ secrets []string }
 // NewSet prepares secrets for Set.Scrub.
 func NewSet(secrets []string) *Set { return &Set{secrets: usable(secrets)} }
 
+// Union returns a set with the secrets of set and more: set itself when more
+// adds none.
+func (set *Set) Union(more []string) *Set {
+	known := make(map[string]bool, len(set.secrets))
+	for _, s := range set.secrets {
+		known[s] = true
+	}
+	for _, s := range more {
+		if len(s) >= minSecret && !known[s] {
+			return NewSet(append(slices.Clip(set.secrets), more...))
+		}
+	}
+	return set
+}
+
 // Scrub is Scrub with the set's secrets. It reports whether anything was masked;
 // when nothing was, s itself comes back without allocating.
 func (set *Set) Scrub(s string) (string, bool) {

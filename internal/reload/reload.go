@@ -71,6 +71,10 @@ type Options struct {
 	// Watch also reloads when the file's content changes (reload.watch). SIGHUP
 	// (Trigger) reloads whatever it is.
 	Watch bool
+	// Loaded is the content the running config was loaded from: a file event
+	// reloads only when the file's content differs from it. Default: the file's
+	// content when New reads it (which may already be newer than what was loaded).
+	Loaded []byte
 	// Debounce is the quiet period after the last file event; default DefaultDebounce.
 	Debounce time.Duration
 	// Reload loads, validates and swaps in the config in data, the file's content
@@ -109,7 +113,9 @@ func New(o Options) (*Watcher, error) {
 		o.Report = func(Result) {}
 	}
 	w := &Watcher{opts: o, trigger: make(chan struct{}, 1), dirs: map[string]bool{}}
-	if data, err := read(o.Path); err == nil {
+	if o.Loaded != nil {
+		w.last = sha256.Sum256(o.Loaded)
+	} else if data, err := read(o.Path); err == nil {
 		w.last = sha256.Sum256(data) // the baseline: what the server was started with
 	}
 	if !o.Watch {

@@ -19,10 +19,15 @@ type watchHarness struct {
 }
 
 // watch runs a Watcher with Watch on over path until the test ends.
-func watch(t *testing.T, path string) *watchHarness {
+// loaded, when given, is Options.Loaded.
+func watch(t *testing.T, path string, loaded ...[]byte) *watchHarness {
 	t.Helper()
 	h := &watchHarness{reloads: make(chan string, 16), checks: make(chan bool, 64)}
-	w, err := New(Options{Path: path, Watch: true, Debounce: 20 * time.Millisecond,
+	var baseline []byte
+	if len(loaded) > 0 {
+		baseline = loaded[0]
+	}
+	w, err := New(Options{Path: path, Watch: true, Debounce: 20 * time.Millisecond, Loaded: baseline,
 		Reload: func(_ context.Context, data []byte) error { h.reloads <- string(data); return nil }})
 	if err != nil {
 		t.Fatal(err)
@@ -161,6 +166,18 @@ func TestRewriteWithSameContentDoesNotReload(t *testing.T) {
 		t.Fatal("no check after the rewrite")
 	}
 	writeFile(t, path, "v2")
+	h.await(t, "v2")
+}
+
+// TestLoadedIsTheBaseline: the file changed between the server's load and the
+// watcher's start; the first event reloads it, though New read it as it is now.
+func TestLoadedIsTheBaseline(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "llmrouter.yaml")
+	writeFile(t, path, "v2")
+	h := watch(t, path, []byte("v1"))
+	writeFile(t, filepath.Join(dir, "tmp"), "v2")
+	rename(t, filepath.Join(dir, "tmp"), path)
 	h.await(t, "v2")
 }
 

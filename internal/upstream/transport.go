@@ -19,10 +19,20 @@ import (
 
 // Pool hands out one shared *http.Transport per (scheme+host, TLS settings,
 // connect and first-byte timeouts), so every model behind one endpoint shares a
-// keep-alive pool. It is safe for concurrent use.
+// keep-alive pool. Several gateways may share one Pool (a reload builds a new
+// gateway on the running one's pool): endpoints both use keep their warm
+// connections, and Release closes what only the old one used. It is safe for
+// concurrent use.
 type Pool struct {
 	mu         sync.Mutex
-	transports map[poolKey]*http.Transport
+	transports map[poolKey]*pooled
+	keys       map[*http.Transport]poolKey // for Release
+}
+
+// pooled is a transport and the number of references taken on it.
+type pooled struct {
+	t    *http.Transport
+	refs int
 }
 
 type poolKey struct {
@@ -34,9 +44,12 @@ type poolKey struct {
 }
 
 // NewPool returns an empty pool.
-func NewPool() *Pool { return &Pool{transports: map[poolKey]*http.Transport{}} }
+func NewPool() *Pool {
+	return &Pool{transports: map[poolKey]*pooled{}, keys: map[*http.Transport]poolKey{}}
+}
 
-// Transport returns the transport for a model, creating it on first use.
+// Transport returns the transport for a model, creating it on first use. Each
+// call takes a reference on it, which Release gives back.
 func (p *Pool) Transport(m *config.Model) (*http.Transport, error) {
 	u, err := url.Parse(m.Endpoint)
 	if err != nil {
@@ -45,23 +58,45 @@ func (p *Pool) Transport(m *config.Model) (*http.Transport, error) {
 	key := poolKey{u.Scheme + "://" + u.Host, m.TLS.Verify, m.TLS.CAFile, m.Timeouts.Connect, m.Timeouts.FirstByte}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if t, ok := p.transports[key]; ok {
-		return t, nil
+	if e, ok := p.transports[key]; ok {
+		e.refs++
+		return e.t, nil
 	}
 	t, err := newTransport(key)
 	if err != nil {
 		return nil, fmt.Errorf("transport for %s: %w", m.Name, err)
 	}
-	p.transports[key] = t
+	p.transports[key] = &pooled{t: t, refs: 1}
+	p.keys[t] = key
 	return t, nil
+}
+
+// Release gives back one reference taken by Transport. When the last one is
+// gone, the pool forgets the transport and closes its idle connections: release
+// only once no request is using it. A transport the pool does not hold is left
+// alone.
+func (p *Pool) Release(t *http.Transport) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	key, ok := p.keys[t]
+	if !ok {
+		return
+	}
+	if e := p.transports[key]; e.refs > 1 {
+		e.refs--
+		return
+	}
+	delete(p.transports, key)
+	delete(p.keys, t)
+	t.CloseIdleConnections()
 }
 
 // CloseIdle closes idle connections of every transport.
 func (p *Pool) CloseIdle() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, t := range p.transports {
-		t.CloseIdleConnections()
+	for _, e := range p.transports {
+		e.t.CloseIdleConnections()
 	}
 }
 
