@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
@@ -153,4 +155,69 @@ func checkExported(t *testing.T, spans chan *tracepb.Span, trace, parent string)
 		t.Errorf("span tree: server %q trace %x parent %x; attempt parent %x, server id %x",
 			server.GetName(), server.GetTraceId(), server.GetParentSpanId(), attempt.GetParentSpanId(), server.GetSpanId())
 	}
+}
+
+// Reloads are counted on /metrics (the main listener here): a failure leaves
+// the last success's time and the config's series alone and sets the gauge to
+// 0; the next success counts, sets it back to 1, moves the time, and retires the
+// series of the model it removed.
+func TestReloadsAreCounted(t *testing.T) {
+	a := newFakeUp(t, "A")
+	p := startInProcess(t, listenOnly+routes("gpt-4o", a.URL, "gpt-old", a.URL), nil)
+	if status, body, err := chatCall(http.DefaultClient, p.addr, "gpt-old", "hi", false); err != nil || status != 200 {
+		t.Fatalf("gpt-old: %d %v %s", status, err, body)
+	}
+	p.log.awaitRequest(t, "/v1/chat/completions") // counted once logged
+	first := scrapeReloads(t, p.addr)
+	if first.ok != 1 || first.success != 0 || first.failure != 0 || first.at == 0 || !first.oldSeries {
+		t.Fatalf("at start: %+v", first)
+	}
+	p.write(t, listenOnly+"models:\n  - {name: gpt-4o, provider: opena, endpoint: 'x'}\n")
+	if o := p.reload(t); o.Err == nil {
+		t.Fatal("the invalid file was accepted")
+	}
+	failed := scrapeReloads(t, p.addr)
+	if failed.ok != 0 || failed.failure != 1 || failed.success != 0 || failed.at != first.at || !failed.oldSeries {
+		t.Errorf("after a failed reload: %+v (at start %+v)", failed, first)
+	}
+	p.write(t, listenOnly+routes("gpt-4o", a.URL))
+	if o := p.reload(t); o.Err != nil {
+		t.Fatal(o.Err)
+	}
+	done := scrapeReloads(t, p.addr)
+	if done.ok != 1 || done.failure != 1 || done.success != 1 || done.at < first.at || done.oldSeries {
+		t.Errorf("after a good reload: %+v (at start %+v)", done, first)
+	}
+}
+
+// reloadMetrics is what /metrics says of reloads, and whether gpt-old has series.
+type reloadMetrics struct {
+	ok, success, failure, at float64
+	oldSeries                bool
+}
+
+func scrapeReloads(t *testing.T, addr string) reloadMetrics {
+	t.Helper()
+	code, body := get(t, "http://"+addr+"/metrics", "")
+	if code != 200 {
+		t.Fatalf("/metrics: %d %s", code, body)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r reloadMetrics
+	r.ok = fams["llmrouter_config_last_reload_successful"].GetMetric()[0].GetGauge().GetValue()
+	r.at = fams["llmrouter_config_last_reload_success_timestamp_seconds"].GetMetric()[0].GetGauge().GetValue()
+	for _, m := range fams["llmrouter_config_reloads_total"].GetMetric() {
+		switch m.GetLabel()[0].GetValue() {
+		case "success":
+			r.success = m.GetCounter().GetValue()
+		case "failure":
+			r.failure = m.GetCounter().GetValue()
+		}
+	}
+	r.oldSeries = strings.Contains(body, `gen_ai_request_model="gpt-old"`)
+	return r
 }

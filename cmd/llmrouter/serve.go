@@ -76,14 +76,9 @@ func serve(args []string, stderr io.Writer) int {
 	if err != nil {
 		return 1
 	}
-	defer s.obs.stop(s.log) // after the drain: the metrics listener, then the spans flushed
 	ln, err := net.Listen("tcp", s.start.Server.Listen)
 	if err != nil {
 		s.log.Error("listening", "error", err)
-		return 1
-	}
-	if err := s.obs.start(s.start, s.front.current().g, func() *gateway.Gateway { return s.front.current().g }, s.log); err != nil {
-		s.log.Error("starting", "error", err)
 		return 1
 	}
 	return s.run(ln, sig)
@@ -138,6 +133,12 @@ func (s *server) run(ln net.Listener, sig <-chan os.Signal) int {
 	// net/http's own messages go through the redacting handler too.
 	srv := s.front.current().g.Server(slog.NewLogLogger(s.log.Handler(), slog.LevelWarn))
 	srv.Handler = s.front
+	// The metrics listener and the tracer (observe.go): stopped after the drain.
+	if err := s.obs.start(s.start, s.front.current().g, func() *gateway.Gateway { return s.front.current().g }, s.log); err != nil {
+		s.log.Error("starting", "error", err)
+		return 1
+	}
+	defer s.obs.stop(s.log)
 	trigger, stopReloads, err := s.startReloads()
 	if err != nil {
 		s.log.Error("watching the config file", "file", s.path, "error", err)

@@ -1,0 +1,189 @@
+package gateway_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/llmrouter/llmrouter/internal/gateway"
+	"github.com/llmrouter/llmrouter/internal/metrics"
+	"github.com/llmrouter/llmrouter/internal/telemetry"
+)
+
+// Metrics and traces of what the plan does (plan.go): a move to the next
+// deployment, a fallback for a retryable failure and one along a
+// context-window chain, an ejection, and the limit decisions of a key.
+
+// fallbackChain is gpt-4o on two deployments (a, tried first, then b), falling
+// back to claude-x for retryable failures and to llama3 for context-window
+// overflows (of claude-x too: the requested model's chains apply to its
+// fallbacks).
+const fallbackChain = `
+server:
+  metrics_key: ` + metricsKey + `
+routing:
+  health: {failures: 1000}
+  fallbacks: {gpt-4o: [claude-x]}
+  context_window_fallbacks: {gpt-4o: [llama3]}
+defaults:
+  retry: {attempts: 1}
+models:
+  - {name: gpt-4o, id: gpt-4o-a, provider: openai, endpoint: "{{UP}}/a/v1", priority: 0}
+  - {name: gpt-4o, id: gpt-4o-b, provider: openai, endpoint: "{{UP}}/b/v1", priority: 1}
+  - {name: claude-x, provider: anthropic, endpoint: "{{UP}}/claude"}
+  - {name: llama3, provider: ollama, endpoint: "{{UP}}/ollama"}
+`
+
+// One request walks the whole chain: gpt-4o-a answers 503, gpt-4o-b 429 (the
+// model is spent), claude-x's prompt is too long, llama3 answers. Each step is
+// counted with its cause, and each attempt is a span under the request's, with
+// the same trace sent upstream.
+func TestFallbackChainMetricsAndSpans(t *testing.T) {
+	up := newUpstream(t, byDeployment(map[string]http.HandlerFunc{
+		"a":      jsonReply(503, oaOverloaded503),
+		"b":      jsonReply(429, oaRateLimited),
+		"claude": jsonReply(400, string(fixture(t, "errors/anthropic-prompt-too-long-400.json"))),
+		"ollama": replay(200, "application/json", fixture(t, "ollama-real/api_chat_nostream.body")),
+	}))
+	exp := tracetest.NewInMemoryExporter()
+	tr, err := telemetry.New(context.Background(), telemetry.Config{}, telemetry.Options{Exporter: exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
+	rt := newRouter(t, fallbackChain, up.URL, gateway.WithMetrics(metrics.New()), gateway.WithTracer(tr))
+	o := observe(t, rt)
+	resp, body := post(t, o.URL+"/v1/chat/completions", chatReq, map[string]string{"Traceparent": "00-" + clientTrace + "-" + clientParent + "-01"})
+	o.waitServed(t)
+	if resp.StatusCode != 200 || resp.Header.Get("X-Llmrouter-Deployment") != "llama3#1" {
+		t.Fatalf("%d from %q: %s", resp.StatusCode, resp.Header.Get("X-Llmrouter-Deployment"), body)
+	}
+	fams := scrapeMetrics(t, rt.URL)
+	check(t, fams, "llmrouter_upstream_retries_total", map[float64][]labels{1: {
+		{"gen_ai_request_model": "gpt-4o", "deployment_id": "gpt-4o-a", "cause": "server_error"}}})
+	check(t, fams, "llmrouter_fallbacks_total", map[float64][]labels{1: {
+		{"gen_ai_request_model": "gpt-4o", "fallback_model": "claude-x", "cause": "rate_limited"},
+		{"gen_ai_request_model": "claude-x", "fallback_model": "llama3", "cause": "context_window"}}})
+	check(t, fams, "llmrouter_upstream_attempts_total", map[float64][]labels{1: {
+		{"deployment_id": "gpt-4o-a", "error_type": "server_error"},
+		{"deployment_id": "gpt-4o-b", "error_type": "rate_limited"},
+		{"deployment_id": "claude-x#1", "error_type": "context_window", "gen_ai_provider_name": "anthropic"},
+		{"deployment_id": "llama3#1", "gen_ai_provider_name": "ollama"}}})
+	// The request is the client's model's, answered by the last deployment.
+	check(t, fams, "llmrouter_requests_total", map[float64][]labels{1: {
+		{"gen_ai_request_model": "gpt-4o", "deployment_id": "llama3#1", "status_class": "2xx"}}})
+	checkChainSpans(t, exp, up)
+}
+
+// checkChainSpans: four attempt spans under one server span continuing the
+// client's trace, each saying where it stands in the chain, each attempt's
+// traceparent sent upstream.
+func checkChainSpans(t *testing.T, exp *tracetest.InMemoryExporter, up *upstream) {
+	t.Helper()
+	spans := exp.GetSpans()
+	if len(spans) != 5 {
+		t.Fatalf("%d spans, want 4 attempts and the server span", len(spans))
+	}
+	server := spans[4]
+	if server.SpanContext.TraceID().String() != clientTrace || server.Parent.SpanID().String() != clientParent {
+		t.Errorf("server span %s under %s, want the client's trace", server.SpanContext.TraceID(), server.Parent.SpanID())
+	}
+	wants := []map[string]any{
+		{"llmrouter.attempt": 1, "llmrouter.deployment": "gpt-4o-a", "error.type": "server_error", "llmrouter.retry.cause": nil},
+		{"llmrouter.attempt": 2, "llmrouter.deployment": "gpt-4o-b", "llmrouter.retry.cause": "server_error", "error.type": "rate_limited"},
+		{"llmrouter.attempt": 3, "gen_ai.provider.name": "anthropic", "llmrouter.fallback.from": "gpt-4o",
+			"llmrouter.fallback.cause": "rate_limited", "error.type": "context_window"},
+		{"llmrouter.attempt": 4, "gen_ai.provider.name": "ollama", "llmrouter.fallback.from": "claude-x",
+			"llmrouter.fallback.cause": "context_window", "llmrouter.deployment": "llama3#1", "error.type": nil},
+	}
+	reqs := up.requests()
+	if len(reqs) != 4 {
+		t.Fatalf("upstream got %d requests, want 4", len(reqs))
+	}
+	for i, want := range wants {
+		sp := spans[i]
+		checkAttrs(t, fmt.Sprintf("attempt %d", i+1), attrs(sp.Attributes), want)
+		if sp.Parent.SpanID() != server.SpanContext.SpanID() {
+			t.Errorf("attempt %d is not a child of the server span", i+1)
+		}
+		tp := reqs[i].Header.Get("Traceparent")
+		if !strings.Contains(tp, clientTrace+"-"+sp.SpanContext.SpanID().String()) {
+			t.Errorf("attempt %d sent traceparent %q, want its own span's", i+1, tp)
+		}
+	}
+}
+
+// ejectAndLimit: team-a may send one request a minute and only to gpt-4o;
+// gpt-4o's deployment "down" leaves rotation at its first failure.
+const ejectAndLimit = `
+server:
+  metrics_key: ` + metricsKey + `
+  api_keys:
+    - {name: team-a, key: ` + teamAKey + `, rpm: 1, models: [gpt-4o]}
+    - ` + plainKey + `
+routing:
+  health: {failures: 1, cooldown: 1h}
+defaults:
+  retry: {attempts: 1}
+models:
+  - {name: gpt-4o, id: down, provider: openai, endpoint: "{{UP}}/down/v1", priority: 0}
+  - {name: gpt-4o, id: up, provider: openai, endpoint: "{{UP}}/up/v1", priority: 1}
+  - {name: claude-x, provider: anthropic, endpoint: "{{UP}}/claude"}
+`
+
+// An ejection is counted once, by its cause, by the balancer's observer (the
+// log still hears of it); a key's limit decisions are counted by its name: the
+// request admitted, the next one over its rpm, a model it may not use.
+func TestEjectionAndLimitDecisionMetrics(t *testing.T) {
+	up := newUpstream(t, byDeployment(map[string]http.HandlerFunc{
+		"down": jsonReply(503, oaOverloaded503), "up": jsonReply(200, okBody),
+	}))
+	rt := newRouter(t, ejectAndLimit, up.URL, gateway.WithMetrics(metrics.New()), withClock(newClock(limitStart)))
+	for i, want := range []int{200, 429} {
+		resp, body := sendAs(t, rt.URL, teamAKey, false, "gpt-4o", false)
+		if resp.StatusCode != want {
+			t.Fatalf("request %d: %d, want %d: %s", i+1, resp.StatusCode, want, body)
+		}
+	}
+	if resp, body := sendAs(t, rt.URL, teamAKey, false, "claude-x", false); resp.StatusCode != 404 {
+		t.Fatalf("a model team-a may not use: %d: %s", resp.StatusCode, body)
+	}
+	if resp, body := sendAs(t, rt.URL, plainKey, false, "gpt-4o", false); resp.StatusCode != 200 {
+		t.Fatalf("plain key: %d: %s", resp.StatusCode, body)
+	}
+	fams := scrapeMetrics(t, rt.URL)
+	check(t, fams, "llmrouter_deployment_ejections_total", map[float64][]labels{1: {
+		{"deployment_id": "down", "gen_ai_request_model": "gpt-4o", "cause": "server_error"}}})
+	check(t, fams, "llmrouter_limit_decisions_total", map[float64][]labels{1: {
+		{"api_key_name": "team-a", "scope": "none", "decision": "admitted"},
+		{"api_key_name": "team-a", "scope": "rpm", "decision": "denied"},
+		{"api_key_name": "team-a", "scope": "model", "decision": "denied"}}})
+	if n := len(find(fams, "llmrouter_limit_decisions_total", labels{"api_key_name": "unnamed"})); n != 0 {
+		t.Errorf("%d decision series for the plain key, which has no limits", n)
+	}
+	if !strings.Contains(rt.log.String(), `"msg":"deployment ejected"`) {
+		t.Error("the ejection is not logged any more")
+	}
+	if strings.Contains(scrapeText(t, rt.URL), teamAKey) {
+		t.Error("/metrics shows a key")
+	}
+}
+
+// scrapeText GETs /metrics with the metrics key, as text.
+func scrapeText(t *testing.T, url string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+metricsKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
