@@ -34,8 +34,8 @@ import (
 // llmrouter_overhead_seconds, the time the router itself added to a request, is
 // its duration (from the handler's start until it returns, the last byte
 // written) minus the time spent waiting on upstreams: from sending each attempt
-// until its response headers (or its failure), inside every read of its body, and
-// between attempts (the backoff). What is left is the router's own work: reading
+// until its response headers (or its failure), inside every read of its body,
+// between attempts (the backoff), and for a cooling deployment's recovery. What is left is the router's own work: reading
 // and checking the request, routing, translating and transforming it, building
 // the upstream request, and converting and writing the answer (a write to a
 // client that does not read blocks, and counts).
@@ -283,6 +283,15 @@ func fallbackCause(chain wire.ErrorClass, last metrics.Cause) metrics.Cause {
 		return metrics.CauseContentPolicy
 	}
 	return last
+}
+
+// held adds a wait for a deployment's recovery (plan.go), from start until now,
+// to the time spent waiting on upstreams. One after an attempt is already in the
+// time between attempts.
+func (ob *observation) held(start time.Duration) {
+	if ob.g != nil && ob.ended == 0 {
+		ob.wait += clock() - start
+	}
 }
 
 // responded ends the wait for the upstream's response headers (resp nil: the

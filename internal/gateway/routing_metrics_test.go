@@ -5,14 +5,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/llmrouter/llmrouter/internal/gateway"
 	"github.com/llmrouter/llmrouter/internal/metrics"
 	"github.com/llmrouter/llmrouter/internal/telemetry"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // Metrics and traces of what the plan does (plan.go): a move to the next
@@ -186,4 +190,35 @@ func scrapeText(t *testing.T, url string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// Waiting for a cooling deployment's recovery is upstream time, not the
+// router's own: in a bubble (where the router's work takes no time) the
+// request that waited 3 s for the probe has an overhead of 0, and the
+// ejection that made it wait is counted.
+func TestHoldForRecoveryIsNotOverhead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFleet(map[string]func(*http.Request) (*http.Response, error){"only": reply(500, oaOverloaded503)})
+		g, _ := bubbleRouter(t, oneDeployment("3s", "{total: 10m}"), f, gateway.WithMetrics(metrics.New()))
+		g.ActivateMetrics()
+		ask(g, "/v1/chat/completions", chatReq)
+		f.set("only", reply(200, okBody))
+		if got := ask(g, "/v1/chat/completions", chatReq); got.status != 200 {
+			t.Fatalf("%d: %s", got.status, got.body)
+		}
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := parser.TextToMetricFamilies(w.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := histogramSum(fams, "gen_ai_server_request_duration_seconds", labels{}); d != 3 {
+			t.Errorf("requests took %vs in all, want the 3s of the hold", d)
+		}
+		if o := histogramSum(fams, "llmrouter_overhead_seconds", labels{}); o != 0 {
+			t.Errorf("overhead %vs, want 0: the hold is upstream time", o)
+		}
+		check(t, fams, "llmrouter_deployment_ejections_total", map[float64][]labels{1: {{"deployment_id": "gpt-4o#1", "cause": "server_error"}}})
+	})
 }
