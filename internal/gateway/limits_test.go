@@ -109,6 +109,50 @@ func TestDeploymentOverItsOwnLimit(t *testing.T) {
 	}
 }
 
+// A deployment over its own rpm is skipped by the balancer, not failed: the
+// request goes to the model's other deployment (nothing is ejected, the access
+// log lists one attempt), and only when both are over their limits is the
+// request a 429 with the soonest Retry-After.
+func TestDeploymentOverItsLimitIsSkipped(t *testing.T) {
+	clk := newClock(limitStart)
+	up := newUpstream(t, byDeployment(map[string]http.HandlerFunc{
+		"first":  jsonReply(200, okBody),
+		"second": jsonReply(200, okBody),
+	}))
+	rt := newRouter(t, `
+routing:
+  health: {failures: 1, cooldown: 1h}
+defaults:
+  retry: {attempts: 1}
+models:
+  - {name: gpt-4o, id: first, provider: openai, endpoint: "{{UP}}/first/v1", priority: 0, rpm: 1}
+  - {name: gpt-4o, id: second, provider: openai, endpoint: "{{UP}}/second/v1", priority: 1, rpm: 1}
+`, up.URL, withClock(clk))
+	o := observe(t, rt)
+	for i, want := range []string{"first", "second"} {
+		resp, b := post(t, o.URL+"/v1/chat/completions", chatReq, nil)
+		o.waitServed(t)
+		if resp.StatusCode != 200 || resp.Header.Get("X-Llmrouter-Deployment") != want || resp.Header.Get("X-Llmrouter-Attempts") != "1" {
+			t.Fatalf("request %d: %d from %q after %s attempts: %s", i+1, resp.StatusCode,
+				resp.Header.Get("X-Llmrouter-Deployment"), resp.Header.Get("X-Llmrouter-Attempts"), b)
+		}
+	}
+	resp, b := post(t, o.URL+"/v1/chat/completions", chatReq, nil)
+	o.waitServed(t)
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "60" || !strings.Contains(string(b), "is at its own rate limit") {
+		t.Errorf("both over their limits: %d Retry-After %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), b)
+	}
+	if n := up.count(); n["first"] != 1 || n["second"] != 1 {
+		t.Errorf("upstream requests %v, want one each", n)
+	}
+	clk.Advance(time.Minute)
+	resp, b = post(t, o.URL+"/v1/chat/completions", chatReq, nil)
+	o.waitServed(t)
+	if resp.StatusCode != 200 || resp.Header.Get("X-Llmrouter-Deployment") != "first" {
+		t.Errorf("a minute later, the preferred deployment (never ejected) answers: %d from %q %s", resp.StatusCode, resp.Header.Get("X-Llmrouter-Deployment"), b)
+	}
+}
+
 // Tokens per minute are settled from the usage the answer reports, streamed or
 // not, passed through or translated: the upstream reports 1,000 output tokens
 // for a request estimated at a few dozen, so a key with 2,000 tokens per minute
