@@ -390,7 +390,10 @@ func (g *Gateway) observed(r *http.Request, rec *record, sw *statusWriter) {
 		ob.q = g.obs.set.Route(route).Start(ob.ep.api, ob.stream)
 	}
 	cause := requestCause(status, ob)
-	out := metrics.Outcome{Status: status, Error: cause, Duration: clock() - ob.start, Usage: metrics.Usage(rec.usage), Dropped: len(rec.dropped)}
+	out := metrics.Outcome{Status: status, Error: cause, Duration: clock() - ob.start, Dropped: len(rec.dropped)}
+	if ob.ep.op != wire.Stored { // a stored response's usage was spent, and counted, when it was made
+		out.Usage = metrics.Usage(rec.usage)
+	}
 	if ob.last != nil {
 		out.Deployment, out.Overhead = ob.last.obs.handle, out.Duration-ob.wait
 	}

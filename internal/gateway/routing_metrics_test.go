@@ -222,3 +222,60 @@ func TestHoldForRecoveryIsNotOverhead(t *testing.T) {
 		check(t, fams, "llmrouter_deployment_ejections_total", map[float64][]labels{1: {{"deployment_id": "gpt-4o#1", "cause": "server_error"}}})
 	})
 }
+
+// responsesConfig is gpt-4o, whose OpenAI upstream speaks the Responses API.
+const responsesConfig = `
+server:
+  metrics_key: ` + metricsKey + `
+models:
+  - {name: gpt-4o, provider: openai, endpoint: "{{UP}}/v1"}
+`
+
+// The Responses API is counted and traced like the others: a new response,
+// streamed or not, is a chat with the upstream's usage and finish reason; a
+// call on a stored response is its own client API and operation.
+func TestResponsesMetricsAndSpans(t *testing.T) {
+	up := responsesMetered(t)
+	exp := tracetest.NewInMemoryExporter()
+	tr, err := telemetry.New(context.Background(), telemetry.Config{}, telemetry.Options{Exporter: exp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
+	rt := newRouter(t, responsesConfig, up.URL, gateway.WithMetrics(metrics.New()), gateway.WithTracer(tr))
+	o := observe(t, rt)
+	for _, stream := range []bool{false, true} {
+		resp, body := post(t, o.URL+"/v1/responses", fmt.Sprintf(`{"model":"gpt-4o","input":"hi","stream":%v}`, stream), nil)
+		o.waitServed(t)
+		if resp.StatusCode != 200 {
+			t.Fatalf("stream %v: %d %s", stream, resp.StatusCode, body)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, o.URL+"/v1/responses/resp_0123", nil)
+	req.Header.Set("X-Llmrouter-Model", "gpt-4o")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	o.waitServed(t)
+	fams := scrapeMetrics(t, rt.URL)
+	check(t, fams, "llmrouter_requests_total", map[float64][]labels{
+		1: {{"client_api": "openai-responses", "stream": "true", "status_class": "2xx"},
+			{"client_api": "openai-responses", "stream": "false", "status_class": "2xx"},
+			{"client_api": "openai-responses-stored", "status_class": "2xx"}}})
+	check(t, fams, "llmrouter_tokens_total", map[float64][]labels{
+		2 * meteredInput:  {{"gen_ai_request_model": "gpt-4o", "gen_ai_token_type": "input"}},
+		2 * meteredOutput: {{"gen_ai_request_model": "gpt-4o", "gen_ai_token_type": "output"}}})
+	check(t, fams, "llmrouter_upstream_attempts_total", map[float64][]labels{
+		2: {{"gen_ai_operation_name": "chat"}}, 1: {{"gen_ai_operation_name": "stored_response"}}})
+	spans := exp.GetSpans()
+	if len(spans) != 6 {
+		t.Fatalf("%d spans, want 3 requests of one attempt each", len(spans))
+	}
+	for _, i := range []int{0, 2} { // the attempts of the two new responses
+		checkAttrs(t, fmt.Sprintf("attempt span %d", i), attrs(spans[i].Attributes), map[string]any{
+			"gen_ai.operation.name": "chat", "gen_ai.response.model": "gpt-4o-2024-08-06",
+			"gen_ai.response.finish_reasons": []string{"completed"}, "gen_ai.usage.input_tokens": meteredInput})
+	}
+}

@@ -41,17 +41,19 @@ type API uint8
 
 // The client APIs. Their label values are the protocol names of the access log.
 const (
-	APIChat        API = iota // POST /v1/chat/completions
-	APICompletions            // POST /v1/completions (legacy)
-	APIMessages               // POST /v1/messages (Anthropic)
-	APIResponses              // POST /v1/responses
-	APIEmbeddings             // POST /v1/embeddings
-	APICountTokens            // POST /v1/messages/count_tokens (Anthropic)
+	APIChat                 API = iota // POST /v1/chat/completions
+	APICompletions                     // POST /v1/completions (legacy)
+	APIMessages                        // POST /v1/messages (Anthropic)
+	APIResponses                       // POST /v1/responses
+	APIEmbeddings                      // POST /v1/embeddings
+	APICountTokens                     // POST /v1/messages/count_tokens (Anthropic)
+	APIResponsesInputTokens            // POST /v1/responses/input_tokens
+	APIResponsesStored                 // a call on a stored response: GET, DELETE /v1/responses/{id}, cancel, input_items
 	numAPI
 )
 
 var apiNames = [numAPI]string{"openai-chat", "openai-completions", "anthropic-messages", "openai-responses",
-	"openai-embeddings", "anthropic-count-tokens"}
+	"openai-embeddings", "anthropic-count-tokens", "openai-responses-input-tokens", "openai-responses-stored"}
 
 // String returns the client_api label value.
 func (a API) String() string { return apiNames[a%numAPI] }
@@ -60,15 +62,19 @@ func (a API) String() string { return apiNames[a%numAPI] }
 // Anthropic Messages and the Responses API are "chat" (the conventions describe the
 // Responses API as a chat operation with openai.api.type=responses); legacy
 // Completions are "text_completion", embeddings "embeddings"; counting a prompt's
-// tokens, which the conventions do not name, is "count_tokens".
+// tokens, which the conventions do not name, is "count_tokens"; a call on a
+// stored response (read, delete, cancel, list its input), which they do not
+// name either, "stored_response".
 func (a API) Operation() Operation {
 	switch a % numAPI {
 	case APICompletions:
 		return OpTextCompletion
 	case APIEmbeddings:
 		return OpEmbeddings
-	case APICountTokens:
+	case APICountTokens, APIResponsesInputTokens:
 		return OpCountTokens
+	case APIResponsesStored:
+		return OpStored
 	}
 	return OpChat
 }
@@ -82,10 +88,11 @@ const (
 	OpTextCompletion                  // "text_completion"
 	OpEmbeddings                      // "embeddings"
 	OpCountTokens                     // "count_tokens": not a conventions value (none applies)
+	OpStored                          // "stored_response": not a conventions value (none applies)
 	numOp
 )
 
-var opNames = [numOp]string{"chat", "text_completion", "embeddings", "count_tokens"}
+var opNames = [numOp]string{"chat", "text_completion", "embeddings", "count_tokens", "stored_response"}
 
 // String returns the gen_ai_operation_name label value.
 func (o Operation) String() string { return opNames[o%numOp] }

@@ -3,6 +3,7 @@ package responses
 import (
 	"strings"
 
+	"github.com/llmrouter/llmrouter/internal/wire"
 	"github.com/tidwall/gjson"
 )
 
@@ -57,4 +58,13 @@ func outputText(r gjson.Result) string {
 		return true
 	})
 	return b.String()
+}
+
+// ReadAnswer is the dialect's form of the function ReadAnswer: what data says
+// of the answer, added to a (the gateway's traces read every dialect so).
+func (API) ReadAnswer(data []byte, a *wire.Answer) {
+	model, finish, text := ReadAnswer(data, a.Content)
+	a.SetModel(model)
+	a.AddFinish(finish)
+	a.AddText(text)
 }
