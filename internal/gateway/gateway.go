@@ -53,6 +53,7 @@ type Gateway struct {
 	unnamed map[wire.Protocol]unnamedRoute
 	mux     *http.ServeMux
 	unclean http.Handler // answers a path ServeMux would redirect
+	obs     observer     // metrics and traces (observe.go)
 	// relax holds, per upstream protocol that has one, the memory of what its
 	// servers refuse of translated requests (capability.go).
 	relax map[wire.Protocol]wire.Relaxer
@@ -69,6 +70,7 @@ type target struct {
 	// with and its dialect (the providers table, resolved once).
 	upstreams map[wire.Protocol]upstreamOf
 	scopes    []*limit.Scope // the deployment's own rpm/tpm (limits.go); nil: none
+	obs       targetObs      // its metrics handles and trace settings (observe.go)
 	// limitField is the Chat Completions member the endpoint reads the output
 	// limit from: max_tokens_field, else chosen by endpoint (openai.LimitFieldFor).
 	limitField openai.LimitField
@@ -83,6 +85,7 @@ type Option func(*options)
 type options struct {
 	transport http.RoundTripper
 	table     table
+	obs       observeOptions // WithMetrics, WithTracer (observe.go)
 	pool      *upstream.Pool
 	previous  *Gateway
 	lim       limitOptions // limits.go
@@ -140,6 +143,9 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 		catalog: catalog{now: time.Now}}
 	if o.previous != nil { // what the models refused is still refused (capability.go)
 		maps.Copy(g.relax, o.previous.relax)
+	}
+	if g.obs, err = newObserver(cfg, o.obs); err != nil {
+		return nil, err
 	}
 	g.secrets = Secrets(cfg)
 	g.keys = compileKeys(cfg)
@@ -203,6 +209,7 @@ func (g *Gateway) compile(m *config.Model, o options) (target, error) {
 	if o.transport != nil {
 		t.transport = o.transport
 	}
+	t.obs = g.obs.target(m, p) // metrics handles, traceparent
 	if !m.TLS.Verify {
 		g.log.Warn("TLS certificate verification is off", "model", m.Name, "endpoint", m.Endpoint)
 	}
@@ -273,8 +280,9 @@ func (g *Gateway) routesMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	for i := range g.endpoints {
 		e := &g.endpoints[i]
-		mux.Handle(cmp.Or(e.method, http.MethodPost)+" "+e.path, g.middleware(e.client, g.authenticate(e.client, g.handle(e))))
+		mux.Handle(cmp.Or(e.method, http.MethodPost)+" "+e.path, g.middleware(e.client, g.observe(e, g.authenticate(e.client, g.handle(e)))))
 	}
+	g.obs.mount(mux)               // GET /metrics, unless it has its own listener
 	first := g.endpoints[0].client // the envelope of requests no protocol claims
 	mux.Handle("GET /v1/models", g.middleware(first, g.authenticate(first, g.models)))
 	mux.Handle("GET /v1/models/{id...}", g.middleware(first, g.authenticate(first, g.model)))

@@ -93,7 +93,9 @@ func (c *call) run() {
 			return
 		}
 		c.announce(n, out)
+		c.rec.obs.attemptStarts(c, out, n) // the attempt's span, traceparent, retry or fallback (observe.go)
 		o := c.attempt(st.ctx, out, pk)
+		c.rec.obs.attemptEnded(st.ctx, c, o) // its metrics and span end (observe.go)
 		if o.done {
 			return
 		}
@@ -168,6 +170,7 @@ func (c *call) attempt(ctx context.Context, out *outbound, pk balance.Attempt) (
 			return o
 		}
 		c.showDropped(out)
+		c.rec.obs.resent() // observe.go: the resend's upstream wait
 	}
 }
 
@@ -186,6 +189,7 @@ func (c *call) exchange(ctx context.Context, out *outbound) (o outcome, relaxed 
 	m := out.t.model
 	c.cur.sent = time.Now()
 	resp, err := out.t.transport.RoundTrip(req)
+	c.rec.obs.responded(resp) // upstream wait until here; its body's reads timed (observe.go)
 	if err != nil {
 		return outcome{retryable: m.Retry.OnNetworkError, err: transportError(actx, err), cause: c.errCause(actx, err)}, false
 	}
