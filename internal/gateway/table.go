@@ -107,7 +107,7 @@ func (byAPIs) upstreamFor(client wire.Protocol, m *config.Model) (wire.Protocol,
 // rows of OpenAI Chat say where it goes, and whether its upstream serves
 // embeddings is the upstream dialect's Path (Anthropic has none: a 400).
 var moreEndpoints = []endpoint{
-	{path: "/v1/embeddings", proto: wire.OpenAIChat, op: wire.Embed},
+	{path: "/v1/embeddings", proto: wire.OpenAIChat, op: wire.Embed, api: metrics.APIEmbeddings},
 }
 
 // dialect is one row of the table: a protocol's facts, by role.
