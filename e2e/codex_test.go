@@ -91,10 +91,11 @@ func runCodex(t *testing.T, work, baseURL, prompt string) ([]codexEvent, clientt
 }
 
 // TestCodexExecRunsCommandAgainstResponsesUpstream drives Codex CLI directly against a
-// fake OpenAI Responses upstream (the router has no /v1/responses yet; point baseURL at
-// the router once it has): the upstream calls exec_command, Codex runs the command in its
-// workspace and sends the output back, and the upstream's final text is Codex's last
-// message. It also pins what Codex sends, which the router's Responses support must carry.
+// fake OpenAI Responses upstream: the upstream calls exec_command, Codex runs the command
+// in its workspace and sends the output back, and the upstream's final text is Codex's
+// last message. It pins what Codex sends, which the router's Responses support carries
+// (the tests below run the same loop through the router), and that the fake plays the
+// loop as Codex needs.
 func TestCodexExecRunsCommandAgainstResponsesUpstream(t *testing.T) {
 	marker := "codex-marker-" + nonce(t)
 	loop := toolLoop{
@@ -185,5 +186,121 @@ func checkCodexRequests(t *testing.T, exs []clienttest.Exchange) {
 		}
 		t.Logf("codex request #%d: %s %s keys=%s tools=%s input=%v", i, ex.Method, ex.Path,
 			gjson.GetBytes(ex.Body, "@keys").Raw, body.Get("tools.#.type").Raw, types)
+	}
+}
+
+// codexLoop is the loop the fakes play with Codex: one exec_command call that writes a
+// fresh marker into a file of the workspace and prints it, then a final text.
+func codexLoop(t *testing.T, callID string) (toolLoop, string) {
+	marker := "codex-marker-" + nonce(t)
+	return toolLoop{
+		Tool:    "exec_command",
+		Arg:     "cmd",
+		Command: fmt.Sprintf("echo %s > marker.txt && cat marker.txt", marker),
+		CallID:  callID,
+		Final:   "Done: marker.txt holds " + marker,
+	}, marker
+}
+
+// checkCodexFinished asserts that Codex ran the loop's command in work, that the command's
+// output reached the upstream as the tool result (results), and that Codex ended with
+// the upstream's final text.
+func checkCodexFinished(t *testing.T, evs []codexEvent, res clienttest.Result, loop toolLoop, work, marker string, results []string) {
+	t.Helper()
+	if res.ExitCode != 0 {
+		t.Fatalf("codex exit %d\nstdout:\n%s\nstderr:\n%s", res.ExitCode, res.Stdout, res.Stderr)
+	}
+	checkCodexEvents(t, evs, loop, marker)
+	if got := readFile(t, filepath.Join(work, "marker.txt")); got != marker+"\n" {
+		t.Errorf("marker.txt = %q, want %q", got, marker+"\n")
+	}
+	if !slices.ContainsFunc(results, func(s string) bool {
+		return strings.Contains(s, marker) && strings.Contains(s, "Process exited with code 0")
+	}) {
+		t.Errorf("no tool result with the command's output %q reached the upstream; results: %q", marker, results)
+	}
+}
+
+// checkRoutedRequests asserts that every request reached the upstream at path with the
+// route's key in header (want), and that Codex's own key never reached it.
+func checkRoutedRequests(t *testing.T, exs []clienttest.Exchange, path, header, want string) {
+	t.Helper()
+	if len(exs) != 2 {
+		t.Errorf("the upstream got %d requests, want 2 (the task, then the command's output)", len(exs))
+	}
+	for i, ex := range exs {
+		if ex.Method != "POST" || ex.Path != path {
+			t.Errorf("request #%d to the upstream: %s %s, want POST %s", i, ex.Method, ex.Path, path)
+		}
+		if got := ex.Header.Get(header); got != want {
+			t.Errorf("request #%d: %s %q, want the route's key", i, header, got)
+		}
+		for name, vs := range ex.Header {
+			if slices.ContainsFunc(vs, func(v string) bool { return strings.Contains(v, codexKey) }) {
+				t.Errorf("request #%d: Codex's key reached the upstream in %s", i, name)
+			}
+		}
+	}
+}
+
+// TestCodexExecRunsCommandThroughRouterToResponsesUpstream drives Codex CLI through the
+// router to a fake OpenAI Responses upstream: the route passes the bytes through, with
+// the model renamed and the route's key, and Codex runs the upstream's exec_command
+// call and finishes with its text.
+func TestCodexExecRunsCommandThroughRouterToResponsesUpstream(t *testing.T) {
+	loop, marker := codexLoop(t, "call_e2e"+nonce(t))
+	up := newResponsesFake(t, loop)
+	rt := startRouter(t, fmt.Sprintf(`
+models:
+  - name: %s
+    provider: openai
+    endpoint: %s/v1
+    api_key: %s
+    upstream_model: gpt-4o-2024-08-06
+`, codexModel, up.URL, upstreamKey))
+	work := t.TempDir()
+
+	evs, res := runCodex(t, work, rt.URL+"/v1", "Write the marker file, then report.")
+	checkCodexFinished(t, evs, res, loop, work, marker, up.callOutputs())
+	exs := up.rec.Exchanges()
+	checkRoutedRequests(t, exs, "/v1/responses", "Authorization", "Bearer "+upstreamKey)
+	for i, ex := range exs {
+		if m := gjson.GetBytes(ex.Body, "model").String(); m != "gpt-4o-2024-08-06" {
+			t.Errorf("request #%d: model %q, want the route's upstream_model", i, m)
+		}
+	}
+}
+
+// TestCodexExecRunsCommandThroughRouterToAnthropicUpstream drives Codex CLI through the
+// router to a fake Anthropic upstream (Responses in, Messages out, streams translated both
+// ways): the upstream answers with a tool_use of Codex's exec_command, Codex runs the
+// command and sends its output back, which reaches the upstream as a tool_result, and the
+// upstream's final text is Codex's last message.
+func TestCodexExecRunsCommandThroughRouterToAnthropicUpstream(t *testing.T) {
+	loop, marker := codexLoop(t, "toolu_e2e"+nonce(t))
+	up := newAnthropicFake(t, loop)
+	rt := startRouter(t, fmt.Sprintf(`
+models:
+  - name: %s
+    provider: anthropic
+    endpoint: %s
+    api_key: %s
+    upstream_model: claude-sonnet-4-20250514
+`, codexModel, up.URL, upstreamKey))
+	work := t.TempDir()
+
+	evs, res := runCodex(t, work, rt.URL+"/v1", "Write the marker file, then report.")
+	checkCodexFinished(t, evs, res, loop, work, marker, up.toolResults())
+	exs := up.rec.Exchanges()
+	checkRoutedRequests(t, exs, "/v1/messages", "X-Api-Key", upstreamKey)
+	for i, ex := range exs {
+		body := gjson.ParseBytes(ex.Body)
+		if !slices.ContainsFunc(body.Get("tools").Array(), func(tool gjson.Result) bool {
+			return tool.Get("name").String() == loop.Tool && tool.Get("input_schema.properties.cmd").Exists()
+		}) {
+			t.Errorf("request #%d declares no exec_command tool with its cmd parameter: %s", i, body.Get("tools.#.name").Raw)
+		}
+		t.Logf("upstream request #%d: model=%s stream=%v tools=%d messages=%d system=%d bytes", i, body.Get("model"),
+			body.Get("stream"), len(body.Get("tools").Array()), len(body.Get("messages").Array()), len(body.Get("system").Raw))
 	}
 }

@@ -54,7 +54,7 @@ func explain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "config file")
-	endpoint := fs.String("endpoint", "/v1/chat/completions", "client endpoint: /v1/chat/completions, /v1/completions, /v1/messages")
+	endpoint := fs.String("endpoint", "/v1/chat/completions", "client endpoint: /v1/chat/completions, /v1/completions, /v1/messages, /v1/messages/count_tokens, /v1/responses, /v1/responses/input_tokens")
 	var headers headerFlags
 	fs.Var(&headers, "H", "client request header 'Name: value' (repeatable)")
 	if err := fs.Parse(args); err != nil {

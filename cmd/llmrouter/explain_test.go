@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -242,6 +243,42 @@ func TestExplainRefusesHeaderWithoutColon(t *testing.T) {
 		if code != 2 || !strings.Contains(s, "-H number 1 is not 'Name: value'") {
 			t.Errorf("explain -H %q: exit %d, want 2 and a usage error:\n%s", h[:16]+"…", code, s)
 		}
+	}
+	if n := contacted.Load(); n != 0 {
+		t.Errorf("explain connected to the upstream %d times", n)
+	}
+}
+
+// explain -endpoint /v1/responses shows where a Responses request goes: passed
+// through to an openai model serving the Responses API, translated for an
+// anthropic one (with what was dropped), and for a chat-only openai model
+// (apis: [chat]) translated to Chat Completions.
+func TestExplainResponses(t *testing.T) {
+	addr, contacted := tripwire(t)
+	cfg := writeFile(t, "llmrouter.yaml", `
+models:
+  - {name: claude-x, provider: anthropic, endpoint: "http://`+addr+`"}
+  - {name: gpt-x, provider: openai, endpoint: "http://`+addr+`/v1"}
+  - {name: vllm-x, provider: openai, endpoint: "http://`+addr+`/v1", apis: [chat]}
+`)
+	const body = `{"model":"%s","instructions":"Be brief.","input":"hi","store":true}`
+	tests := []struct{ model, line, bodyHas string }{
+		{"gpt-x", "POST http://" + addr + "/v1/responses", `"instructions":"Be brief."`},
+		{"claude-x", "POST http://" + addr + "/v1/messages", `"system":"Be brief."`},
+		{"vllm-x", "POST http://" + addr + "/v1/chat/completions", `"role":"system"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.model, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if code := run([]string{"explain", "-config", cfg, "-endpoint", "/v1/responses"},
+				strings.NewReader(fmt.Sprintf(body, tt.model)), &out, &errb); code != 0 {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			e := parseExplain(t, out.String())
+			if e.requestLine != tt.line || !strings.Contains(e.body, tt.bodyHas) {
+				t.Errorf("explain printed %q with body %s; want %q with %s", e.requestLine, e.body, tt.line, tt.bodyHas)
+			}
+		})
 	}
 	if n := contacted.Load(); n != 0 {
 		t.Errorf("explain connected to the upstream %d times", n)

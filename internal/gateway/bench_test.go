@@ -59,6 +59,12 @@ func anthropicBody(model string, size int) []byte {
 	return fmt.Appendf(nil, `{"model":%q,"max_tokens":256,"system":"Be brief.","messages":[{"role":"user","content":%q}]}`, model, text)
 }
 
+// responsesBody is a Responses request of about size bytes.
+func responsesBody(model string, size int) []byte {
+	text := strings.Repeat("lorem ipsum ", size/12+1)[:size]
+	return fmt.Appendf(nil, `{"model":%q,"temperature":0.3,"instructions":"Be brief.","input":[{"type":"message","role":"user","content":[{"type":"input_text","text":%q}]}]}`, model, text)
+}
+
 // BenchmarkRequestPath measures what the router does to a request before sending
 // it: routing, model rewrite or translation, transforms and header handling.
 func BenchmarkRequestPath(b *testing.B) {
@@ -76,6 +82,8 @@ func BenchmarkRequestPath(b *testing.B) {
 		{"translate-anthropic-to-openai-200KB", wire.AnthropicMessages, "/v1/messages", anthropicBody("gpt-4o", 200<<10)},
 		{"translate-openai-to-anthropic-5KB", wire.OpenAIChat, "/v1/chat/completions", chatBody("claude-x", 5<<10)},
 		{"translate-openai-to-ollama-5KB", wire.OpenAIChat, "/v1/chat/completions", chatBody("llama3", 5<<10)},
+		{"passthrough-responses-5KB", wire.OpenAIResponses, "/v1/responses", responsesBody("gpt-4o", 5<<10)},
+		{"translate-responses-to-anthropic-5KB", wire.OpenAIResponses, "/v1/responses", responsesBody("claude-x", 5<<10)},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {

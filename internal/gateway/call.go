@@ -82,14 +82,28 @@ func (c *call) read() *apiError {
 	return aerr
 }
 
-// accept validates the body and routes the request by its model.
+// accept validates the body and routes the request by its model; a request
+// that may come without one (a call on a stored response) is routed by
+// unnamed (stored.go).
 func (c *call) accept() *apiError {
 	c.g.logRequest(c.rec, c.r, c.body)
 	var aerr *apiError
-	c.model, c.stream, aerr = validate(c.body, c.ep.client, c.ep.op)
+	if c.ep.onStored() {
+		aerr = c.stored()
+	} else {
+		c.model, c.stream, aerr = validate(c.body, c.ep.client, c.ep.op, !c.ep.own)
+	}
 	if aerr != nil {
 		return aerr
 	}
+	if c.model == "" {
+		return c.unnamed()
+	}
+	return c.routeModel()
+}
+
+// routeModel finds the deployments of the model the request names.
+func (c *call) routeModel() *apiError {
 	c.rec.model = c.model
 	grp, ok := c.g.lookup(c.model)
 	if !ok {
@@ -185,13 +199,19 @@ func (c *call) build(o *outbound, t *target) *apiError {
 	*o = outbound{t: t, model: c.plan.model, proto: up.proto, up: up.dialect}
 	upModel := cmp.Or(t.model.UpstreamModel, o.model)
 	path, ok := o.up.Path(c.ep.op, upModel, c.stream)
-	if !ok {
+	switch {
+	case c.ep.own && o.proto != c.ep.proto:
+		return c.notOwn(t.model, o.proto)
+	case !ok:
 		return errorf(http.StatusBadRequest, fmt.Sprintf("%s is only available for models on %s upstreams", c.ep.op, c.ep.servedBy))
+	case c.ep.onStored():
+		o.body = c.body // a call on a stored response: no request to rename or transform
+	default:
+		if aerr := c.buildBody(o, upModel); aerr != nil {
+			return aerr
+		}
 	}
-	if aerr := c.buildBody(o, upModel); aerr != nil {
-		return aerr
-	}
-	o.url = strings.TrimRight(t.model.Endpoint, "/") + path
+	o.url = strings.TrimRight(t.model.Endpoint, "/") + path + c.tail()
 	if q := c.r.URL.RawQuery; q != "" {
 		o.url += "?" + q
 	}

@@ -115,9 +115,10 @@ func (e *badEventError) Unwrap() error { return e.err }
 // commit point and the error path work as for translated streams) and the events
 // that carry usage. It is the converter of a route whose protocols match.
 type passthrough struct {
-	up    eventReader
-	meter wire.Meter
-	done  bool
+	up     eventReader
+	meter  wire.Meter
+	follow wire.Follower // for a client protocol whose failures continue the stream (stream.go)
+	done   bool
 }
 
 // Stream appends ev as it came, or returns its in-band error.
@@ -126,6 +127,9 @@ func (p *passthrough) Stream(dst []byte, ev sse.Event) ([]byte, error) {
 		return dst, err
 	}
 	p.meter.Read(ev.Data)
+	if p.follow != nil {
+		p.follow.Observe(ev.Name, ev.Data)
+	}
 	p.done = p.done || p.up.Terminal(ev.Name, ev.Data)
 	return append(dst, ev.Raw...), nil
 }

@@ -184,7 +184,7 @@ func TestConformance(t *testing.T) {
 func confRun(t *testing.T, c *confClient, p *confProvider, stream bool) {
 	path := p.paths[c.name]
 	passthrough := (c.name == "chat" || c.name == "completions") && p.name == "openai" ||
-		c.name == "messages" && p.name == "anthropic"
+		c.name == "messages" && p.name == "anthropic" || c.name == "responses" && p.name == "openai-responses"
 
 	t.Run("text", func(t *testing.T) {
 		pairs := p.text(t)

@@ -86,7 +86,7 @@ func statusOfType(typ string) int {
 	switch typ {
 	case "overloaded_error":
 		return 529
-	case "rate_limit_error", "rate_limit_exceeded", "requests", "tokens":
+	case "rate_limit_error", "rate_limit_exceeded", "requests", "tokens", "insufficient_quota":
 		return 429
 	case "invalid_request_error":
 		return 400

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/config"
@@ -75,10 +76,11 @@ func (g *Gateway) endpoint(path string) *endpoint {
 	return nil
 }
 
-// IsEndpoint reports whether path is one of the endpoints Explain takes.
+// IsEndpoint reports whether path is one of the endpoints Explain takes: those
+// a POST with a body reaches at a fixed path.
 func IsEndpoint(path string) bool {
 	for _, e := range endpoints {
-		if e.path == path {
+		if e.path == path && e.method == "" && !strings.Contains(e.path, "{") {
 			return true
 		}
 	}

@@ -11,6 +11,7 @@
 package gateway
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -44,8 +45,11 @@ type Gateway struct {
 	limits    limits      // rate limits and budgets (limits.go)
 	draining  atomic.Bool
 	flight    flight // requests in flight, for Stop
-	mux       *http.ServeMux
-	unclean   http.Handler // answers a path ServeMux would redirect
+	// unnamed is where a request that names no model goes, by client protocol
+	// (stored.go).
+	unnamed map[wire.Protocol]unnamedRoute
+	mux     *http.ServeMux
+	unclean http.Handler // answers a path ServeMux would redirect
 }
 
 // target is one deployment, an entry of the models list, compiled for serving.
@@ -128,6 +132,7 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 		}
 		g.targets = append(g.targets, t)
 	}
+	g.unnamed = g.unnamedRoutes()
 	if err := g.compileGroups(o); err != nil { // route.go
 		g.Close()
 		return nil, err
@@ -162,7 +167,7 @@ func (g *Gateway) compile(m *config.Model, o options) (target, error) {
 	}
 	t := target{model: m, policy: p, upstreams: map[wire.Protocol]upstreamOf{}}
 	for _, e := range g.endpoints {
-		if t.upstreams[e.proto], err = o.table.upstream(m.Provider, e.proto); err != nil {
+		if t.upstreams[e.proto], err = o.table.upstream(m.Provider, e.proto, m); err != nil {
 			return target{}, fmt.Errorf("model %s: %w", m.Name, err)
 		}
 	}
@@ -245,7 +250,7 @@ func (g *Gateway) routesMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	for i := range g.endpoints {
 		e := &g.endpoints[i]
-		mux.Handle("POST "+e.path, g.middleware(e.client, g.authenticate(e.client, g.handle(e))))
+		mux.Handle(cmp.Or(e.method, http.MethodPost)+" "+e.path, g.middleware(e.client, g.authenticate(e.client, g.handle(e))))
 	}
 	first := g.endpoints[0].client // the envelope of requests no protocol claims
 	mux.Handle("GET /v1/models", g.middleware(first, g.authenticate(first, g.models)))

@@ -27,7 +27,7 @@ var credentialHeaders = []string{"Authorization", "X-Api-Key", "Api-Key", "X-Goo
 
 // notForwarded are client headers the router never sends upstream, whatever the
 // header rules say:
-//   - what the router or the transport sets itself (Accept-Encoding is left to
+//   - what the router or the transport sets itself, and ModelHeader (the router's) (Accept-Encoding is left to
 //     the transport, which then decompresses transparently: the relay must read SSE);
 //   - Cookie: credentials for the router's own origin, never for a provider's;
 //   - Forwarded, X-Forwarded-*, X-Real-Ip: the client's address and the path to
@@ -38,7 +38,7 @@ var credentialHeaders = []string{"Authorization", "X-Api-Key", "Api-Key", "X-Goo
 //     transport takes a POST carrying one as replayable and re-sends it on its
 //     own when a reused connection fails, unseen by the retry accounting.
 var notForwarded = []string{
-	"Host", "Content-Length", "Accept-Encoding", "X-Request-Id",
+	"Host", "Content-Length", "Accept-Encoding", "X-Request-Id", ModelHeader,
 	"Cookie", "Forwarded", "X-Real-Ip", "Idempotency-Key", "X-Idempotency-Key",
 }
 

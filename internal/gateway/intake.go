@@ -94,10 +94,10 @@ type requestShape interface {
 	RequestField(op wire.Operation) (name string, array bool)
 }
 
-// validate checks the body is a JSON object with no duplicate key, a model, the
-// protocol's required content field and a boolean stream, and returns the model
-// and whether it asks for a stream.
-func validate(body []byte, p requestShape, op wire.Operation) (model string, stream bool, aerr *apiError) {
+// validate checks the body is a JSON object with no duplicate key, a model (if
+// named, else a model when there is one), the protocol's required content field
+// and a boolean stream, and returns the model and whether it asks for a stream.
+func validate(body []byte, p requestShape, op wire.Operation, named bool) (model string, stream bool, aerr *apiError) {
 	shape := checkShape(body)
 	if errors.Is(shape, errTooDeep) {
 		return "", false, errorf(http.StatusBadRequest, fmt.Sprintf("request body nests deeper than %d levels", maxNesting))
@@ -110,13 +110,13 @@ func validate(body []byte, p requestShape, op wire.Operation) (model string, str
 	}
 	field, array := p.RequestField(op)
 	r := gjson.GetManyBytes(body, "model", field, "stream")
-	if m := r[0]; m.Type != gjson.String || m.Str == "" {
+	if m := r[0]; (named || m.Exists()) && (m.Type != gjson.String || m.Str == "") {
 		return "", false, &apiError{Status: http.StatusBadRequest, Param: "model", Message: "missing required field: model"}
 	}
-	if v := r[1]; !v.Exists() || v.Type == gjson.Null {
+	if v := r[1]; field != "" && (!v.Exists() || v.Type == gjson.Null) {
 		return "", false, &apiError{Status: http.StatusBadRequest, Param: field, Message: "missing required field: " + field}
 	}
-	if array && !r[1].IsArray() {
+	if array && field != "" && !r[1].IsArray() {
 		return "", false, &apiError{Status: http.StatusBadRequest, Param: field, Message: field + " must be an array"}
 	}
 	// What upstreams accept as true differs ("stream": 1, "true"): only a JSON

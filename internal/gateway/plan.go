@@ -106,6 +106,10 @@ func (c *call) unavailable(st *runState, u *balance.Unavailable) bool {
 		if u.Tried > 0 && c.newRound(st) {
 			return true
 		}
+		if c.r.Context().Err() != nil { // gone during the backoff: nobody to answer
+			c.rec.errMsg = "client went away during a backoff wait"
+			return false
+		}
 		if c.fallback(wire.ErrorRetryable) {
 			return true
 		}
@@ -191,7 +195,13 @@ func (c *call) chain(cause wire.ErrorClass) [2][]config.Fallback {
 }
 
 // nextFallback returns the first model of the chain for cause not yet tried.
+// A call on a stored response has none: the response lives at the upstream
+// that stored it, and another model's upstream would answer that it has no
+// such response, hiding the failure that matters (stored.go).
 func (c *call) nextFallback(cause wire.ErrorClass) (config.Fallback, bool) {
+	if c.ep != nil && c.ep.onStored() {
+		return config.Fallback{}, false
+	}
 	for _, list := range c.chain(cause) {
 		for _, f := range list {
 			if f.Model != c.model && !slices.Contains(c.plan.moved, f.Model) {

@@ -154,7 +154,7 @@ func (c *call) attempt(ctx context.Context, out *outbound, pk balance.Attempt) (
 	defer func() { c.settle(o) }()
 	actx, acancel := context.WithCancelCause(ctx)
 	defer acancel(nil)
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, out.url, bytes.NewReader(out.body))
+	req, err := http.NewRequestWithContext(actx, c.r.Method, out.url, bytes.NewReader(out.body))
 	if err != nil {
 		return outcome{cause: health.ClientError, err: &apiError{Status: http.StatusInternalServerError, Message: "building upstream request failed", Err: err}}
 	}

@@ -64,7 +64,11 @@ func (a *attempt) relayStream() outcome {
 	}
 	s.conv = a.tr
 	if a.tr == nil {
-		s.conv = &passthrough{up: a.out.up, meter: a.out.up.NewMeter()}
+		p := &passthrough{up: a.out.up, meter: a.out.up.NewMeter()}
+		if f, ok := a.c.ep.client.(continued); ok {
+			p.follow = f.Follow()
+		}
+		s.conv = p
 	}
 	defer func() {
 		if s.commit {
@@ -162,8 +166,39 @@ func (s *relay) failed(err error) outcome {
 	// The error's cause may quote the upstream (an in-band message echoing a key):
 	// the log gets it scrubbed like the client does.
 	c.rec.errMsg = redact.Scrub(aerr.Error(), c.secrets()...)
-	s.write(append(s.buf, c.ep.client.ErrorEvent(aerr.Status, aerr.Type, aerr.Param, aerr.Message)...))
+	s.write(s.failEvents(aerr))
 	return outcome{done: true, cause: cause}
+}
+
+// continued is a client protocol whose failed streams end with events that
+// continue them (the Responses API's error event and response.failed, numbered
+// after the events sent) rather than with one error event. A translator to it
+// writes them itself (translate.Failer); a same-protocol relay has its Follower.
+type continued interface {
+	Follow() wire.Follower
+	// FailureCode is the code those events carry for an error of status and
+	// type typ (may be empty).
+	FailureCode(status int, typ string) string
+}
+
+// failEvents appends to what is pending the events that end a stream failed
+// after its commit point: those that continue it, for a client protocol whose
+// failures do, else its error event.
+func (s *relay) failEvents(aerr *apiError) []byte {
+	client := s.c.ep.client
+	var f translate.Failer
+	switch conv := s.conv.(type) {
+	case translate.Failer:
+		f = conv
+	case *passthrough:
+		if conv.follow != nil {
+			f = conv.follow
+		}
+	}
+	if cont, ok := client.(continued); ok && f != nil {
+		return f.Fail(s.buf, cont.FailureCode(aerr.Status, aerr.Type), aerr.Message)
+	}
+	return append(s.buf, client.ErrorEvent(aerr.Status, aerr.Type, aerr.Param, aerr.Message)...)
 }
 
 // streamError describes a stream failure for the client, without secrets.

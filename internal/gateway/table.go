@@ -12,6 +12,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/ollama"
 	"github.com/llmrouter/llmrouter/internal/openai"
 	"github.com/llmrouter/llmrouter/internal/policy"
+	"github.com/llmrouter/llmrouter/internal/responses"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
@@ -31,37 +32,72 @@ var dialects = map[wire.Protocol]dialect{
 	wire.AnthropicMessages: {client: anthropic.Messages, upstream: anthropic.Messages},
 	wire.OllamaChat:        {upstream: ollama.Chat},
 	wire.OllamaGenerate:    {upstream: ollama.Generate},
+	wire.OpenAIResponses:   {client: responses.Responses, upstream: responses.Responses},
 }
 
 // providers maps a provider and a client's protocol to the protocol the provider
 // is called with: the client's own where the provider speaks it (the bytes pass
-// through), else one a translator reaches.
-var providers = map[config.Provider]map[wire.Protocol]wire.Protocol{
-	config.ProviderOpenAI: {
-		wire.OpenAIChat:        wire.OpenAIChat,
-		wire.OpenAICompletions: wire.OpenAICompletions,
-		wire.AnthropicMessages: wire.OpenAIChat,
-	},
-	config.ProviderAnthropic: {
+// through), else one a translator reaches. An openai model says which of
+// OpenAI's APIs its endpoint serves (apis): a client API it serves passes
+// through, any other is translated to the first listed.
+var providers = map[config.Provider]upstreamRule{
+	config.ProviderOpenAI: byAPIs{},
+	config.ProviderAnthropic: fixed{
 		wire.OpenAIChat:        wire.AnthropicMessages,
 		wire.OpenAICompletions: wire.AnthropicMessages,
 		wire.AnthropicMessages: wire.AnthropicMessages,
+		wire.OpenAIResponses:   wire.AnthropicMessages,
 	},
-	config.ProviderOllama: {
+	config.ProviderOllama: fixed{
 		wire.OpenAIChat:        wire.OllamaChat,
 		wire.OpenAICompletions: wire.OllamaGenerate,
 		wire.AnthropicMessages: wire.OllamaChat,
+		wire.OpenAIResponses:   wire.OllamaChat,
 	},
 }
 
 // endpoints are the API endpoints, in the order requests no endpoint takes are
 // matched against them (see clientOf): the first one's protocol answers what no
-// protocol claims.
+// protocol claims. A path with a wildcard ({id}) hands what follows its fixed
+// part to the upstream, after the operation's path.
 var endpoints = []endpoint{
 	{path: "/v1/chat/completions", proto: wire.OpenAIChat, op: wire.Generate},
 	{path: "/v1/completions", proto: wire.OpenAICompletions, op: wire.Generate},
 	{path: "/v1/messages", proto: wire.AnthropicMessages, op: wire.Generate},
 	{path: "/v1/messages/count_tokens", proto: wire.AnthropicMessages, op: wire.CountTokens},
+	{path: "/v1/responses", proto: wire.OpenAIResponses, op: wire.Generate},
+	{path: "/v1/responses/input_tokens", proto: wire.OpenAIResponses, op: wire.CountTokens, own: true},
+	{method: http.MethodGet, path: "/v1/responses/{id}", proto: wire.OpenAIResponses, op: wire.Stored, own: true},
+	{method: http.MethodDelete, path: "/v1/responses/{id}", proto: wire.OpenAIResponses, op: wire.Stored, own: true},
+	{path: "/v1/responses/{id}/cancel", proto: wire.OpenAIResponses, op: wire.Stored, own: true},
+	{method: http.MethodGet, path: "/v1/responses/{id}/input_items", proto: wire.OpenAIResponses, op: wire.Stored, own: true},
+}
+
+// upstreamRule says which protocol a provider is called with for a client's
+// protocol, for one of its models (nil: the provider's default).
+type upstreamRule interface {
+	upstreamFor(client wire.Protocol, m *config.Model) (wire.Protocol, bool)
+}
+
+// fixed is a provider that speaks the same protocols for every model.
+type fixed map[wire.Protocol]wire.Protocol
+
+func (f fixed) upstreamFor(client wire.Protocol, _ *config.Model) (wire.Protocol, bool) {
+	p, ok := f[client]
+	return p, ok
+}
+
+// byAPIs is a provider whose models list the APIs their endpoints serve
+// (config.Model.APIs, resolved by wire.OpenAIUpstream; none: all of them).
+type byAPIs struct{}
+
+func (byAPIs) upstreamFor(client wire.Protocol, m *config.Model) (wire.Protocol, bool) {
+	var apis []string
+	if m != nil {
+		apis = m.APIs
+	}
+	p := wire.OpenAIUpstream(client, apis)
+	return p, p != 0
 }
 
 // dialect is one row of the table: a protocol's facts, by role.
@@ -90,10 +126,18 @@ type upstreamDialect interface {
 
 // endpoint is one API endpoint: the protocol its clients speak and what they ask.
 type endpoint struct {
-	path   string
+	method string // "" is POST
+	path   string // a ServeMux pattern
 	proto  wire.Protocol
 	op     wire.Operation
+	// own: only an upstream of the client's protocol answers (a call on a
+	// stored response, a token count only the API itself makes); a model
+	// routed to a translated upstream gets a 400 (stored.go).
+	own    bool
 	client clientDialect // dialects[proto].client, filled by New
+	// base is the path before its first wildcard; the rest of a request's path
+	// follows the operation's upstream path. Filled by New.
+	base string
 	// servedBy names the providers whose upstreams serve op, for the error of a
 	// model on another provider ("count_tokens is only available for ...").
 	servedBy string
@@ -102,7 +146,7 @@ type endpoint struct {
 // table is the gateway's copy of the three tables above (a test may change it).
 type table struct {
 	dialects  map[wire.Protocol]dialect
-	providers map[config.Provider]map[wire.Protocol]wire.Protocol
+	providers map[config.Provider]upstreamRule
 	endpoints []endpoint
 }
 
@@ -128,13 +172,16 @@ func (t table) compile() ([]endpoint, error) {
 			return nil, fmt.Errorf("%w: %s (endpoint %s) has no client row", errTable, e.proto, e.path)
 		}
 		e.client = d.client
+		if i := strings.Index(e.path, "/{"); i >= 0 {
+			e.base = e.path[:i]
+		}
 		var served []string
 		for _, p := range config.Providers {
-			up, err := t.upstream(p, e.proto)
+			up, err := t.upstream(p, e.proto, nil)
 			if err != nil {
 				return nil, err
 			}
-			if _, ok := up.dialect.Path(e.op, "", false); ok {
+			if _, ok := up.dialect.Path(e.op, "", false); ok && (!e.own || up.proto == e.proto) {
 				served = append(served, string(p))
 			}
 		}
@@ -151,9 +198,14 @@ type upstreamOf struct {
 	dialect upstreamDialect
 }
 
-// upstream looks up the upstream protocol of provider p for client protocol c.
-func (t table) upstream(p config.Provider, c wire.Protocol) (upstreamOf, error) {
-	proto, ok := t.providers[p][c]
+// upstream looks up the upstream protocol of provider p for client protocol c,
+// for model m (nil: the provider's default).
+func (t table) upstream(p config.Provider, c wire.Protocol, m *config.Model) (upstreamOf, error) {
+	rule, ok := t.providers[p]
+	if !ok {
+		return upstreamOf{}, fmt.Errorf("%w: provider %s has no row", errTable, p)
+	}
+	proto, ok := rule.upstreamFor(c, m)
 	if !ok {
 		return upstreamOf{}, fmt.Errorf("%w: provider %s has no upstream protocol for %s clients", errTable, p, c)
 	}

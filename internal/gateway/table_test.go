@@ -35,8 +35,10 @@ func copyTable() table {
 	t := defaultTable()
 	t.dialects = maps.Clone(t.dialects)
 	t.providers = maps.Clone(t.providers)
-	for p, m := range t.providers {
-		t.providers[p] = maps.Clone(m)
+	for p, r := range t.providers {
+		if f, ok := r.(fixed); ok {
+			t.providers[p] = maps.Clone(f)
+		}
 	}
 	return t
 }
@@ -77,7 +79,7 @@ func TestMissingRowStopsNew(t *testing.T) {
 			t.dialects[wire.OpenAIChat] = d
 		}, "openai-chat (provider openai) has no upstream row"},
 		{"provider without a row", func(t *table) { delete(t.providers, config.ProviderOllama) }, "provider ollama"},
-		{"provider without a client protocol", func(t *table) { delete(t.providers[config.ProviderAnthropic], wire.OpenAICompletions) },
+		{"provider without a client protocol", func(t *table) { delete(t.providers[config.ProviderAnthropic].(fixed), wire.OpenAICompletions) },
 			"provider anthropic has no upstream protocol for openai-completions clients"},
 		{"no endpoints", func(t *table) { t.endpoints = nil }, "no endpoints"},
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/ollama"
 	"github.com/llmrouter/llmrouter/internal/openai"
+	"github.com/llmrouter/llmrouter/internal/responses"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden from the current output")
@@ -37,6 +38,7 @@ func protoOf(t testing.TB, name string) Dialect {
 		"anthropic-messages-": anthropic.Messages,
 		"ollama-chat-":        ollama.Chat,
 		"ollama-generate-":    ollama.Generate,
+		"openai-responses-":   responses.Responses,
 	} {
 		if strings.HasPrefix(name, prefix) {
 			return p
@@ -89,10 +91,12 @@ func TestGolden(t *testing.T) {
 }
 
 // checkUntouched compares what must never change: ids, tool arguments and
-// inputs, thinking signatures and image data.
+// inputs, thinking signatures, reasoning and image data. (A Responses request's
+// top-level input holds its texts: collect looks at nested inputs only.)
 func checkUntouched(t *testing.T, in, out []byte) {
 	t.Helper()
-	keys := []string{"id", "tool_use_id", "tool_call_id", "arguments", "input", "signature", "thinking", "data", "url", "images"}
+	keys := []string{"id", "tool_use_id", "tool_call_id", "call_id", "arguments", "input", "signature", "thinking",
+		"encrypted_content", "summary", "data", "url", "image_url", "images"}
 	for _, k := range keys {
 		a, b := collect(t, in, k), collect(t, out, k)
 		if diff := cmp.Diff(a, b); diff != "" {
@@ -111,22 +115,22 @@ func collect(t *testing.T, body []byte, key string) []any {
 		t.Fatal(err)
 	}
 	var out []any
-	var walk func(any)
-	walk = func(v any) {
+	var walk func(v any, nested bool)
+	walk = func(v any, nested bool) {
 		switch v := v.(type) {
 		case map[string]any:
-			if x, ok := v[key]; ok {
+			if x, ok := v[key]; ok && (nested || key != "input") {
 				out = append(out, x)
 			}
 			for _, k := range slices.Sorted(maps.Keys(v)) {
-				walk(v[k])
+				walk(v[k], true)
 			}
 		case []any:
 			for _, x := range v {
-				walk(x)
+				walk(x, true)
 			}
 		}
 	}
-	walk(v)
+	walk(v, false)
 	return out
 }

@@ -53,6 +53,8 @@ func (r *regexRule) apply(d *document, proto Dialect) error {
 	w.system(root)
 	w.prompt(root)
 	w.messages(root)
+	w.instructions(root)
+	w.input(root)
 	// Texts are visited field by field (Anthropic's system before its messages),
 	// which need not be their order in the body: apply sorts.
 	d.apply(w.edits)
@@ -99,6 +101,7 @@ type site struct {
 var (
 	roleSystem = []byte("system")
 	roleUser   = []byte("user")
+	roleTool   = []byte("tool")
 )
 
 // walk visits the texts of one body in one protocol and collects the rule's
@@ -157,6 +160,73 @@ func (w *walk) messages(root int) {
 	}
 }
 
+func (w *walk) instructions(root int) {
+	if !w.sh.Instructions {
+		return
+	}
+	if sp, ok := field(w.b, root, "instructions"); ok {
+		w.str(sp, roleSystem, false)
+	}
+}
+
+// input visits a Responses input: a string (role user), or items.
+func (w *walk) input(root int) {
+	if !w.sh.Input {
+		return
+	}
+	sp, ok := field(w.b, root, "input")
+	switch {
+	case !ok:
+	case w.b[sp.start] == '[':
+		for e := range entries(w.b, sp.start) {
+			w.item(e.value)
+		}
+	default:
+		w.str(sp, roleUser, false)
+	}
+}
+
+// item visits one Responses input item: a message's content, with its role (an
+// item without a type is a message), or the output of a function or custom tool
+// call, role tool. Other items (calls, reasoning, references) hold no text.
+func (w *walk) item(sp span) {
+	if w.b[sp.start] != '{' {
+		return
+	}
+	var typ, role, content, output span
+	for e := range entries(w.b, sp.start) {
+		k, _ := stringAt(w.b, e.key)
+		switch string(k) {
+		case "type":
+			typ = e.value
+		case "role":
+			role = e.value
+		case "content":
+			content = e.value
+		case "output":
+			output = e.value
+		}
+	}
+	kind := []byte("message")
+	if typ != (span{}) {
+		kind, _ = stringAt(w.b, typ)
+	}
+	switch string(kind) {
+	case "message":
+		if content != (span{}) {
+			var name []byte
+			if role != (span{}) {
+				name, _ = stringAt(w.b, role)
+			}
+			w.content(content, wire.Content, name, false)
+		}
+	case "function_call_output", "custom_tool_call_output":
+		if output != (span{}) {
+			w.content(output, wire.Content, roleTool, false)
+		}
+	}
+}
+
 // content visits a value of shape sh: a string, or (wire.Content) an array of
 // blocks.
 func (w *walk) content(sp span, sh wire.Shape, role []byte, toolResult bool) {
@@ -172,15 +242,16 @@ func (w *walk) content(sp span, sh wire.Shape, role []byte, toolResult bool) {
 	}
 }
 
-// block visits a text block's text, or the texts of an Anthropic tool_result.
-// Every other block type (images, tool_use, thinking, ...) is left alone.
+// block visits a text block's text (a Responses input_text or output_text part
+// too), or the texts of an Anthropic tool_result. Every other block type
+// (images, tool_use, thinking, ...) is left alone.
 func (w *walk) block(sp span, role []byte, toolResult bool) {
 	t, text := fields2(w.b, sp.start, "type", "text")
 	if t == (span{}) {
 		return
 	}
 	switch typ, _ := stringAt(w.b, t); {
-	case string(typ) == "text":
+	case string(typ) == "text" || w.sh.Input && (string(typ) == "input_text" || string(typ) == "output_text"):
 		if text != (span{}) {
 			w.str(text, role, toolResult)
 		}

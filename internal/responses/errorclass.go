@@ -20,7 +20,7 @@ const (
 // code). A context-window overflow or a content-policy refusal is told by its
 // code; anything else by status (wire.StatusClass), the HTTP status or, for an
 // in-band error, the status its type stands for.
-func ErrorClass(status int, body []byte) wire.ErrorClass {
+func (API) ErrorClass(status int, body []byte) wire.ErrorClass {
 	r := gjson.GetManyBytes(body, "error.code", "code", "response.error.code")
 	for _, code := range r {
 		switch code.String() {

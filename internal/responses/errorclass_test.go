@@ -31,7 +31,7 @@ func TestErrorClass(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := ErrorClass(tt.status, []byte(tt.data)); got != tt.want {
+			if got := Responses.ErrorClass(tt.status, []byte(tt.data)); got != tt.want {
 				t.Errorf("ErrorClass = %v, want %v", got, tt.want)
 			}
 		})

@@ -41,6 +41,13 @@ func (p *Progress) Observe(name string, data []byte) {
 // Terminal reports whether the terminal event has been seen.
 func (p *Progress) Terminal() bool { return p.terminal }
 
+// Fail appends the two events that end a failed stream (Failure), framed as
+// SSE: it implements wire.Follower with Observe.
+func (p *Progress) Fail(dst []byte, code, message string) []byte {
+	errorData, failedData := p.Failure(code, message)
+	return appendRaw(appendRaw(dst, EventError, errorData), EventFailed, failedData)
+}
+
 // Failure returns the data of the two events that end a failed stream: an
 // error event and response.failed, numbered after the last event seen. code
 // may be empty (null).

@@ -1,10 +1,13 @@
 // Package responses holds the OpenAI Responses API wire format (README §15): the
-// request, response, output item, stream event and usage types, and the upstream
-// specifics llmrouter needs (path, authentication, in-band errors, which stream
-// events are content and which end the stream, usage reading). Its error
-// envelope is OpenAI's ({"error":{message,type,param,code}}, package openai),
-// even for a request that asked for a stream (responses/openai-responses-error-400.json).
-// It imports only the standard library and gjson.
+// request, response, output item, stream event and usage types, and the facts
+// llmrouter needs about the API on the client's side and the upstream's (the
+// methods of API, api.go): paths, authentication, in-band errors, which stream
+// events are content and which end the stream, usage reading, where a request's
+// texts are, the transcript, and how a relayed stream that fails is ended
+// (Progress). Its error envelope is OpenAI's ({"error":{message,type,param,code}},
+// package openai), even for a request that asked for a stream
+// (responses/openai-responses-error-400.json). It imports only the standard
+// library, gjson, and packages wire and openai.
 //
 // Field sources: the recorded fixtures in testdata/responses and
 // testdata/ollama-real/v1_responses_*, the digest, and the official SDK's types
@@ -12,11 +15,7 @@
 // no recording).
 package responses
 
-import (
-	"net/http"
-
-	"github.com/tidwall/gjson"
-)
+import "github.com/tidwall/gjson"
 
 // Upstream paths, relative to an openai endpoint that already ends in /v1. The
 // stateful calls (retrieve, delete, cancel, input items) live under Path/{id}.
@@ -24,9 +23,6 @@ const (
 	Path            = "/responses"
 	InputTokensPath = "/responses/input_tokens" // [SDK] InputTokenService.Count
 )
-
-// SetAuth puts key in the header the Responses API reads: Authorization: Bearer.
-func SetAuth(h http.Header, key string) { h.Set("Authorization", "Bearer "+key) }
 
 // ObjectResponse is the "object" member of a response.
 const ObjectResponse = "response"

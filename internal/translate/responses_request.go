@@ -14,6 +14,10 @@ package translate
 //     (honoured where the upstream can give something back) are consumed; ids and
 //     statuses of input items mean nothing to another provider and are consumed
 //     too. store:true is dropped and recorded: nothing is stored.
+//   - prompt_cache_key, prompt_cache_retention (OpenAI's prompt cache) and
+//     client_metadata (Codex's ids, for OpenAI's telemetry) are consumed: no
+//     answer depends on them. safety_identifier, service_tier, metadata and
+//     text.verbosity are dropped and recorded: they change what OpenAI does.
 //   - Tools other than function and custom (web_search*, file_search, mcp,
 //     namespace, tool_search, ...) exist only at OpenAI: dropped and recorded.
 //   - A custom (freeform) tool becomes a function with one string parameter,
@@ -204,7 +208,11 @@ func (c *respRequest) other(key string, v gjson.Result) error {
 			c.drops.add(key)
 		}
 	case "stream_options": // include_obfuscation: translated streams have no obfuscation
-	default: // prompt_cache_key, safety_identifier, service_tier, max_tool_calls, top_logprobs, client_metadata, …
+	case "prompt_cache_key", "prompt_cache_retention", "client_metadata":
+		// Hints to OpenAI's prompt cache, and Codex's ids for OpenAI's telemetry:
+		// what a model answers never depends on them, and Codex sends them with
+		// every request (strict_translation must not refuse it for them).
+	default: // safety_identifier, service_tier, max_tool_calls, top_logprobs, …
 		c.drops.add(jsonPath("", key))
 	}
 	return err

@@ -80,13 +80,13 @@ func TestResponsesToAnthropicRequest(t *testing.T) {
 				"required":["input"],"additionalProperties":false}}],
 			"tool_choice":{"type":"tool","name":"apply_patch","disable_parallel_tool_use":true}}`,
 	}, {
-		name: "hosted tools, store:true, metadata and unknown members are dropped and listed",
+		name: "hosted tools, store:true, metadata and unknown members are dropped and listed; cache hints consumed",
 		body: `{"input":"hi","store":true,"metadata":{"a":"b"},"prompt_cache_key":"k","client_metadata":{},
 			"include":["reasoning.encrypted_content","message.output_text.logprobs"],"text":{"verbosity":"low"},
 			"tools":[{"type":"web_search"},{"type":"namespace","name":"n","tools":[]},{"type":"function","name":"f","strict":true}]}`,
 		want: `{"model":"up","max_tokens":4096,"messages":[{"role":"user","content":"hi"}],
 			"tools":[{"name":"f","input_schema":{"type":"object"}}]}`,
-		wantDropped: []string{"store", "metadata", "prompt_cache_key", "client_metadata", "include[1]", "text.verbosity",
+		wantDropped: []string{"store", "metadata", "include[1]", "text.verbosity",
 			"tools[0]", "tools[1]", "tools[2].strict"},
 	}, {
 		name: "reasoning effort is a budget below max_output_tokens for Claude 4.5 and older",

@@ -48,8 +48,12 @@ type Operation int
 
 // The operations.
 const (
-	Generate    Operation = iota + 1 // an answer: chat, completions, messages
-	CountTokens                      // a token count of the request (Anthropic's count_tokens)
+	Generate    Operation = iota + 1 // an answer: chat, completions, messages, responses
+	CountTokens                      // a token count of the request (Anthropic's count_tokens, Responses' input_tokens)
+	// Stored is a call on a response an upstream stored (the Responses API's
+	// retrieve, delete, cancel and input items): the upstream that made it
+	// answers it, so only an upstream of the client's own protocol serves it.
+	Stored
 )
 
 // String returns the operation's name, as its endpoint spells it.
@@ -59,6 +63,8 @@ func (o Operation) String() string {
 		return "generate"
 	case CountTokens:
 		return "count_tokens"
+	case Stored:
+		return "stored response"
 	}
 	return "unknown"
 }
@@ -81,6 +87,13 @@ type Texts struct {
 	System      Shape // a top-level system field, role "system"
 	Prompt      bool  // a top-level prompt, a string or an array of strings, role "user"
 	ToolResults bool  // tool_result blocks in a Content hold text, matched by role "tool" too
+	// Instructions: a top-level instructions string, role "system" (Responses).
+	Instructions bool
+	// Input: a top-level input (Responses), a string (role "user") or items:
+	// messages, whose content is a string or input_text / output_text parts,
+	// with the message's role; and the output of function_call_output and
+	// custom_tool_call_output items, a string or input_text parts, role "tool".
+	Input bool
 }
 
 // Transcript is told, event by event, what a stream sent to a client says, for the
@@ -108,6 +121,16 @@ type Meter interface {
 	// not, of which cacheRead were read from and cacheWrite written to the cache;
 	// output counts every generated token, of which reasoning were reasoning.
 	Tokens() (input, output, cacheRead, cacheWrite, reasoning int64)
+}
+
+// Follower follows a stream relayed to a client as it is, for a protocol whose
+// failed streams end with events that continue them (the Responses API numbers
+// its events, and ends a failure with an error event and response.failed
+// repeating the response): Observe reads each event relayed, Fail appends the
+// events that end the stream after a failure; code may be empty.
+type Follower interface {
+	Observe(name string, data []byte)
+	Fail(dst []byte, code, message string) []byte
 }
 
 // OpenAIUpstream returns the protocol used to call an openai endpoint for a client
