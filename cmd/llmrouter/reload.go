@@ -64,6 +64,7 @@ func (s *server) reloadFile(ctx context.Context, data []byte) error {
 	// new config sets otherwise need a restart, whatever the last reload said.
 	s.done.Changes.Restart = config.Diff(s.start, cfg).Restart
 	s.front.swap(&generation{g: g, cfg: cfg, data: data})
+	g.ActivateMetrics() // its series are the exported ones; those of removed models go
 	return nil
 }
 
@@ -78,6 +79,7 @@ func (s *server) report(r reload.Result) {
 	o.Result = r
 	s.done = outcome{}
 	s.logOutcome(o)
+	s.obs.reloaded(o)
 	if s.observe != nil {
 		s.observe(o)
 	}
@@ -128,6 +130,7 @@ func problems(err error) []string {
 func (s *server) reloadDefault() {
 	o := outcome{Result: reload.Result{Trigger: reload.Signal}, Unchanged: true}
 	s.log.Info("config unchanged; nothing to reload", "trigger", "signal", "config", config.DefaultSource)
+	s.obs.reloaded(o)
 	if s.observe != nil {
 		s.observe(o)
 	}

@@ -51,6 +51,7 @@ type server struct {
 	log   *slog.Logger
 	live  *logging.Live // the log's level and secrets, which reloads change
 	pool  *upstream.Pool
+	obs   *observability // metrics and tracer, one per process (observe.go)
 	front *front
 	done  outcome // the outcome of the reload being reported (watcher goroutine)
 	// observe, when set, receives the outcome of every reload (metrics).
@@ -92,7 +93,12 @@ func newServer(path string, stderr io.Writer) (*server, error) {
 		return nil, err
 	}
 	log, live := logging.NewLive(cfg.Logging, stderr, secretsOf(cfg))
-	s := &server{path: path, start: cfg, log: log, live: live, pool: upstream.NewPool()}
+	obs, err := newObservability(cfg)
+	if err != nil {
+		log.Error("starting", "error", err)
+		return nil, err
+	}
+	s := &server{path: path, start: cfg, log: log, live: live, pool: upstream.NewPool(), obs: obs}
 	g, err := s.build(cfg, nil)
 	if err != nil {
 		log.Error("starting", "error", err)
@@ -106,7 +112,8 @@ func newServer(path string, stderr io.Writer) (*server, error) {
 // gateway it replaces, nil at start. The gateway's active health checks run
 // until it is closed.
 func (s *server) build(cfg *config.Config, prev *gateway.Gateway) (*gateway.Gateway, error) {
-	g, err := gateway.New(cfg, s.log, gateway.WithPool(s.pool), gateway.WithPrevious(prev))
+	opts := append(s.obs.options(), gateway.WithPool(s.pool), gateway.WithPrevious(prev))
+	g, err := gateway.New(cfg, s.log, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +133,12 @@ func (s *server) run(ln net.Listener, sig <-chan os.Signal) int {
 	// net/http's own messages go through the redacting handler too.
 	srv := s.front.current().g.Server(slog.NewLogLogger(s.log.Handler(), slog.LevelWarn))
 	srv.Handler = s.front
+	// The metrics listener and the tracer (observe.go): stopped after the drain.
+	if err := s.obs.start(s.start, s.front.current().g, func() *gateway.Gateway { return s.front.current().g }, s.log); err != nil {
+		s.log.Error("starting", "error", err)
+		return 1
+	}
+	defer s.obs.stop(s.log)
 	trigger, stopReloads, err := s.startReloads()
 	if err != nil {
 		s.log.Error("watching the config file", "file", s.path, "error", err)

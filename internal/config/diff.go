@@ -16,7 +16,8 @@ type Changes struct {
 	// ("routing", "limits", "logging", "server.api_keys" for the plain keys, ...).
 	Settings []string
 	// Restart are the paths of changed settings that apply only after a restart:
-	// the listeners, the connection cap, the file watch, the log format (RestartOnly).
+	// the listeners, the connection cap, the file watch, the log format and
+	// tracing (RestartOnly).
 	Restart []string
 }
 
@@ -26,9 +27,9 @@ type Delta struct {
 }
 
 // RestartOnly are the settings that a reload cannot apply: the listeners are
-// bound, and the connection cap, the file watch and the log's format set, once
-// at start.
-var RestartOnly = []string{"server.listen", "server.metrics_listen", "server.max_connections", "reload.watch", "logging.format"}
+// bound, and the connection cap, the file watch, the log's format and the
+// tracer (telemetry) set, once at start.
+var RestartOnly = []string{"server.listen", "server.metrics_listen", "server.max_connections", "reload.watch", "logging.format", "telemetry"}
 
 // Diff compares the config running (old) with the one replacing it.
 func Diff(old, new *Config) Changes {

@@ -92,12 +92,13 @@ func TestDiffRestartOnly(t *testing.T) {
 	cleanEnv(t)
 	old := mustParse(t, minimal)
 	for doc, want := range map[string]string{
-		"server: {listen: \"0.0.0.0:1\"}\n":        "server.listen",
-		"server: {metrics_listen: \":9\"}\n":       "server.metrics_listen",
-		"server: {max_connections: 10}\n":          "server.max_connections",
-		"reload: {watch: true}\n":                  "reload.watch",
-		"logging: {format: text}\n":                "logging.format",
-		"server: {metrics_key: metric-key-0123}\n": "",
+		"server: {listen: \"0.0.0.0:1\"}\n":              "server.listen",
+		"server: {metrics_listen: \":9\"}\n":             "server.metrics_listen",
+		"server: {max_connections: 10}\n":                "server.max_connections",
+		"reload: {watch: true}\n":                        "reload.watch",
+		"logging: {format: text}\n":                      "logging.format",
+		"telemetry: {traces: {capture_content: true}}\n": "telemetry",
+		"server: {metrics_key: metric-key-0123}\n":       "",
 	} {
 		got := Diff(old, mustParse(t, doc+minimal))
 		if want == "" {

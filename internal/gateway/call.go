@@ -68,6 +68,7 @@ func (g *Gateway) handle(e *endpoint) http.HandlerFunc {
 			return
 		}
 		defer c.settleLimits() // limits.go: every reservation is charged what the request used
+		c.rec.obs.routed(c)    // in flight from here (observe.go)
 		c.run()
 	}
 }

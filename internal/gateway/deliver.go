@@ -61,6 +61,7 @@ func (a *attempt) deliver() outcome {
 		return outcome{cause: health.BadResponse, err: &apiError{Status: http.StatusBadGateway,
 			Message: fmt.Sprintf("upstream answer is larger than the router accepts (%d bytes)", maxAnswerBody)}}
 	}
+	a.c.rec.obs.event(a.out.up, b) // the answer's model and finish reasons, for traces (observe.go)
 	out, err := a.tr.Response(b)
 	if err != nil {
 		// A 200 that is not an answer (another shape, an error object) is the
@@ -137,6 +138,7 @@ func (a *attempt) relayBody() outcome {
 		logged = &capBuffer{max: lc.MaxBodyBytes}
 		dst = io.MultiWriter(dst, logged)
 	}
+	dst = c.rec.obs.tee(dst) // the answer's head, for traces (observe.go)
 	tap := taps.Get().(*usageTap)
 	defer taps.Put(tap)
 	tap.start(a.out.up.UsageMembers())
@@ -149,6 +151,7 @@ func (a *attempt) relayBody() outcome {
 		// A cut response must not look complete, whatever cut it: a reset, or the
 		// idle or total timeout, which cancel the attempt's context (so that
 		// context's state says nothing about the client).
+		c.rec.obs.broke(a.ctx, err) // an error after the answer began (observe.go)
 		c.broke(c.errCause(a.ctx, err))
 		panic(http.ErrAbortHandler)
 	}

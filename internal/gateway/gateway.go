@@ -50,6 +50,7 @@ type Gateway struct {
 	unnamed map[wire.Protocol]unnamedRoute
 	mux     *http.ServeMux
 	unclean http.Handler // answers a path ServeMux would redirect
+	obs     observer     // metrics and traces (observe.go)
 }
 
 // target is one deployment, an entry of the models list, compiled for serving.
@@ -61,6 +62,7 @@ type target struct {
 	// with and its dialect (the providers table, resolved once).
 	upstreams map[wire.Protocol]upstreamOf
 	scopes    []*limit.Scope // the deployment's own rpm/tpm (limits.go); nil: none
+	obs       targetObs      // its metrics handles and trace settings (observe.go)
 }
 
 // Option configures New.
@@ -69,6 +71,7 @@ type Option func(*options)
 type options struct {
 	transport http.RoundTripper
 	table     table
+	obs       observeOptions // WithMetrics, WithTracer (observe.go)
 	pool      *upstream.Pool
 	previous  *Gateway
 	lim       limitOptions // limits.go
@@ -122,6 +125,9 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 		o.pool = upstream.NewPool()
 	}
 	g := &Gateway{cfg: cfg, endpoints: eps, pool: o.pool, log: log}
+	if g.obs, err = newObserver(cfg, o.obs); err != nil {
+		return nil, err
+	}
 	g.secrets = Secrets(cfg)
 	g.keys = compileKeys(cfg)
 	for i := range cfg.Models {
@@ -180,6 +186,7 @@ func (g *Gateway) compile(m *config.Model, o options) (target, error) {
 	if o.transport != nil {
 		t.transport = o.transport
 	}
+	t.obs = g.obs.target(m, p) // metrics handles, traceparent
 	if !m.TLS.Verify {
 		g.log.Warn("TLS certificate verification is off", "model", m.Name, "endpoint", m.Endpoint)
 	}
@@ -250,8 +257,9 @@ func (g *Gateway) routesMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	for i := range g.endpoints {
 		e := &g.endpoints[i]
-		mux.Handle(cmp.Or(e.method, http.MethodPost)+" "+e.path, g.middleware(e.client, g.authenticate(e.client, g.handle(e))))
+		mux.Handle(cmp.Or(e.method, http.MethodPost)+" "+e.path, g.middleware(e.client, g.observe(e, g.authenticate(e.client, g.handle(e)))))
 	}
+	g.obs.mount(mux)               // GET /metrics, unless it has its own listener
 	first := g.endpoints[0].client // the envelope of requests no protocol claims
 	mux.Handle("GET /v1/models", g.middleware(first, g.authenticate(first, g.models)))
 	mux.Handle("GET /v1/llmrouter/usage", g.middleware(first, g.authenticate(first, g.budgets))) // budgets.go

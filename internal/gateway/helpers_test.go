@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/gateway"
@@ -84,6 +85,7 @@ func newRouter(t *testing.T, yaml string, up string, opts ...gateway.Option) *ro
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}
+	g.ActivateMetrics()
 	srv := httptest.NewServer(g)
 	t.Cleanup(func() {
 		srv.Close()
@@ -95,14 +97,42 @@ func newRouter(t *testing.T, yaml string, up string, opts ...gateway.Option) *ro
 
 // syncBuffer is a goroutine-safe log sink.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu   sync.Mutex
+	b    bytes.Buffer
+	grew chan struct{} // closed by the next write; nil until someone waits
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.grew != nil {
+		close(s.grew)
+		s.grew = nil
+	}
 	return s.b.Write(p)
+}
+
+// wait returns once cond holds for what was written, checking after each write.
+func (s *syncBuffer) wait(t *testing.T, cond func(string) bool) {
+	t.Helper()
+	timeout := time.After(10 * time.Second) // a failure bound, not a synchronisation
+	for {
+		s.mu.Lock()
+		if cond(s.b.String()) {
+			s.mu.Unlock()
+			return
+		}
+		if s.grew == nil {
+			s.grew = make(chan struct{})
+		}
+		grew := s.grew
+		s.mu.Unlock()
+		select {
+		case <-grew:
+		case <-timeout:
+			t.Fatalf("the log never got what the test waits for:\n%s", s.String())
+		}
+	}
 }
 
 func (s *syncBuffer) String() string {

@@ -10,6 +10,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/balance"
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/limit"
+	"github.com/llmrouter/llmrouter/internal/metrics"
 	"github.com/llmrouter/llmrouter/internal/wire"
 	"github.com/tidwall/gjson"
 )
@@ -177,6 +178,7 @@ type admission struct {
 // the model, and the key's limits admit it (reserved here, settled by settleLimits).
 func (c *call) admit() *apiError {
 	if aerr := c.allowed(); aerr != nil {
+		c.g.obs.set.Key(c.rec.key.name()).Denied(metrics.ScopeModel) // counted (causes.go)
 		return aerr
 	}
 	k, eng := c.rec.key, c.g.limits.eng
@@ -191,6 +193,7 @@ func (c *call) admit() *apiError {
 		req.Model = c.g.limits.dearest[c.group]
 	}
 	res, err := eng.Reserve(c.r.Context(), req)
+	c.limitDecided(nil, res, err) // counted (causes.go)
 	if err != nil {
 		return c.limitError(err, func(d *limit.Denied) string { return keyDenial(k.cfg, d) })
 	}
@@ -216,6 +219,7 @@ func (c *call) admitDeployment(t *target) bool {
 		req.Estimate = c.estimate()
 	}
 	res, err := eng.Reserve(c.r.Context(), req)
+	c.limitDecided(t, res, err) // counted (causes.go)
 	var d *limit.Denied
 	switch {
 	case err == nil:
@@ -405,7 +409,11 @@ func (c *call) settleLimits() {
 // cut short (the client went away, the stream failed) or one that reported no
 // usage (an OpenAI stream without stream_options.include_usage), the estimate
 // stands for whatever is unknown: the upstream was asked for up to that much.
+// A call on a stored response uses nothing: it reads what was already charged.
 func (c *call) used() limit.Usage {
+	if c.ep.op == wire.Stored { // its usage was spent, and charged, when it was made
+		return limit.Usage{}
+	}
 	if status := written(c.w); status < 200 || status > 299 {
 		return limit.Usage{}
 	}

@@ -33,6 +33,7 @@ type record struct {
 	extra    []slog.Attr // body and header logging, when enabled
 	secrets  []string    // this request's credentials, masked in its log line
 	key      *routerKey  // the router key it authenticated with (keys.go); nil: none
+	obs      observation // its metrics and traces (observe.go)
 }
 
 type recordKey struct{}
@@ -162,6 +163,7 @@ func refuse(w http.ResponseWriter, p envelope, e *apiError) {
 }
 
 func (g *Gateway) access(r *http.Request, rec *record, sw *statusWriter, start time.Time) {
+	g.observed(r, rec, sw) // metrics and the server span end with the access log
 	if !g.log.Enabled(r.Context(), slog.LevelInfo) {
 		return
 	}

@@ -121,7 +121,10 @@ func (c *call) unavailable(st *runState, u *balance.Unavailable) bool {
 	}
 	if wait, ok := balance.Hold(u, time.Now(), st.deadline, p.grp.first.Timeouts.FirstByte, balance.DefaultHoldLimit); ok && p.holds < maxHolds {
 		p.holds++
-		if p.grp.bal.Wait(st.ctx, u, wait) {
+		held := clock()
+		ok := p.grp.bal.Wait(st.ctx, u, wait)
+		c.rec.obs.held(held) // waiting for a recovery is not the router's own time (observe.go)
+		if ok {
 			return true
 		}
 		if c.r.Context().Err() != nil {

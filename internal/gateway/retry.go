@@ -93,7 +93,9 @@ func (c *call) run() {
 			return
 		}
 		c.announce(n, out)
+		c.rec.obs.attemptStarts(c, out, n) // the attempt's span, traceparent, retry or fallback (observe.go)
 		o := c.attempt(st.ctx, out, pk)
+		c.rec.obs.attemptEnded(st.ctx, c, o) // its metrics and span end (observe.go)
 		if o.done {
 			return
 		}
@@ -163,6 +165,7 @@ func (c *call) attempt(ctx context.Context, out *outbound, pk balance.Attempt) (
 	m := out.t.model
 	c.cur.sent = time.Now()
 	resp, err := out.t.transport.RoundTrip(req)
+	c.rec.obs.responded(resp) // upstream wait until here; its body's reads timed (observe.go)
 	if err != nil {
 		return outcome{retryable: m.Retry.OnNetworkError, err: transportError(actx, err), cause: c.errCause(actx, err)}
 	}

@@ -49,7 +49,7 @@ func (g *Gateway) compileGroups(o options) error {
 		return err
 	}
 	h := g.cfg.Routing.Health
-	opts := balance.Options{Strategy: strategy, Rand: o.rand, Observer: healthLog{g.log},
+	opts := balance.Options{Strategy: strategy, Rand: o.rand, Observer: g.healthObserver(healthLog{g.log}), // causes.go: ejections counted
 		Health: health.Policy{Failures: h.Failures, Cooldown: h.Cooldown, MaxCooldown: h.MaxCooldown}}
 	g.groups = make([]group, len(r.Groups))
 	g.groupOf = make(map[*config.Group]*group, len(r.Groups))

@@ -87,6 +87,7 @@ func (a *attempt) relayStream() outcome {
 		if err != nil {
 			return s.finish(err)
 		}
+		s.c.rec.obs.event(s.out.up, ev.Data) // the answer's model and finish reasons, for traces (observe.go)
 		if o, stop := s.event(ev); stop {
 			return o
 		}
@@ -163,6 +164,7 @@ func (s *relay) failed(err error) outcome {
 		}
 		return outcome{retryable: retry, err: aerr, cause: cause, class: s.class}
 	}
+	c.rec.obs.broke(s.ctx, err) // an error after the answer began (observe.go)
 	// The error's cause may quote the upstream (an in-band message echoing a key):
 	// the log gets it scrubbed like the client does.
 	c.rec.errMsg = redact.Scrub(aerr.Error(), c.secrets()...)

@@ -9,6 +9,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/anthropic"
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/logging"
+	"github.com/llmrouter/llmrouter/internal/metrics"
 	"github.com/llmrouter/llmrouter/internal/ollama"
 	"github.com/llmrouter/llmrouter/internal/openai"
 	"github.com/llmrouter/llmrouter/internal/policy"
@@ -28,10 +29,10 @@ import (
 // client speaks Ollama's native API).
 var dialects = map[wire.Protocol]dialect{
 	wire.OpenAIChat:        {client: openai.Chat, upstream: openai.Chat},
-	wire.OpenAICompletions: {client: openai.Completions, upstream: openai.Completions},
+	wire.OpenAICompletions: {client: openai.Completions, upstream: openai.Completions, generates: metrics.OpTextCompletion},
 	wire.AnthropicMessages: {client: anthropic.Messages, upstream: anthropic.Messages},
 	wire.OllamaChat:        {upstream: ollama.Chat},
-	wire.OllamaGenerate:    {upstream: ollama.Generate},
+	wire.OllamaGenerate:    {upstream: ollama.Generate, generates: metrics.OpTextCompletion},
 	wire.OpenAIResponses:   {client: responses.Responses, upstream: responses.Responses},
 }
 
@@ -61,16 +62,16 @@ var providers = map[config.Provider]upstreamRule{
 // protocol claims. A path with a wildcard ({id}) hands what follows its fixed
 // part to the upstream, after the operation's path.
 var endpoints = []endpoint{
-	{path: "/v1/chat/completions", proto: wire.OpenAIChat, op: wire.Generate},
-	{path: "/v1/completions", proto: wire.OpenAICompletions, op: wire.Generate},
-	{path: "/v1/messages", proto: wire.AnthropicMessages, op: wire.Generate},
-	{path: "/v1/messages/count_tokens", proto: wire.AnthropicMessages, op: wire.CountTokens},
-	{path: "/v1/responses", proto: wire.OpenAIResponses, op: wire.Generate},
-	{path: "/v1/responses/input_tokens", proto: wire.OpenAIResponses, op: wire.CountTokens, own: true},
-	{method: http.MethodGet, path: "/v1/responses/{id}", proto: wire.OpenAIResponses, op: wire.Stored, own: true},
-	{method: http.MethodDelete, path: "/v1/responses/{id}", proto: wire.OpenAIResponses, op: wire.Stored, own: true},
-	{path: "/v1/responses/{id}/cancel", proto: wire.OpenAIResponses, op: wire.Stored, own: true},
-	{method: http.MethodGet, path: "/v1/responses/{id}/input_items", proto: wire.OpenAIResponses, op: wire.Stored, own: true},
+	{path: "/v1/chat/completions", proto: wire.OpenAIChat, op: wire.Generate, api: metrics.APIChat},
+	{path: "/v1/completions", proto: wire.OpenAICompletions, op: wire.Generate, api: metrics.APICompletions},
+	{path: "/v1/messages", proto: wire.AnthropicMessages, op: wire.Generate, api: metrics.APIMessages},
+	{path: "/v1/messages/count_tokens", proto: wire.AnthropicMessages, op: wire.CountTokens, api: metrics.APICountTokens},
+	{path: "/v1/responses", proto: wire.OpenAIResponses, op: wire.Generate, api: metrics.APIResponses},
+	{path: "/v1/responses/input_tokens", proto: wire.OpenAIResponses, op: wire.CountTokens, own: true, api: metrics.APIResponsesInputTokens},
+	{method: http.MethodGet, path: "/v1/responses/{id}", proto: wire.OpenAIResponses, op: wire.Stored, own: true, api: metrics.APIResponsesStored},
+	{method: http.MethodDelete, path: "/v1/responses/{id}", proto: wire.OpenAIResponses, op: wire.Stored, own: true, api: metrics.APIResponsesStored},
+	{path: "/v1/responses/{id}/cancel", proto: wire.OpenAIResponses, op: wire.Stored, own: true, api: metrics.APIResponsesStored},
+	{method: http.MethodGet, path: "/v1/responses/{id}/input_items", proto: wire.OpenAIResponses, op: wire.Stored, own: true, api: metrics.APIResponsesStored},
 }
 
 // upstreamRule says which protocol a provider is called with for a client's
@@ -104,6 +105,10 @@ func (byAPIs) upstreamFor(client wire.Protocol, m *config.Model) (wire.Protocol,
 type dialect struct {
 	client   clientDialect
 	upstream upstreamDialect
+	// generates is the GenAI operation an upstream called with this protocol
+	// performs when asked for an answer (gen_ai.operation.name of its attempts):
+	// chat unless set.
+	generates metrics.Operation
 }
 
 // clientDialect is what the gateway needs of the protocol a client speaks.
@@ -122,6 +127,7 @@ type upstreamDialect interface {
 	answerReader   // deliver.go, errors.go: answers and error bodies
 	eventReader    // commit.go: what a raw stream event is
 	metered        // usage.go: the answer's token usage
+	answered       // observe.go: the model that answered and why it stopped, for traces
 }
 
 // endpoint is one API endpoint: the protocol its clients speak and what they ask.
@@ -130,6 +136,7 @@ type endpoint struct {
 	path   string // a ServeMux pattern
 	proto  wire.Protocol
 	op     wire.Operation
+	api    metrics.API // the client API in metrics and traces; one per endpoint
 	// own: only an upstream of the client's protocol answers (a call on a
 	// stored response, a token count only the API itself makes); a model
 	// routed to a translated upstream gets a 400 (stored.go).
@@ -166,7 +173,14 @@ func (t table) compile() ([]endpoint, error) {
 		return nil, fmt.Errorf("%w: no endpoints", errTable)
 	}
 	eps := make([]endpoint, len(t.endpoints))
+	apis := map[metrics.API]string{}
 	for i, e := range t.endpoints {
+		// A row that left api out says it is chat; the calls on a stored
+		// response share one.
+		if other, dup := apis[e.api]; dup && e.op != wire.Stored {
+			return nil, fmt.Errorf("%w: endpoints %s and %s have one metrics API (%s)", errTable, other, e.path, e.api)
+		}
+		apis[e.api] = e.path
 		d := t.dialects[e.proto]
 		if d.client == nil {
 			return nil, fmt.Errorf("%w: %s (endpoint %s) has no client row", errTable, e.proto, e.path)
@@ -194,8 +208,9 @@ func (t table) compile() ([]endpoint, error) {
 // upstreamOf is the protocol a provider is called with for a client protocol,
 // and its dialect.
 type upstreamOf struct {
-	proto   wire.Protocol
-	dialect upstreamDialect
+	proto     wire.Protocol
+	dialect   upstreamDialect
+	generates metrics.Operation // dialects[proto].generates
 }
 
 // upstream looks up the upstream protocol of provider p for client protocol c,
@@ -213,7 +228,7 @@ func (t table) upstream(p config.Provider, c wire.Protocol, m *config.Model) (up
 	if d == nil {
 		return upstreamOf{}, fmt.Errorf("%w: %s (provider %s) has no upstream row", errTable, proto, p)
 	}
-	return upstreamOf{proto: proto, dialect: d}, nil
+	return upstreamOf{proto: proto, dialect: d, generates: t.dialects[proto].generates}, nil
 }
 
 // clientOf guesses the protocol of a request no endpoint took, for the envelope

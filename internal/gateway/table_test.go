@@ -5,6 +5,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,6 +83,9 @@ func TestMissingRowStopsNew(t *testing.T) {
 		{"provider without a client protocol", func(t *table) { delete(t.providers[config.ProviderAnthropic].(fixed), wire.OpenAICompletions) },
 			"provider anthropic has no upstream protocol for openai-completions clients"},
 		{"no endpoints", func(t *table) { t.endpoints = nil }, "no endpoints"},
+		{"endpoint without its metrics API", func(t *table) {
+			t.endpoints = append(slices.Clone(t.endpoints), endpoint{path: "/v1/new", proto: wire.OpenAIChat, op: wire.Generate})
+		}, "endpoints /v1/chat/completions and /v1/new have one metrics API (openai-chat)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

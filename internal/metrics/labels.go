@@ -41,14 +41,19 @@ type API uint8
 
 // The client APIs. Their label values are the protocol names of the access log.
 const (
-	APIChat        API = iota // POST /v1/chat/completions
-	APICompletions            // POST /v1/completions (legacy)
-	APIMessages               // POST /v1/messages (Anthropic)
-	APIResponses              // POST /v1/responses
+	APIChat                 API = iota // POST /v1/chat/completions
+	APICompletions                     // POST /v1/completions (legacy)
+	APIMessages                        // POST /v1/messages (Anthropic)
+	APIResponses                       // POST /v1/responses
+	APIEmbeddings                      // POST /v1/embeddings
+	APICountTokens                     // POST /v1/messages/count_tokens (Anthropic)
+	APIResponsesInputTokens            // POST /v1/responses/input_tokens
+	APIResponsesStored                 // a call on a stored response: GET, DELETE /v1/responses/{id}, cancel, input_items
 	numAPI
 )
 
-var apiNames = [numAPI]string{"openai-chat", "openai-completions", "anthropic-messages", "openai-responses"}
+var apiNames = [numAPI]string{"openai-chat", "openai-completions", "anthropic-messages", "openai-responses",
+	"openai-embeddings", "anthropic-count-tokens", "openai-responses-input-tokens", "openai-responses-stored"}
 
 // String returns the client_api label value.
 func (a API) String() string { return apiNames[a%numAPI] }
@@ -56,10 +61,20 @@ func (a API) String() string { return apiNames[a%numAPI] }
 // Operation returns the GenAI operation a client API performs: Chat Completions,
 // Anthropic Messages and the Responses API are "chat" (the conventions describe the
 // Responses API as a chat operation with openai.api.type=responses); legacy
-// Completions are "text_completion".
+// Completions are "text_completion", embeddings "embeddings"; counting a prompt's
+// tokens, which the conventions do not name, is "count_tokens"; a call on a
+// stored response (read, delete, cancel, list its input), which they do not
+// name either, "stored_response".
 func (a API) Operation() Operation {
-	if a == APICompletions {
+	switch a % numAPI {
+	case APICompletions:
 		return OpTextCompletion
+	case APIEmbeddings:
+		return OpEmbeddings
+	case APICountTokens, APIResponsesInputTokens:
+		return OpCountTokens
+	case APIResponsesStored:
+		return OpStored
 	}
 	return OpChat
 }
@@ -72,10 +87,12 @@ const (
 	OpChat           Operation = iota // "chat"
 	OpTextCompletion                  // "text_completion"
 	OpEmbeddings                      // "embeddings"
+	OpCountTokens                     // "count_tokens": not a conventions value (none applies)
+	OpStored                          // "stored_response": not a conventions value (none applies)
 	numOp
 )
 
-var opNames = [numOp]string{"chat", "text_completion", "embeddings"}
+var opNames = [numOp]string{"chat", "text_completion", "embeddings", "count_tokens", "stored_response"}
 
 // String returns the gen_ai_operation_name label value.
 func (o Operation) String() string { return opNames[o%numOp] }
@@ -105,6 +122,8 @@ const (
 	CauseInvalidRequest              // "invalid_request": the router rejected the request (400, 413, 415)
 	CauseNotFound                    // "not_found": no configured model matches
 	CauseInternal                    // "internal": a router bug (a recovered panic)
+	CauseBadResponse                 // "bad_response": the upstream answered what the router cannot use (a 3xx, not an answer)
+	CauseHealthCheck                 // "health_check": an active health check failed (ejections only)
 	CauseOther                       // "_OTHER": the conventions' fallback value
 	numCause
 )
@@ -112,7 +131,8 @@ const (
 var causeNames = [numCause]string{
 	"", "timeout", "connection", "rate_limited", "server_error", "client_error",
 	"context_window", "content_policy", "stream_error", "canceled", "unavailable",
-	"limited", "unauthorized", "invalid_request", "not_found", "internal", "_OTHER",
+	"limited", "unauthorized", "invalid_request", "not_found", "internal",
+	"bad_response", "health_check", "_OTHER",
 }
 
 // String returns the error_type / cause label value ("" for CauseNone).

@@ -111,6 +111,7 @@ type walk struct {
 	b     []byte
 	sh    wire.Texts
 	rule  *regexRule
+	visit func(site) // instead of a rule, every text is handed to visit (texts.go)
 	edits []edit
 }
 
@@ -265,6 +266,10 @@ func (w *walk) block(sp span, role []byte, toolResult bool) {
 // str hands the value at sp to the rule when it is a string.
 func (w *walk) str(sp span, role []byte, toolResult bool) {
 	if w.b[sp.start] != '"' {
+		return
+	}
+	if w.visit != nil {
+		w.visit(site{value: sp, role: role, toolResult: toolResult})
 		return
 	}
 	if e, ok := w.rule.rewrite(w.b, site{value: sp, role: role, toolResult: toolResult}); ok {

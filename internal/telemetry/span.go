@@ -96,9 +96,11 @@ func (t *Tracer) StartRequest(ctx context.Context, h http.Header, r Request) (co
 	model := bound(r.Model, maxName)
 	attrs := []attribute.KeyValue{
 		semconv.GenAIOperationNameKey.String(r.Operation),
-		semconv.GenAIRequestModelKey.String(model),
 		attrClientAPI.String(r.ClientAPI),
 		attrStream.Bool(r.Stream),
+	}
+	if model != "" {
+		attrs = append(attrs, semconv.GenAIRequestModelKey.String(model))
 	}
 	if r.Route != "" {
 		attrs = append(attrs, attrRoute.String(r.Route))
@@ -139,6 +141,23 @@ func (t *Tracer) StartAttempt(ctx context.Context, a Attempt) (context.Context, 
 	ctx, s := t.tracer.Start(ctx, spanName(a.Operation, model),
 		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 	return ctx, &Span{t: t, span: s, ctx: ctx, client: true}
+}
+
+// Routed records what a server span started before its request was read learns
+// once it is: the model asked for, the configured entry that serves it ("" when
+// none does) and whether a stream was asked for. The span is renamed
+// "{operation} {model}" as the conventions name it.
+func (s *Span) Routed(operation, model, route string, stream bool) {
+	if s == nil || s.client {
+		return
+	}
+	model = bound(model, maxName)
+	attrs := []attribute.KeyValue{semconv.GenAIRequestModelKey.String(model), attrStream.Bool(stream)}
+	if route != "" {
+		attrs = append(attrs, attrRoute.String(route))
+	}
+	s.span.SetAttributes(attrs...)
+	s.span.SetName(spanName(operation, model))
 }
 
 // appendServer adds server.address and server.port from the endpoint: the host and

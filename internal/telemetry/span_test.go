@@ -350,3 +350,29 @@ func TestClientStringsAreBounded(t *testing.T) {
 		t.Errorf("span text is %d bytes", n)
 	}
 }
+
+// TestRoutedNamesTheServerSpan: a server span started before its request was
+// read has no model; Routed adds the model, route and stream flag and renames it
+// as the conventions name it. An attempt span ignores Routed.
+func TestRoutedNamesTheServerSpan(t *testing.T) {
+	tr, exp := newRecorder(t, Config{}, Options{})
+	ctx, s := tr.StartRequest(context.Background(), http.Header{}, Request{Operation: "chat", ClientAPI: "openai-chat"})
+	_, a := tr.StartAttempt(ctx, Attempt{Operation: "chat", Provider: "openai", Model: "gpt-4o-2024-08-06", Number: 1})
+	a.Routed("chat", "other", "other", true)
+	a.End(Result{Status: 200})
+	s.Routed("chat", "gpt-4o", "gpt-*", true)
+	s.End(Result{Status: 200})
+	spans := exp.GetSpans()
+	if len(spans) != 2 || spans[0].Name != "chat gpt-4o-2024-08-06" || spans[1].Name != "chat gpt-4o" {
+		t.Fatalf("spans %v", spans)
+	}
+	got := attrMap(spans[1].Attributes)
+	for k, want := range map[string]any{"gen_ai.request.model": "gpt-4o", "llmrouter.route": "gpt-*", "llmrouter.stream": true} {
+		if got[k] != want {
+			t.Errorf("%s = %v, want %v", k, got[k], want)
+		}
+	}
+	if _, ok := attrMap(spans[0].Attributes)["llmrouter.stream"]; ok {
+		t.Error("Routed changed an attempt span")
+	}
+}
