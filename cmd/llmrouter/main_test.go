@@ -78,6 +78,20 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// await reports whether the child's output comes to contain s within 20 s: the
+// output is copied from a pipe by another goroutine, so a line the child wrote
+// before it answered /healthz may not be here yet.
+func (l *lockedBuffer) await(s string) bool {
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(l.String(), s) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond) // polling a child process's output, not synchronising goroutines
+	}
+	return true
+}
+
 func waitHealthy(t *testing.T, addr string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -108,7 +122,7 @@ func TestServesEmbeddedDefault(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
 	waitHealthy(t, addr)
-	if !strings.Contains(stderr.String(), "embedded default") {
+	if !stderr.await("embedded default") {
 		t.Errorf("start log does not name the embedded default: %s", stderr.String())
 	}
 }

@@ -29,7 +29,7 @@ func TestServeIntakeBounds(t *testing.T) {
 	}
 	_, stderr := startRouter(t, nil, "serve", "-config", cfgPath)
 	waitHealthy(t, addr)
-	if !strings.Contains(stderr.String(), `"max_connections":16`) {
+	if !stderr.await(`"max_connections":16`) {
 		t.Errorf("start log does not show max_connections 16: %s", stderr.String())
 	}
 	stalled := func(key string) string {
@@ -92,7 +92,7 @@ func TestServeConnectionCapFollowsFileLimit(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
 	waitHealthy(t, addr)
-	if !strings.Contains(stderr.String(), `"max_connections":32`) {
+	if !stderr.await(`"max_connections":32`) {
 		t.Errorf("under a 64-file limit, start log does not show max_connections 32: %s", stderr.String())
 	}
 }

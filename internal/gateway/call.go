@@ -52,7 +52,9 @@ type call struct {
 // handle returns the handler of one endpoint.
 func (g *Gateway) handle(e *endpoint) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c := &call{g: g, w: w, r: r, rec: recordOf(r.Context()), ep: e, start: time.Now()}
+		x := exchangeOf(r.Context())
+		c := &x.call
+		*c = call{g: g, w: w, r: r, rec: &x.rec, ep: e, start: time.Now()}
 		if aerr := c.read(); aerr != nil { // the body is not all read: the deadline stays, the connection closes
 			c.rec.errMsg = aerr.Error()
 			refuse(w, e.client, aerr)

@@ -94,6 +94,42 @@ type requestShape interface {
 	RequestField(op wire.Operation) (name string, array bool)
 }
 
+// kindModifier names a gjson modifier that reduces a value to its kind, so that
+// validate checks the content field without a copy of it: gjson's GetBytes copies
+// the raw text of every result, here the whole messages array, about as large as
+// the request (200 KB for a 200 KB request).
+const kindModifier = "llmrouter_kind"
+
+func init() { gjson.AddModifier(kindModifier, jsonKind) }
+
+// jsonKind is kindModifier: "array", "null" or "value" as a JSON string, or
+// nothing when there is no value.
+func jsonKind(json, _ string) string {
+	switch v := gjson.Parse(json); {
+	case !v.Exists():
+		return ""
+	case v.IsArray():
+		return `"array"`
+	case v.Type == gjson.Null:
+		return `"null"`
+	}
+	return `"value"`
+}
+
+// kindPath is the gjson path of the kind of a request's content field (jsonKind),
+// "" for none; the usual fields' paths are constants.
+func kindPath(field string) string {
+	switch field {
+	case "":
+		return ""
+	case "messages":
+		return "messages|@" + kindModifier
+	case "prompt":
+		return "prompt|@" + kindModifier
+	}
+	return field + "|@" + kindModifier
+}
+
 // validate checks the body is a JSON object with no duplicate key, a model (if
 // named, else a model when there is one), the protocol's required content field
 // and a boolean stream, and returns the model and whether it asks for a stream.
@@ -109,14 +145,14 @@ func validate(body []byte, p requestShape, op wire.Operation, named bool) (model
 		return "", false, &apiError{Status: http.StatusBadRequest, Message: shape.Error()}
 	}
 	field, array := p.RequestField(op)
-	r := gjson.GetManyBytes(body, "model", field, "stream")
+	r := gjson.GetManyBytes(body, "model", kindPath(field), "stream")
 	if m := r[0]; (named || m.Exists()) && (m.Type != gjson.String || m.Str == "") {
 		return "", false, &apiError{Status: http.StatusBadRequest, Param: "model", Message: "missing required field: model"}
 	}
-	if v := r[1]; field != "" && (!v.Exists() || v.Type == gjson.Null) {
+	if kind := r[1].Str; field != "" && (kind == "" || kind == "null") {
 		return "", false, &apiError{Status: http.StatusBadRequest, Param: field, Message: "missing required field: " + field}
 	}
-	if array && field != "" && !r[1].IsArray() {
+	if array && field != "" && r[1].Str != "array" {
 		return "", false, &apiError{Status: http.StatusBadRequest, Param: field, Message: field + " must be an array"}
 	}
 	// What upstreams accept as true differs ("stream": 1, "true"): only a JSON

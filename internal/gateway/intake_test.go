@@ -333,3 +333,44 @@ func newServedRouter(t *testing.T, yaml, up string, wrap func(net.Listener) net.
 	})
 	return &router{Server: srv, gw: g, log: buf}
 }
+
+// The content field is checked for its presence and, where the protocol requires,
+// for being an array, without the router copying it (validate reads its kind):
+// missing or null is a 400 naming the field, a non-array where Anthropic wants
+// an array a 400 (an object with a "#" key included, the one gjson reads like an
+// array's length), and what the protocol leaves open reaches the upstream.
+func TestContentFieldChecked(t *testing.T) {
+	up := newUpstream(t, okChat(t))
+	rt := newRouter(t, intakeConfig, up.URL)
+	for _, c := range []struct {
+		name, model, path, members, want string // want: "" when accepted
+	}{
+		{"openai missing", "cheap", "/v1/chat/completions", `"max_tokens":10`, "missing required field: messages"},
+		{"openai null", "cheap", "/v1/chat/completions", `"messages":null`, "missing required field: messages"},
+		{"anthropic missing", "claude-cheap", "/v1/messages", `"max_tokens":10`, "missing required field: messages"},
+		{"anthropic null", "claude-cheap", "/v1/messages", `"messages" : null`, "missing required field: messages"},
+		{"anthropic string", "claude-cheap", "/v1/messages", `"messages":"hi"`, "messages must be an array"},
+		{"anthropic object", "claude-cheap", "/v1/messages", `"messages":{"#":1}`, "messages must be an array"},
+		{"openai array", "cheap", "/v1/chat/completions", `"messages":[{"role":"user","content":"hi"}]`, ""},
+		{"openai string (left to the upstream)", "cheap", "/v1/chat/completions", `"messages":"hi"`, ""},
+		{"openai spaced array", "cheap", "/v1/chat/completions", `"messages":   [ {"role":"user","content":"hi"} ]`, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := len(up.requests())
+			resp, b := post(t, rt.URL+c.path, `{"model":"`+c.model+`",`+c.members+`}`, nil)
+			if c.want == "" {
+				if resp.StatusCode != http.StatusOK || len(up.requests()) != before+1 {
+					t.Fatalf("status %d, upstream requests %d → %d, want 200 and one more: %s", resp.StatusCode, before, len(up.requests()), b)
+				}
+				return
+			}
+			msg := wantEnvelope(t, resp, b, http.StatusBadRequest, c.path == "/v1/messages")
+			if msg != c.want {
+				t.Errorf("message %q, want %q", msg, c.want)
+			}
+			if n := len(up.requests()); n != before {
+				t.Errorf("upstream received the refused request")
+			}
+		})
+	}
+}

@@ -409,7 +409,11 @@ func (c *call) settleLimits() {
 // cut short (the client went away, the stream failed) or one that reported no
 // usage (an OpenAI stream without stream_options.include_usage), the estimate
 // stands for whatever is unknown: the upstream was asked for up to that much.
+// A call on a stored response uses nothing: it reads what was already charged.
 func (c *call) used() limit.Usage {
+	if c.ep.op == wire.Stored { // its usage was spent, and charged, when it was made
+		return limit.Usage{}
+	}
 	if status := written(c.w); status < 200 || status > 299 {
 		return limit.Usage{}
 	}

@@ -38,12 +38,25 @@ type record struct {
 
 type recordKey struct{}
 
-func recordOf(ctx context.Context) *record {
-	if r, ok := ctx.Value(recordKey{}).(*record); ok {
-		return r
-	}
-	return &record{}
+// exchange is what the router keeps of one request, allocated in one piece by
+// the middleware: the access log's record, the writer that watches the status,
+// and the call an endpoint makes of the request (call.go).
+type exchange struct {
+	rec  record
+	sw   statusWriter
+	call call
 }
+
+// exchangeOf returns the request's exchange, or a new one for a request that did
+// not come through the middleware.
+func exchangeOf(ctx context.Context) *exchange {
+	if x, ok := ctx.Value(recordKey{}).(*exchange); ok {
+		return x
+	}
+	return &exchange{}
+}
+
+func recordOf(ctx context.Context) *record { return &exchangeOf(ctx).rec }
 
 // statusWriter remembers the status and counts the bytes written to the client.
 type statusWriter struct {
@@ -76,9 +89,9 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (g *Gateway) middleware(p envelope, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &record{id: requestID(r.Header.Get("X-Request-Id"))}
-		w.Header().Set("X-Request-Id", rec.id)
-		sw := &statusWriter{ResponseWriter: w}
+		x := &exchange{rec: record{id: requestID(r.Header.Get("X-Request-Id"))}, sw: statusWriter{ResponseWriter: w}}
+		rec, sw := &x.rec, &x.sw
+		w.Header()["X-Request-Id"] = []string{rec.id}
 		g.bodyDeadline(sw, r)
 		defer func() {
 			if v := recover(); v != nil {
@@ -99,7 +112,7 @@ func (g *Gateway) middleware(p envelope, next http.Handler) http.Handler {
 			refuse(sw, p, aerr)
 			return
 		}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), recordKey{}, rec)))
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), recordKey{}, x)))
 	})
 }
 

@@ -305,6 +305,30 @@ func TestResponsesTokensSettledFromRealUsage(t *testing.T) {
 	}
 }
 
+// Reading a stored response spends no tokens: its usage was charged when it
+// was made. Three reads of a 1020-token response leave a key with 2040 tokens
+// per minute its two new responses.
+func TestStoredResponseReadsSpendNoTokens(t *testing.T) {
+	rt := newRouter(t, limitedConfig(fmt.Sprintf("tpm: %d", 2*(meteredInput+meteredOutput)), "memory", "fail_open"),
+		responsesMetered(t).URL, withClock(newClock(limitStart)))
+	o := observe(t, rt)
+	client := respClientWith(teamAKey, o.URL)
+	for i := range 3 {
+		r, err := client.Responses.Get(context.Background(), storedID, responses.ResponseGetParams{}, option.WithHeader("X-Llmrouter-Model", "gpt-4o"))
+		o.waitServed(t)
+		if err != nil || r.Usage.InputTokens != meteredInput {
+			t.Fatalf("read %d: %v (usage %+v)", i+1, err, r.Usage)
+		}
+	}
+	for i := range 2 {
+		_, err := respSend(client, "gpt-4o", false, option.WithJSONSet("max_output_tokens", 16))
+		o.waitServed(t)
+		if err != nil {
+			t.Fatalf("new response %d after the reads: %v", i+1, err)
+		}
+	}
+}
+
 // A request that continues a stored response (previous_response_id) cannot move
 // to a fallback model on a translated route, which is stateless: the failure
 // of its own upstream is the answer, and the fallback hears nothing.

@@ -116,9 +116,8 @@ func (c *call) run() {
 func (c *call) announce(n int, out *outbound) {
 	h := c.w.Header()
 	c.rec.attempts = n
-	h.Set("X-Llmrouter-Attempts", strconv.Itoa(n))
-	h.Set("X-Llmrouter-Deployment", out.t.model.ID)
-	h.Set("X-Llmrouter-Model", c.plan.model)
+	v := []string{strconv.Itoa(n), out.t.model.ID, c.plan.model} // one allocation for the three
+	h["X-Llmrouter-Attempts"], h["X-Llmrouter-Deployment"], h["X-Llmrouter-Model"] = v[0:1:1], v[1:2:2], v[2:3:3]
 	if c.plan.moved != nil {
 		h.Set("X-Llmrouter-Fallback", c.plan.cause.String())
 	}
