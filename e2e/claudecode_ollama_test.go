@@ -1,12 +1,3 @@
-//go:build e2e_pending
-
-// This file is built only with `-tags e2e_pending`: it is the Claude Code proof of issue 9
-// item 1 ("Claude Code cannot use any Ollama model through the router") and fails until
-// that item is fixed in the translators. Remove the build constraint above when issue 9
-// item 1 lands, so that the test runs in `go test ./...` like the others.
-//
-//	go test -tags e2e_pending -run TestClaudeCodeRunsBashOnOllamaModels -v ./e2e/
-
 package e2e
 
 import (
@@ -24,7 +15,8 @@ import (
 // (think "high" is a 400). Claude Code asks for thinking on every turn (adaptive thinking
 // plus output_config.effort for a model name it does not know), and Ollama's own Anthropic
 // endpoint relaxes it for such models; through the router, Claude Code must run the Bash
-// loop on both models and finish.
+// loop on both models and finish (issue 9 item 1: the router relaxes think, see
+// internal/gateway/capability.go).
 func TestClaudeCodeRunsBashOnOllamaModels(t *testing.T) {
 	for _, model := range []string{"tiny", "tiny-think"} {
 		t.Run(model, func(t *testing.T) {
@@ -47,6 +39,21 @@ models:
 
 			out, res := runClaude(t, work, rt.URL, "Write the marker file with Bash, then report.", "--model", model)
 			checkClaudeFinished(t, out, res, loop, work, marker)
+
+			// The router learns from the one refusal: every later request is relaxed
+			// before it is sent (a model that cannot think gets no think at all).
+			var thinks []string
+			for i, ex := range up.rec.Exchanges() {
+				thinks = append(thinks, gjson.GetBytes(ex.Body, "think").Raw)
+				checkNoAnthropicDetails(t, i, ex)
+			}
+			want := []string{"true", "", ""}
+			if model == "tiny-think" {
+				want = []string{"true", "true"}
+			}
+			if !slices.Equal(thinks, want) {
+				t.Errorf("think of the requests Ollama received = %q, want %q", thinks, want)
+			}
 
 			results := up.toolResults()
 			if !slices.ContainsFunc(results, func(s string) bool { return strings.Contains(s, marker) }) {

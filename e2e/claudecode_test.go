@@ -85,6 +85,21 @@ func checkClaudeFinished(t *testing.T, out claudeResult, res clienttest.Result, 
 	}
 }
 
+// checkNoAnthropicDetails asserts that request i to an upstream of another API
+// carries none of the Anthropic API's query string and headers, nor its SDK's
+// (issue 9 item 7): Claude Code sends ?beta=true, anthropic-* and X-Stainless-*.
+func checkNoAnthropicDetails(t *testing.T, i int, ex clienttest.Exchange) {
+	t.Helper()
+	if ex.Query != "" {
+		t.Errorf("request #%d: the client's query %q reached an upstream of another API", i, ex.Query)
+	}
+	for name := range ex.Header {
+		if strings.HasPrefix(name, "Anthropic-") || strings.HasPrefix(name, "X-Stainless-") {
+			t.Errorf("request #%d: %s reached an upstream of another API", i, name)
+		}
+	}
+}
+
 // TestClaudeCodeRunsBashThroughOpenAIRoute drives Claude Code through the router to an
 // OpenAI-speaking upstream (Anthropic Messages in, Chat Completions out, streams
 // translated both ways): the upstream calls Bash, Claude Code runs the command in its
@@ -121,6 +136,7 @@ models:
 				t.Errorf("request #%d: the client's key reached the upstream in %s", i, name)
 			}
 		}
+		checkNoAnthropicDetails(t, i, ex)
 		t.Logf("upstream request #%d: %s %s?%s model=%s stream=%v tools=%d messages=%d", i, ex.Method, ex.Path, ex.Query,
 			gjson.GetBytes(ex.Body, "model"), gjson.GetBytes(ex.Body, "stream"),
 			len(gjson.GetBytes(ex.Body, "tools").Array()), len(gjson.GetBytes(ex.Body, "messages").Array()))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -51,14 +50,13 @@ func validHeaderName(name string) bool {
 }
 
 func explain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flagSet("explain", stderr)
 	path := fs.String("config", "", "config file")
-	endpoint := fs.String("endpoint", "/v1/chat/completions", "client endpoint: /v1/chat/completions, /v1/completions, /v1/messages, /v1/messages/count_tokens, /v1/responses, /v1/responses/input_tokens")
+	endpoint := fs.String("endpoint", "/v1/chat/completions", "client endpoint: /v1/chat/completions, /v1/completions, /v1/messages, /v1/messages/count_tokens, /v1/responses, /v1/responses/input_tokens, /v1/embeddings")
 	var headers headerFlags
 	fs.Var(&headers, "H", "client request header 'Name: value' (repeatable)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	if err := headers.check(); err != nil {
 		fmt.Fprintf(stderr, "llmrouter: explain: %v\n", err)

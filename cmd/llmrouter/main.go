@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/gateway"
@@ -29,10 +30,14 @@ const usage = `usage:
   llmrouter version                    print the version
 `
 
-// run dispatches a subcommand and returns the process exit code.
+// run dispatches a subcommand and returns the process exit code. Without one,
+// the arguments are serve's flags; -h alone asks for the commands.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := "serve"
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+	switch {
+	case len(args) == 1 && isHelp(args[0]):
+		cmd, args = "help", nil
+	case len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-':
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
@@ -45,7 +50,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "version":
 		fmt.Fprintln(stdout, "llmrouter", version)
 		return 0
-	case "help", "-h", "--help":
+	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
@@ -53,12 +58,58 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 2
 }
 
-func check(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+// isHelp reports whether a lone argument asks for help.
+func isHelp(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
+// flagSet returns a subcommand's flags, whose usage (on -h, or after a wrong
+// flag) is the subcommand's line of the commands' usage and its own flags.
+func flagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage:\n%sflags:\n", synopsis(name))
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// synopsis returns the lines of usage that describe command name.
+func synopsis(name string) string {
+	var b strings.Builder
+	in := false
+	for line := range strings.Lines(usage) {
+		switch {
+		case strings.HasPrefix(line, "  llmrouter "):
+			f := strings.Fields(line)
+			in = f[1] == name || f[1] == "["+name+"]"
+		case !strings.HasPrefix(line, "   "):
+			in = false
+		}
+		if in {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
+
+// parseFlags parses a subcommand's arguments: ok is false when the command
+// must end, with code (0 after -h, 2 after a wrong flag, already reported).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0, false
+	case err != nil:
+		return 2, false
+	}
+	return 0, true
+}
+
+func check(args []string, stdout, stderr io.Writer) int {
+	fs := flagSet("check", stderr)
 	path := fs.String("config", "", "config file to validate")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	cfg, err := loadConfig(*path)
 	if err == nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -66,11 +65,10 @@ func serve(args []string, stderr io.Writer) int {
 	sig := make(chan os.Signal, 4)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sig)
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := flagSet("serve", stderr)
 	path := fs.String("config", "", "config file (default: $LLMROUTER_CONFIG, ./llmrouter.yaml, embedded default)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	s, err := newServer(config.Resolve(*path), stderr)
 	if err != nil {

@@ -8,6 +8,7 @@ package anthropic
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -141,6 +142,21 @@ func (API) RequestField(op wire.Operation) (name string, array bool) {
 // anthropic-version with every request.
 func (API) Claims(h http.Header) bool { return h.Get("Anthropic-Version") != "" }
 
+// ForwardsHeader reports whether a client's header, its name canonical, may go
+// to an upstream called with protocol upstream. The API's own headers (every Anthropic-* header:
+// anthropic-version, anthropic-beta, anthropic-dangerous-direct-browser-access)
+// and those of its SDKs (X-Stainless-*: the SDK's package, version, language,
+// runtime, retry count and timeout, which describe the client's HTTP client and
+// not the router, which makes a translated request) go to an Anthropic upstream
+// only. An application's headers (User-Agent, Claude Code's X-App and
+// X-Claude-Code-Session-Id) are not the protocol's: they go everywhere.
+func (API) ForwardsHeader(name string, upstream wire.Protocol) bool {
+	if strings.HasPrefix(name, "Anthropic-") || strings.HasPrefix(name, "X-Stainless-") {
+		return upstream == wire.AnthropicMessages
+	}
+	return true
+}
+
 // ModelInfo is one model of GET /v1/models.
 type ModelInfo struct {
 	Type        string `json:"type"`
@@ -159,10 +175,10 @@ type ModelList struct {
 
 // Models renders the model list a client asked for. Anthropic's list has no owner
 // and a creation date the router does not know: the epoch.
-func (API) Models(ids, _ []string) any {
+func (a API) Models(ids, _ []string) any {
 	data := make([]ModelInfo, 0, len(ids))
 	for _, id := range ids {
-		data = append(data, ModelInfo{Type: "model", ID: id, DisplayName: id, CreatedAt: "1970-01-01T00:00:00Z"})
+		data = append(data, a.Model(id, "").(ModelInfo))
 	}
 	var first, last *string
 	if len(ids) > 0 {
@@ -170,6 +186,38 @@ func (API) Models(ids, _ []string) any {
 	}
 	return ModelList{Data: data, FirstID: first, LastID: last}
 }
+
+// Model renders one model a client asked for (GET /v1/models/{id}): named by
+// its id, created at the epoch (the router does not know when).
+func (API) Model(id, _ string) any {
+	return ModelInfo{Type: "model", ID: id, DisplayName: id, CreatedAt: "1970-01-01T00:00:00Z"}
+}
+
+// ModelsPath is where Anthropic lists the models a key may use: the first page,
+// of the most models a page holds (1000, the API's largest limit).
+func (API) ModelsPath() string { return "/v1/models?limit=1000" }
+
+// ParseModels reads the ids of a model list body, {"data":[{"type":"model","id"}]}.
+func (API) ParseModels(body []byte) ([]string, error) {
+	data := gjson.GetBytes(body, "data")
+	if !data.IsArray() {
+		return nil, errNoModelList
+	}
+	var ids []string
+	data.ForEach(func(_, m gjson.Result) bool {
+		if id := m.Get("id"); id.Type == gjson.String && id.Str != "" {
+			ids = append(ids, id.Str)
+		}
+		return true
+	})
+	return ids, nil
+}
+
+// SameModel reports whether a model name a client asks for is the listed one.
+func (API) SameModel(listed, asked string) bool { return listed == asked }
+
+// errNoModelList is a model list body without its data array.
+var errNoModelList = errors.New("not a model list: no data array")
 
 // ErrorResponse is an error body, and the data of an in-band `event: error`:
 // {"type":"error","error":{"type","message"}}.
@@ -210,6 +258,17 @@ func (API) ErrorBody(status int, typ, _ string, message string) []byte {
 		typ = errorType(status)
 	}
 	return ErrorBodyDetails(typ, message, nil)
+}
+
+// ErrorBodyWith renders an error whose error.details is details, for a client:
+// an *ErrorDetails (any other value has no place in the envelope and is left
+// out). An empty typ is the type Anthropic uses for status.
+func (API) ErrorBodyWith(status int, typ, message string, details any) []byte {
+	d, _ := details.(*ErrorDetails)
+	if typ == "" {
+		typ = errorType(status)
+	}
+	return ErrorBodyDetails(typ, message, d)
 }
 
 // ErrorBodyDetails renders {"type":"error","error":{"type","message","details"}};

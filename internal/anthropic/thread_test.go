@@ -29,6 +29,14 @@ func TestErrorBodyDetails(t *testing.T) {
 	if got, want := string(Messages.ErrorBody(0, "api_error", "", "x")), `{"type":"error","error":{"type":"api_error","message":"x"}}`; got != want {
 		t.Errorf("ErrorBody = %s, want %s", got, want)
 	}
+	if got, want := string(Messages.ErrorBodyWith(400, "", "y", &ErrorDetails{ErrorCode: "c"})),
+		`{"type":"error","error":{"type":"invalid_request_error","message":"y","details":{"error_code":"c"}}}`; got != want {
+		t.Errorf("ErrorBodyWith = %s, want %s", got, want)
+	}
+	if got, want := string(Messages.ErrorBodyWith(404, "", "z", map[string]string{"not": "ours"})),
+		`{"type":"error","error":{"type":"not_found_error","message":"z"}}`; got != want {
+		t.Errorf("ErrorBodyWith(other details) = %s, want %s", got, want)
+	}
 }
 
 // threadRefuser is an Anthropic server that cannot keep threads: a request with

@@ -190,3 +190,8 @@ type (
 		PartialJSON string `json:"partial_json"`
 	}
 )
+
+// TokenCount is the answer of POST /v1/messages/count_tokens.
+type TokenCount struct {
+	InputTokens int64 `json:"input_tokens"`
+}

@@ -58,6 +58,9 @@ func (d *decoder) checkModel(m *Model, n *yaml.Node, present map[string]*yaml.No
 		d.fail(or(present["retry"], n), join(path, "retry"), "initial_backoff %v is longer than max_backoff %v", r.InitialBackoff, r.MaxBackoff)
 	}
 	d.checkAPIs(m, present["apis"], path)
+	if f := present["max_tokens_field"]; f != nil && m.Provider != ProviderOpenAI && m.Provider != "" {
+		d.fail(f, join(path, "max_tokens_field"), "only for provider openai (the Chat Completions member its endpoint reads the output limit from)")
+	}
 	if hc := &m.HealthCheck; hc.Path != "" {
 		if hc.Timeout > hc.Interval {
 			d.fail(or(present["health_check"], n), join(path, "health_check"), "timeout %v is longer than interval %v", hc.Timeout, hc.Interval)

@@ -123,6 +123,7 @@ func modelFields(m *Model) []field {
 		leaf("endpoint", &m.Endpoint, endpoint),
 		leaf("upstream_model", &m.UpstreamModel, str),
 		list("apis", &m.APIs, oneOf("API", APIChat, APICompletions, APIResponses)),
+		leaf("max_tokens_field", &m.MaxTokensField, oneOf("field", MaxTokensFieldMaxTokens, MaxTokensFieldMaxCompletionTokens)),
 		leaf("weight", &m.Weight, intIn(1, maxWeight, "share of traffic")),
 		leaf("priority", &m.Priority, intIn(-maxPriority, maxPriority, "lower is tried first")),
 		leaf("rpm", &m.RPM, count),

@@ -71,6 +71,9 @@ func notes(m Model) string {
 	if m.StrictTranslation {
 		n = append(n, "strict")
 	}
+	if m.MaxTokensField != "" {
+		n = append(n, "limit in "+m.MaxTokensField)
+	}
 	if len(m.Transforms) > 0 {
 		n = append(n, fmt.Sprintf("%d transforms", len(m.Transforms)))
 	}

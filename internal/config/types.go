@@ -90,12 +90,24 @@ type Model struct {
 	// APIs are the OpenAI APIs an openai endpoint serves (APIChat, APICompletions,
 	// APIResponses), all three by default. A client API listed passes through; any
 	// other is translated to the first. nil for other providers.
-	APIs        []string
-	RPM         int64  // requests per minute this deployment takes; 0: unlimited
-	TPM         int64  // tokens (input + output) per minute; 0: unlimited
-	Price       *Price // what the deployment costs, for cost budgets (Config.Prices); nil: none
-	HealthCheck HealthCheck
+	APIs []string
+	// MaxTokensField is the Chat Completions member an openai endpoint reads the
+	// output token limit from (MaxTokensField*); "" lets the router choose by
+	// endpoint (max_completion_tokens for api.openai.com and Azure OpenAI,
+	// max_tokens for any other). Empty for other providers.
+	MaxTokensField string
+	RPM            int64  // requests per minute this deployment takes; 0: unlimited
+	TPM            int64  // tokens (input + output) per minute; 0: unlimited
+	Price          *Price // what the deployment costs, for cost budgets (Config.Prices); nil: none
+	HealthCheck    HealthCheck
 }
+
+// The members an OpenAI-compatible endpoint may read the output token limit from
+// (Model.MaxTokensField).
+const (
+	MaxTokensFieldMaxTokens           = "max_tokens"            // OpenAI-compatible servers
+	MaxTokensFieldMaxCompletionTokens = "max_completion_tokens" // OpenAI itself
+)
 
 // OpenAI APIs an openai endpoint may serve (Model.APIs).
 const (

@@ -45,6 +45,8 @@ type call struct {
 	// once by secrets; reset when a target adds credentials.
 	allSecrets []string
 	lim        admission // the limits' reservations (limits.go)
+	// relaxations counts the relaxed resends of this request (capability.go).
+	relaxations int
 }
 
 // handle returns the handler of one endpoint.
@@ -69,6 +71,9 @@ func (g *Gateway) handle(e *endpoint) http.HandlerFunc {
 		}
 		defer c.settleLimits() // limits.go: every reservation is charged what the request used
 		c.rec.obs.routed(c)    // in flight from here (observe.go)
+		if c.answerLocally() { // an operation none of the model's upstreams serves (capability.go)
+			return
+		}
 		c.run()
 	}
 }
@@ -96,6 +101,9 @@ func (c *call) accept() *apiError {
 	}
 	if aerr != nil {
 		return aerr
+	}
+	if c.stream && !c.ep.op.Streams() {
+		return &apiError{Status: http.StatusBadRequest, Param: "stream", Message: fmt.Sprintf("stream: %s answers are never streamed", c.ep.op)}
 	}
 	if c.model == "" {
 		return c.unnamed()
@@ -203,7 +211,7 @@ func (c *call) build(o *outbound, t *target) *apiError {
 	switch {
 	case c.ep.own && o.proto != c.ep.proto:
 		return c.notOwn(t.model, o.proto)
-	case !ok:
+	case !ok || !c.serves(t):
 		return errorf(http.StatusBadRequest, fmt.Sprintf("%s is only available for models on %s upstreams", c.ep.op, c.ep.servedBy))
 	case c.ep.onStored():
 		o.body = c.body // a call on a stored response: no request to rename or transform
@@ -213,7 +221,9 @@ func (c *call) build(o *outbound, t *target) *apiError {
 		}
 	}
 	o.url = strings.TrimRight(t.model.Endpoint, "/") + path + c.tail()
-	if q := c.r.URL.RawQuery; q != "" {
+	// The query string is the client's API's (Claude Code's ?beta=true): an
+	// upstream of another API gets none.
+	if q := c.r.URL.RawQuery; q != "" && c.ep.proto == o.proto {
 		o.url += "?" + q
 	}
 	o.header = c.buildHeader(o)
@@ -235,8 +245,11 @@ func (c *call) buildBody(o *outbound, upModel string) *apiError {
 		if upModel != c.model {
 			body, err = sjson.SetBytes(body, "model", upModel)
 		}
+		if f, ok := o.up.(limitFitter); ok && err == nil {
+			body, err = f.FitLimit(body, string(o.t.limitField))
+		}
 	} else {
-		o.opts = translate.Options{Model: upModel, MaxTokens: m.MaxTokens}
+		o.opts = translate.Options{Model: upModel, MaxTokens: m.MaxTokens, MaxTokensField: o.t.limitField, Op: c.ep.op}
 		if o.tr = translate.New(c.ep.proto, o.proto, o.opts); o.tr == nil {
 			return errorf(http.StatusBadRequest, fmt.Sprintf("no translation from %s to %s", c.ep.proto, o.proto))
 		}
@@ -254,18 +267,37 @@ func (c *call) buildBody(o *outbound, upModel string) *apiError {
 	if o.body, err = o.t.policy.Body(body, o.up); err != nil {
 		return &apiError{Status: http.StatusBadRequest, Message: "applying transforms failed", Err: err}
 	}
+	if f, ok := o.tr.(translate.Finisher); ok { // a count of the transformed request (capability.go)
+		if o.body, err = f.Finish(o.body); err != nil {
+			return requestError(err)
+		}
+	}
+	c.fit(o)
 	return nil
+}
+
+// limitFitter is an upstream protocol whose servers read a client's output limit
+// from one of two members (OpenAI Chat: max_tokens or max_completion_tokens).
+type limitFitter interface {
+	// FitLimit returns a client's request with its limit in field, the member the
+	// server reads, when it is in the other; never writing into body.
+	FitLimit(body []byte, field string) ([]byte, error)
 }
 
 func requestError(err error) *apiError {
 	var re *translate.RequestError
 	if errors.As(err, &re) {
-		return &apiError{Status: http.StatusBadRequest, Param: re.Param, Message: re.Error()}
+		e := &apiError{Status: http.StatusBadRequest, Param: re.Param, Message: re.Error()}
+		if re.Details != nil { // a nil *ErrorDetails is no details
+			e.Details = re.Details
+		}
+		return e
 	}
 	return &apiError{Status: http.StatusBadRequest, Message: "request cannot be translated: " + err.Error()}
 }
 
-// buildHeader applies the header rules to the client's end-to-end headers, then
+// buildHeader applies the header rules to the client's end-to-end headers (the
+// client protocol's own only when the upstream speaks it, see headerOwner), then
 // sets what the router owns: the content type and the credential. The target's
 // key wins; without one the client's own is forwarded (unless it was a router key):
 // as it came to an upstream of the client's protocol (Claude Code's OAuth Bearer
@@ -274,6 +306,9 @@ func requestError(err error) *apiError {
 func (c *call) buildHeader(o *outbound) http.Header {
 	in := c.r.Header
 	h := clientHeaders(in)
+	if c.ep.proto != o.proto {
+		keepForwardable(h, c.ep.client, o.proto)
+	}
 	o.t.policy.Headers(h)
 	h.Set("Content-Type", "application/json")
 	var key string

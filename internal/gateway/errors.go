@@ -36,13 +36,25 @@ type envelope interface {
 	KnowsErrorType(typ string) bool
 }
 
-// apiError is what the client sees of a failure (Status, Type, Message, Param),
-// kept apart from Err, which is only logged. Message must never hold a secret.
+// detailer is an envelope with a place for an error's machine-readable cause
+// (Anthropic's error.details), which clients branch on.
+type detailer interface {
+	// ErrorBodyWith renders an error body carrying details; a value of a type the
+	// protocol does not know is left out.
+	ErrorBodyWith(status int, typ, message string, details any) []byte
+}
+
+// apiError is what the client sees of a failure (Status, Type, Message, Param,
+// Details), kept apart from Err, which is only logged. Message must never hold a
+// secret.
 type apiError struct {
 	Status  int
 	Type    string // protocol error type; empty: derived from Status
 	Param   string
 	Message string
+	// Details is the error's machine-readable cause, rendered by an envelope
+	// that has a place for it (detailer) and left out by the others; nil: none.
+	Details any
 	Err     error // cause, for the log
 }
 
@@ -66,6 +78,10 @@ func writeError(w http.ResponseWriter, client envelope, e *apiError) {
 	h.Set("Content-Type", "application/json")
 	h.Del("Content-Length")
 	w.WriteHeader(e.Status)
+	if d, ok := client.(detailer); ok && e.Details != nil {
+		_, _ = w.Write(d.ErrorBodyWith(e.Status, e.Type, e.Message, e.Details))
+		return
+	}
 	_, _ = w.Write(client.ErrorBody(e.Status, e.Type, e.Param, e.Message))
 }
 

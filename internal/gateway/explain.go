@@ -79,7 +79,7 @@ func (g *Gateway) endpoint(path string) *endpoint {
 // IsEndpoint reports whether path is one of the endpoints Explain takes: those
 // a POST with a body reaches at a fixed path.
 func IsEndpoint(path string) bool {
-	for _, e := range endpoints {
+	for _, e := range defaultTable().endpoints {
 		if e.path == path && e.method == "" && !strings.Contains(e.path, "{") {
 			return true
 		}

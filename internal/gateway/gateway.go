@@ -14,13 +14,16 @@ import (
 	"cmp"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"path"
 	"sync/atomic"
+	"time"
 
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/limit"
+	"github.com/llmrouter/llmrouter/internal/openai"
 	"github.com/llmrouter/llmrouter/internal/policy"
 	"github.com/llmrouter/llmrouter/internal/redact"
 	"github.com/llmrouter/llmrouter/internal/upstream"
@@ -51,6 +54,11 @@ type Gateway struct {
 	mux     *http.ServeMux
 	unclean http.Handler // answers a path ServeMux would redirect
 	obs     observer     // metrics and traces (observe.go)
+	// relax holds, per upstream protocol that has one, the memory of what its
+	// servers refuse of translated requests (capability.go).
+	relax map[wire.Protocol]wire.Relaxer
+	// catalog caches the model lists of the upstreams behind globs (catalog.go).
+	catalog catalog
 }
 
 // target is one deployment, an entry of the models list, compiled for serving.
@@ -63,6 +71,12 @@ type target struct {
 	upstreams map[wire.Protocol]upstreamOf
 	scopes    []*limit.Scope // the deployment's own rpm/tpm (limits.go); nil: none
 	obs       targetObs      // its metrics handles and trace settings (observe.go)
+	// limitField is the Chat Completions member the endpoint reads the output
+	// limit from: max_tokens_field, else chosen by endpoint (openai.LimitFieldFor).
+	limitField openai.LimitField
+	// catalogue lists the models the upstream serves (catalog.go): the first of
+	// its upstream dialects, in endpoint order, that can; nil when none can.
+	catalogue catalogue
 }
 
 // Option configures New.
@@ -90,7 +104,8 @@ func WithPool(pool *upstream.Pool) Option {
 // windows and budgets survive the reload, and every deployment whose id,
 // endpoint, provider and upstream model are unchanged keeps its ejection,
 // failure count, in-flight count and latency average (balance.Group.Adopt), so
-// a reload neither readmits a failing upstream nor forgets a slow one. New only reads prev; it keeps no reference
+// a reload neither readmits a failing upstream nor forgets a slow one; what
+// models refused of translated requests stays known (capability.go). New only reads prev; it keeps no reference
 // to it: Close prev once its requests are over. nil is no previous gateway.
 func WithPrevious(prev *Gateway) Option {
 	return func(o *options) { o.previous = prev }
@@ -124,7 +139,11 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 	if o.pool == nil {
 		o.pool = upstream.NewPool()
 	}
-	g := &Gateway{cfg: cfg, endpoints: eps, pool: o.pool, log: log}
+	g := &Gateway{cfg: cfg, endpoints: eps, pool: o.pool, log: log, relax: o.table.relaxers(),
+		catalog: catalog{now: time.Now}}
+	if o.previous != nil { // what the models refused is still refused (capability.go)
+		maps.Copy(g.relax, o.previous.relax)
+	}
 	if g.obs, err = newObserver(cfg, o.obs); err != nil {
 		return nil, err
 	}
@@ -171,10 +190,14 @@ func (g *Gateway) compile(m *config.Model, o options) (target, error) {
 	if err != nil {
 		return target{}, fmt.Errorf("model %s: %w", m.Name, err)
 	}
-	t := target{model: m, policy: p, upstreams: map[wire.Protocol]upstreamOf{}}
+	t := target{model: m, policy: p, upstreams: map[wire.Protocol]upstreamOf{},
+		limitField: cmp.Or(openai.LimitField(m.MaxTokensField), openai.LimitFieldFor(m.Endpoint))}
 	for _, e := range g.endpoints {
 		if t.upstreams[e.proto], err = o.table.upstream(m.Provider, e.proto, m); err != nil {
 			return target{}, fmt.Errorf("model %s: %w", m.Name, err)
+		}
+		if c, ok := t.upstreams[e.proto].dialect.(catalogue); ok && t.catalogue == nil {
+			t.catalogue = c
 		}
 	}
 	tr, err := g.pool.Transport(m)
@@ -262,6 +285,7 @@ func (g *Gateway) routesMux() *http.ServeMux {
 	g.obs.mount(mux)               // GET /metrics, unless it has its own listener
 	first := g.endpoints[0].client // the envelope of requests no protocol claims
 	mux.Handle("GET /v1/models", g.middleware(first, g.authenticate(first, g.models)))
+	mux.Handle("GET /v1/models/{id...}", g.middleware(first, g.authenticate(first, g.model)))
 	mux.Handle("GET /v1/llmrouter/usage", g.middleware(first, g.authenticate(first, g.budgets))) // budgets.go
 	mux.Handle("GET /healthz", g.middleware(first, http.HandlerFunc(healthz)))
 	mux.Handle("GET /readyz", g.middleware(first, http.HandlerFunc(g.readyz)))

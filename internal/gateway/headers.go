@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/redact"
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // Headers: which of a client's headers an upstream gets (the router sets the
@@ -72,6 +73,25 @@ func clientHeaders(in http.Header) http.Header {
 		values = values[k:]
 	}
 	return out
+}
+
+// headerOwner is what forwarding a client's headers needs of its protocol: which
+// are the protocol's own (its API's, its SDKs'), which only an upstream of the
+// same API understands.
+type headerOwner interface {
+	// ForwardsHeader reports whether a header (its canonical name) may go to an
+	// upstream called with protocol upstream.
+	ForwardsHeader(name string, upstream wire.Protocol) bool
+}
+
+// keepForwardable deletes from h the headers client says belong to its protocol
+// and not to upstream's.
+func keepForwardable(h http.Header, client headerOwner, upstream wire.Protocol) {
+	for name := range h {
+		if !client.ForwardsHeader(name, upstream) {
+			delete(h, name)
+		}
+	}
 }
 
 // forwarded reports whether a client header (its map key) may go upstream: not

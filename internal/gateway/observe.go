@@ -182,6 +182,7 @@ type observation struct {
 type attemptObs struct {
 	open     bool
 	start    time.Duration
+	sent     time.Duration // when its request was last sent: start, or a relaxed resend (resent)
 	op       metrics.Operation
 	answered bool // the upstream sent response headers
 	status   int
@@ -247,7 +248,7 @@ func (ob *observation) attemptStarts(c *call, out *outbound, n int) {
 		retry = ob.failed.String()
 	}
 	ob.last = t
-	ob.a = attemptObs{open: true, start: now, op: ob.upstreamOp(t)}
+	ob.a = attemptObs{open: true, start: now, sent: now, op: ob.upstreamOp(t)}
 	if tr := ob.g.obs.tracer; tr != nil {
 		_, ob.a.span = tr.StartAttempt(ob.ctx, telemetry.Attempt{
 			Operation: ob.a.op.String(), Provider: string(t.model.Provider), Model: upstreamModel(t, c.model),
@@ -300,7 +301,7 @@ func (ob *observation) responded(resp *http.Response) {
 	if ob.g == nil || !ob.a.open {
 		return
 	}
-	ob.wait += clock() - ob.a.start
+	ob.wait += clock() - ob.a.sent
 	if resp == nil {
 		return
 	}
@@ -308,6 +309,14 @@ func (ob *observation) responded(resp *http.Response) {
 	if ob.g.obs.set != nil {
 		ob.a.body = timedBody{rc: resp.Body, wait: &ob.wait}
 		resp.Body = &ob.a.body
+	}
+}
+
+// resent notes that the attempt's request is sent again, relaxed (capability.go):
+// the upstream wait of the resend counts from now.
+func (ob *observation) resent() {
+	if ob.g != nil && ob.a.open {
+		ob.a.sent = clock()
 	}
 }
 

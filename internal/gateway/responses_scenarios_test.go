@@ -454,7 +454,9 @@ func TestResponsesMaxOutputTokens(t *testing.T) {
 			return confPair{fixture(t, "ollama-real/api_chat_length_stream.body"),
 				confSet(t, fixture(t, "ollama-real/api_chat_nostream.body"), "done_reason", "length")}
 		}},
-		{"openai-chat-api", "/v1/chat/completions", "max_completion_tokens", chat, func(t *testing.T) confPair {
+		// An OpenAI-compatible endpoint (not api.openai.com) reads max_tokens (the
+		// model's max_tokens_field by default, issue 9 item 2).
+		{"openai-chat-api", "/v1/chat/completions", "max_tokens", chat, func(t *testing.T) confPair {
 			return confPair{fixture(t, "fixtures/openai-chat-stream-reasoning-length.sse"), fixture(t, "ollama-real/v1_chat_length.body")}
 		}},
 		{"passthrough", responsesPath, "max_output_tokens", confResponsesProvider(), func(t *testing.T) confPair {

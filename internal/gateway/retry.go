@@ -121,7 +121,15 @@ func (c *call) announce(n int, out *outbound) {
 	if c.plan.moved != nil {
 		h.Set("X-Llmrouter-Fallback", c.plan.cause.String())
 	}
-	c.rec.provider, c.rec.stream, c.rec.dropped = string(out.t.model.Provider), c.stream, out.dropped
+	c.rec.provider, c.rec.stream = string(out.t.model.Provider), c.stream
+	c.showDropped(out)
+}
+
+// showDropped says which fields out's translation (and relaxation) dropped, in
+// X-Llmrouter-Dropped and the log.
+func (c *call) showDropped(out *outbound) {
+	h := c.w.Header()
+	c.rec.dropped = out.dropped
 	if len(out.dropped) > 0 {
 		h.Set("X-Llmrouter-Dropped", droppedHeader(out.dropped))
 	} else {
@@ -149,25 +157,40 @@ func nextWait(deadline time.Time, p config.Retry, n int, o outcome) (time.Durati
 // attempt sends out once, to the deployment pk picked, and delivers the answer
 // if it can. The deployment's health hears of the attempt as soon as its fate is
 // known (see call.committed and call.settle), and its in-flight slot is freed
-// when the attempt is over.
+// when the attempt is over. A refusal of what the model cannot do is sent again
+// at once, relaxed, within the same attempt (capability.go).
 func (c *call) attempt(ctx context.Context, out *outbound, pk balance.Attempt) (o outcome) {
 	c.cur, c.rec.status = current{pick: pk, to: out, sent: time.Now()}, 0
 	o.cause = health.ClientError // what a panic leaves: nothing said of the deployment
 	defer func() { c.settle(o) }()
+	for {
+		o, relaxed := c.exchange(ctx, out)
+		if !relaxed {
+			return o
+		}
+		c.showDropped(out)
+		c.rec.obs.resent() // observe.go: the resend's upstream wait
+	}
+}
+
+// exchange sends out's body and reads the answer; relaxed reports that the
+// upstream refused what out's relaxed body no longer asks, to be sent again.
+func (c *call) exchange(ctx context.Context, out *outbound) (o outcome, relaxed bool) {
 	actx, acancel := context.WithCancelCause(ctx)
 	defer acancel(nil)
 	req, err := http.NewRequestWithContext(actx, c.r.Method, out.url, bytes.NewReader(out.body))
 	if err != nil {
-		return outcome{cause: health.ClientError, err: &apiError{Status: http.StatusInternalServerError, Message: "building upstream request failed", Err: err}}
+		return outcome{cause: health.ClientError, err: &apiError{Status: http.StatusInternalServerError, Message: "building upstream request failed", Err: err}}, false
 	}
 	req.Header = out.header
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(out.body)), nil }
+	body := out.body
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	m := out.t.model
 	c.cur.sent = time.Now()
 	resp, err := out.t.transport.RoundTrip(req)
 	c.rec.obs.responded(resp) // upstream wait until here; its body's reads timed (observe.go)
 	if err != nil {
-		return outcome{retryable: m.Retry.OnNetworkError, err: transportError(actx, err), cause: c.errCause(actx, err)}
+		return outcome{retryable: m.Retry.OnNetworkError, err: transportError(actx, err), cause: c.errCause(actx, err)}, false
 	}
 	defer resp.Body.Close()
 	c.cur.ttfb = time.Since(c.cur.sent)
@@ -176,14 +199,15 @@ func (c *call) attempt(ctx context.Context, out *outbound, pk balance.Attempt) (
 	a.idle = upstream.NewIdleReader(resp.Body, m.Timeouts.Idle, acancel)
 	defer a.idle.Stop()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return a.upstreamError()
+		o := a.upstreamError()
+		return o, c.relax(out, o) // refused what a model cannot do: at once, relaxed
 	}
 	c.rec.ttfb = time.Since(c.start)
 	a.tr = c.translator(out)
 	if c.stream {
-		return a.relayStream()
+		return a.relayStream(), false
 	}
-	return a.deliver()
+	return a.deliver(), false
 }
 
 // transportError classifies a failure before any response: 504 for timeouts, 502

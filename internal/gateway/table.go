@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/llmrouter/llmrouter/internal/anthropic"
@@ -101,6 +102,14 @@ func (byAPIs) upstreamFor(client wire.Protocol, m *config.Model) (wire.Protocol,
 	return p, p != 0
 }
 
+// moreEndpoints are the endpoints of the other operations (issue 9), matched
+// after those above. An embeddings client speaks OpenAI's API; the providers
+// rows of OpenAI Chat say where it goes, and whether its upstream serves
+// embeddings is the upstream dialect's Path (Anthropic has none: a 400).
+var moreEndpoints = []endpoint{
+	{path: "/v1/embeddings", proto: wire.OpenAIChat, op: wire.Embed, api: metrics.APIEmbeddings},
+}
+
 // dialect is one row of the table: a protocol's facts, by role.
 type dialect struct {
 	client   clientDialect
@@ -115,7 +124,8 @@ type dialect struct {
 type clientDialect interface {
 	envelope        // errors.go: the error envelope, and which error types it keeps
 	requestShape    // intake.go: the member a request must carry
-	lister          // models.go: GET /v1/models, and whose request is whose
+	lister          // models.go: GET /v1/models[/{id}], and whose request is whose
+	headerOwner     // headers.go: the protocol's own headers, for its own upstreams
 	logging.Dialect // the stream transcript of the response-body log
 }
 
@@ -158,7 +168,7 @@ type table struct {
 }
 
 func defaultTable() table {
-	return table{dialects: dialects, providers: providers, endpoints: endpoints}
+	return table{dialects: dialects, providers: providers, endpoints: slices.Concat(endpoints, moreEndpoints)}
 }
 
 // errTable is wrapped by the error of a table with a row missing.

@@ -7,7 +7,9 @@
 package ollama
 
 import (
+	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/tidwall/gjson"
 
@@ -28,6 +30,7 @@ var (
 const (
 	ChatPath     = "/api/chat"
 	GeneratePath = "/api/generate"
+	EmbedPath    = "/api/embed"
 )
 
 // ParseError reads an Ollama error body or NDJSON error line, {"error":"message"};
@@ -43,10 +46,13 @@ func ParseError(body []byte) (message string, ok bool) {
 	return e.Raw, true
 }
 
-// Path returns the upstream path of an operation: Ollama serves generation only,
-// at one path whatever the model and streaming.
+// Path returns the upstream path of an operation, whatever the model and
+// streaming: generation at the API's path, embeddings at /api/embed. Ollama has
+// no token count.
 func (a API) Path(op wire.Operation, _ string, _ bool) (string, bool) {
 	switch {
+	case op == wire.Embed:
+		return EmbedPath, true
 	case op != wire.Generate:
 		return "", false
 	case a.generate:
@@ -116,3 +122,38 @@ var usageMembers = []string{"done", "prompt_eval_count", "eval_count"}
 
 // UsageMembers names the top-level members of an answer that carry its counters.
 func (API) UsageMembers() []string { return usageMembers }
+
+// TagsPath lists the models an Ollama server has (GET /api/tags).
+const TagsPath = "/api/tags"
+
+// ModelsPath is where an Ollama server lists its models: /api/tags.
+func (API) ModelsPath() string { return TagsPath }
+
+// ParseModels reads the names of an /api/tags body, {"models":[{"name","model"}]}
+// (captured: ollama-real/api_tags): each model's name, tag included
+// ("tiny:latest").
+func (API) ParseModels(body []byte) ([]string, error) {
+	models := gjson.GetBytes(body, "models")
+	if !models.IsArray() {
+		return nil, errors.New("not an Ollama model list: no models array")
+	}
+	var names []string
+	models.ForEach(func(_, m gjson.Result) bool {
+		name := m.Get("name").Str
+		if name == "" {
+			name = m.Get("model").Str
+		}
+		if name != "" {
+			names = append(names, name)
+		}
+		return true
+	})
+	return names, nil
+}
+
+// SameModel reports whether a model name a client asks for is the listed one:
+// Ollama serves "tiny:latest" as "tiny" too (a name without a tag has the tag
+// latest).
+func (API) SameModel(listed, asked string) bool {
+	return listed == asked || (!strings.Contains(asked, ":") && listed == asked+":latest")
+}

@@ -21,6 +21,8 @@ import (
 
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
+
+	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // TakesThinkLevel reports whether model is known to take a think level ("low",
@@ -177,4 +179,46 @@ func (m *ThinkMemory) learn(k thinkKey, t Thinking) {
 		}
 	}
 	m.known[k] = thinkEntry{t: t, learned: time.Now()}
+}
+
+// Bounds of the memory NewRelaxer returns: the models a router remembers (a few
+// bytes each) and for how long (a model pulled again may have changed).
+const (
+	relaxModels = 1024
+	relaxFor    = time.Hour
+)
+
+// NewRelaxer returns a memory of what think each model accepts, for one router:
+// a ThinkMemory that also says what each relaxation gave up.
+func (API) NewRelaxer() wire.Relaxer {
+	return thinkRelaxer{NewThinkMemory(relaxModels, relaxFor)}
+}
+
+// thinkRelaxer is a ThinkMemory as a wire.Relaxer.
+type thinkRelaxer struct{ m *ThinkMemory }
+
+func (r thinkRelaxer) Fit(endpoint string, req []byte) ([]byte, wire.Relaxed) {
+	out := r.m.Fit(endpoint, req)
+	return out, relaxation(req, out)
+}
+
+func (r thinkRelaxer) Refused(endpoint string, req []byte, status int, answer []byte) ([]byte, wire.Relaxed) {
+	retry, ok := r.m.Refused(endpoint, req, status, answer)
+	if !ok {
+		return nil, wire.RelaxedNothing
+	}
+	return retry, relaxation(req, retry)
+}
+
+// relaxation says what out, req relaxed by FitThink, gave up: think itself, its
+// level, or nothing.
+func relaxation(req, out []byte) wire.Relaxed {
+	before, after := gjson.GetBytes(req, "think"), gjson.GetBytes(out, "think")
+	switch {
+	case before.Raw == after.Raw:
+		return wire.RelaxedNothing
+	case !after.Exists():
+		return wire.RelaxedReasoning
+	}
+	return wire.RelaxedLevel
 }

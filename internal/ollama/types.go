@@ -91,3 +91,21 @@ type (
 		Metrics
 	}
 )
+
+// Embeddings (captured: ollama-real/api_embed).
+type (
+	// EmbedRequest is the body of POST /api/embed. Input is a string or an array
+	// of strings; Dimensions, when set, asks a model that can for shorter vectors.
+	EmbedRequest struct {
+		Model      string          `json:"model"`
+		Input      json.RawMessage `json:"input"`
+		Dimensions json.RawMessage `json:"dimensions,omitempty"`
+	}
+	// EmbedResponse is an /api/embed answer: one vector per input, in order, and
+	// the prompt tokens of all of them.
+	EmbedResponse struct {
+		Model           string            `json:"model"`
+		Embeddings      []json.RawMessage `json:"embeddings"`
+		PromptEvalCount int64             `json:"prompt_eval_count"`
+	}
+)

@@ -2,7 +2,11 @@ package openai
 
 import (
 	"net/url"
+	"slices"
 	"strings"
+
+	"github.com/tidwall/gjson"
+	"github.com/tidwall/sjson"
 )
 
 // LimitField names the Chat Completions request member that carries the output
@@ -36,4 +40,29 @@ func LimitFieldFor(endpoint string) LimitField {
 		return MaxCompletionTokens
 	}
 	return MaxTokens
+}
+
+// FitLimit returns a Chat Completions request of a client, passed through to a
+// server that reads the output limit from field, with the limit where that
+// server reads it: a max_completion_tokens becomes max_tokens for a server
+// that reads max_tokens (Ollama's /v1 and other OpenAI-compatible servers
+// ignore max_completion_tokens, and the answer would run past the cap). Nothing
+// is lost: the one member is renamed. A request that sets max_tokens itself, a
+// server that reads max_completion_tokens (which OpenAI also takes
+// max_tokens for, on every model but reasoning ones, which refuse it with a
+// 400 rather than ignore it), and legacy Completions (max_tokens only) are left
+// as they are. body is never written into.
+func (a API) FitLimit(body []byte, field string) ([]byte, error) {
+	if a.completions || LimitField(field) != MaxTokens {
+		return body, nil
+	}
+	r := gjson.GetManyBytes(body, string(MaxCompletionTokens), string(MaxTokens))
+	if !r[0].Exists() || r[1].Exists() {
+		return body, nil
+	}
+	out, err := sjson.SetRawBytes(slices.Clone(body), string(MaxTokens), []byte(r[0].Raw))
+	if err != nil {
+		return nil, err
+	}
+	return sjson.DeleteBytes(out, string(MaxCompletionTokens))
 }

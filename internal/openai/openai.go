@@ -3,13 +3,15 @@
 // llmrouter needs about both APIs, on the client's side and the upstream's: paths,
 // authentication, the error envelope, what a stream event is, where a request's
 // texts are, how a transcript and usage are read (the methods of API). It imports
-// only the standard library, gjson and package wire.
+// only the standard library, gjson, sjson and package wire.
 package openai
 
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/tidwall/gjson"
 
@@ -31,13 +33,25 @@ var (
 const (
 	ChatPath        = "/chat/completions"
 	CompletionsPath = "/completions"
+	EmbeddingsPath  = "/embeddings"
+	// InputTokensPath is where OpenAI counts a request's input tokens: the
+	// Responses API's POST /v1/responses/input_tokens (responses.InputTokensPath).
+	// Chat Completions has no count of its own, so a count needs an endpoint that
+	// serves the Responses API (RequiredAPI).
+	InputTokensPath = "/responses/input_tokens"
 )
+
+// objectInputTokens is the "object" of an input token count
+// (responses.ObjectInputTokens).
+const objectInputTokens = "response.input_tokens"
 
 // Object names, the "object" member of responses and chunks.
 const (
 	ObjectChatCompletion = "chat.completion"
 	ObjectChatChunk      = "chat.completion.chunk"
 	ObjectTextCompletion = "text_completion"
+	ObjectList           = "list"      // a list: of embeddings, of models
+	ObjectEmbedding      = "embedding" // one embedding of a list
 )
 
 // Done is the data of the event that ends a stream: data: [DONE].
@@ -45,16 +59,32 @@ const Done = "[DONE]"
 
 var doneData = []byte(Done)
 
-// Path returns the upstream path of an operation: OpenAI serves generation only
-// (it has no token count), at one path whatever the model and streaming.
+// Path returns the upstream path of an operation, whatever the model and
+// streaming: generation at the API's path, embeddings at /embeddings whichever
+// API the client spoke, and a Chat request's token count with the Responses
+// API (InputTokensPath, RequiredAPI).
 func (a API) Path(op wire.Operation, _ string, _ bool) (string, bool) {
 	switch {
+	case op == wire.Embed:
+		return EmbeddingsPath, true
+	case op == wire.CountTokens && !a.completions:
+		return InputTokensPath, true
 	case op != wire.Generate:
 		return "", false
 	case a.completions:
 		return CompletionsPath, true
 	}
 	return ChatPath, true
+}
+
+// RequiredAPI names the OpenAI API (a model's apis entry) an endpoint must serve
+// for op: "responses" for a token count (InputTokensPath); "" for the API's own
+// operations.
+func (API) RequiredAPI(op wire.Operation) string {
+	if op == wire.CountTokens {
+		return "responses"
+	}
+	return ""
 }
 
 // SetAuth puts key in the header OpenAI reads, Authorization: Bearer. An empty key
@@ -75,9 +105,15 @@ func (a API) Texts() wire.Texts {
 }
 
 // Answer names what marks a non-streaming answer of op: its "object" member must
-// be chat.completion (text_completion), and a whole answer has choices.
+// be chat.completion (text_completion), and a whole answer has choices; an
+// embeddings answer is a list with data, a token count a response.input_tokens.
 func (a API) Answer(op wire.Operation) (marker, want, member string) {
-	if a.completions {
+	switch {
+	case op == wire.Embed:
+		return "object", ObjectList, "data.#"
+	case op == wire.CountTokens:
+		return "object", objectInputTokens, "input_tokens"
+	case a.completions:
 		return "object", ObjectTextCompletion, "choices.#"
 	}
 	return "object", ObjectChatCompletion, "choices.#"
@@ -150,10 +186,14 @@ var usageMembers = []string{"usage"}
 // UsageMembers names the top-level members of an answer that carry its usage.
 func (API) UsageMembers() []string { return usageMembers }
 
-// RequestField names the member a client's request must carry: chat messages, or
-// the legacy prompt. Neither has to be an array (a prompt may be a string).
-func (a API) RequestField(wire.Operation) (name string, array bool) {
-	if a.completions {
+// RequestField names the member a client's request must carry: chat messages,
+// the legacy prompt, or the input to embed. None has to be an array (a prompt
+// or an input may be a string).
+func (a API) RequestField(op wire.Operation) (name string, array bool) {
+	switch {
+	case op == wire.Embed:
+		return "input", false
+	case a.completions:
 		return "prompt", false
 	}
 	return "messages", false
@@ -163,6 +203,32 @@ func (a API) RequestField(wire.Operation) (name string, array bool) {
 // (every SDK sends Authorization, as Anthropic's may), so a request no endpoint
 // took is OpenAI's only when no other protocol claims it.
 func (API) Claims(http.Header) bool { return false }
+
+// ForwardsHeader reports whether a client's header may go to an upstream called
+// with protocol upstream. OpenAI's own headers (every OpenAI-* header:
+// OpenAI-Organization, OpenAI-Project, OpenAI-Beta) name the account and its
+// features on every OpenAI API, and go to those only; those of its SDKs
+// (X-Stainless-*: the SDK's package, version, language, runtime, retry count and
+// timeout, which describe the client's HTTP client, not the router, which makes a
+// translated request) go to an upstream of the client's own API only.
+// name is canonical (http.CanonicalHeaderKey).
+func (a API) ForwardsHeader(name string, upstream wire.Protocol) bool {
+	switch {
+	case strings.HasPrefix(name, "Openai-"):
+		return upstream == wire.OpenAIChat || upstream == wire.OpenAICompletions || upstream == wire.OpenAIResponses
+	case strings.HasPrefix(name, "X-Stainless-"):
+		return upstream == a.protocol()
+	}
+	return true
+}
+
+// protocol is the wire protocol of a.
+func (a API) protocol() wire.Protocol {
+	if a.completions {
+		return wire.OpenAICompletions
+	}
+	return wire.OpenAIChat
+}
 
 // Model is one model of GET /v1/models.
 type Model struct {
@@ -180,13 +246,44 @@ type ModelList struct {
 
 // Models renders the model list a client asked for: ids, each owned by the
 // provider at the same index of owners.
-func (API) Models(ids, owners []string) any {
+func (a API) Models(ids, owners []string) any {
 	data := make([]Model, 0, len(ids))
 	for i, id := range ids {
-		data = append(data, Model{ID: id, Object: "model", OwnedBy: owners[i]})
+		data = append(data, a.Model(id, owners[i]).(Model))
 	}
 	return ModelList{Object: "list", Data: data}
 }
+
+// Model renders one model a client asked for (GET /v1/models/{id}), owned by
+// the provider owner. The router knows no creation time: 0.
+func (API) Model(id, owner string) any { return Model{ID: id, Object: "model", OwnedBy: owner} }
+
+// ModelsPath is where an OpenAI-compatible server lists its models, relative to
+// an endpoint that ends in /v1 (GET /v1/models; Ollama's /v1, vLLM and others
+// serve it too).
+func (API) ModelsPath() string { return "/models" }
+
+// ParseModels reads the ids of a model list body, {"object":"list","data":[{"id"}]}.
+func (API) ParseModels(body []byte) ([]string, error) {
+	data := gjson.GetBytes(body, "data")
+	if !data.IsArray() {
+		return nil, errNoModelList
+	}
+	var ids []string
+	data.ForEach(func(_, m gjson.Result) bool {
+		if id := m.Get("id"); id.Type == gjson.String && id.Str != "" {
+			ids = append(ids, id.Str)
+		}
+		return true
+	})
+	return ids, nil
+}
+
+// SameModel reports whether a model name a client asks for is the listed one.
+func (API) SameModel(listed, asked string) bool { return listed == asked }
+
+// errNoModelList is a model list body without its data array.
+var errNoModelList = errors.New("not a model list: no data array")
 
 // Error is the body of an OpenAI error: {"error":{message,type,param,code}}.
 type Error struct {

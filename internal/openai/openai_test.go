@@ -96,11 +96,17 @@ func TestPathAndAuth(t *testing.T) {
 	}{
 		{Chat, wire.Generate, ChatPath, true},
 		{Completions, wire.Generate, CompletionsPath, true},
-		{Chat, wire.CountTokens, "", false},
+		{Chat, wire.CountTokens, InputTokensPath, true}, // with the Responses API (RequiredAPI)
+		{Completions, wire.CountTokens, "", false},
+		{Chat, wire.Embed, EmbeddingsPath, true},
+		{Completions, wire.Embed, EmbeddingsPath, true},
 	} {
 		if p, ok := tt.api.Path(tt.op, "gpt-4o", true); p != tt.path || ok != tt.ok {
 			t.Errorf("Path(%s) = %q, %v; want %q, %v", tt.op, p, ok, tt.path, tt.ok)
 		}
+	}
+	if Chat.RequiredAPI(wire.CountTokens) != "responses" || Chat.RequiredAPI(wire.Generate) != "" {
+		t.Error("a count needs the Responses API, an answer no other API")
 	}
 	h := http.Header{}
 	Chat.SetAuth(h, "")

@@ -198,3 +198,27 @@ type (
 		FinishReason *string `json:"finish_reason"`
 	}
 )
+
+// Embeddings (POST /v1/embeddings; recorded: ollama-real/v1_embeddings, the
+// answer of Ollama's OpenAI layer).
+type (
+	// EmbeddingList is the answer: one Embedding per input, in order.
+	EmbeddingList struct {
+		Object string          `json:"object"` // "list"
+		Data   []Embedding     `json:"data"`
+		Model  string          `json:"model"`
+		Usage  EmbeddingsUsage `json:"usage"`
+	}
+	// Embedding is one vector: a JSON array of numbers, or with
+	// encoding_format "base64" a string of the little-endian float32 values.
+	Embedding struct {
+		Object    string          `json:"object"` // "embedding"
+		Embedding json.RawMessage `json:"embedding"`
+		Index     int             `json:"index"`
+	}
+	// EmbeddingsUsage counts the input tokens; nothing is generated.
+	EmbeddingsUsage struct {
+		PromptTokens int64 `json:"prompt_tokens"`
+		TotalTokens  int64 `json:"total_tokens"`
+	}
+)

@@ -121,6 +121,20 @@ func (API) Claims(http.Header) bool { return false }
 // Models renders the model list in OpenAI's format.
 func (API) Models(ids, owners []string) any { return openai.Chat.Models(ids, owners) }
 
+// Model renders one model in OpenAI's format (GET /v1/models/{id}).
+func (API) Model(id, owner string) any { return openai.Chat.Model(id, owner) }
+
+// ForwardsHeader reports whether a client's header (its canonical name) may go
+// to an upstream called with protocol upstream: OpenAI's own headers (OpenAI-*)
+// to every OpenAI API, as package openai says, and those of its SDKs
+// (X-Stainless-*) to a Responses upstream only.
+func (API) ForwardsHeader(name string, upstream wire.Protocol) bool {
+	if strings.HasPrefix(name, "X-Stainless-") {
+		return upstream == wire.OpenAIResponses
+	}
+	return openai.Chat.ForwardsHeader(name, upstream)
+}
+
 // ErrorBody renders an error in OpenAI's envelope, which the Responses API uses
 // even for a request that asked for a stream (docs/protocols.md §15.2).
 func (API) ErrorBody(status int, typ, param, message string) []byte {

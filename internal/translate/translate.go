@@ -31,6 +31,9 @@ type Options struct {
 	// max_tokens, the only one Ollama's /v1, vLLM and other OpenAI-compatible
 	// servers read. openai.LimitFieldFor tells them apart by endpoint.
 	MaxTokensField openai.LimitField
+	// Op is what the client asks for: its request and answer are converted by the
+	// pair's translator for op (the zero value means wire.Generate).
+	Op wire.Operation
 }
 
 // Translator converts one request between a client protocol and an upstream protocol.
@@ -123,17 +126,33 @@ func (e *ShapeError) Error() string {
 
 type factory func(Options) Translator
 
-var registry = map[[2]wire.Protocol]factory{}
-
-// register is called from the init function of each pair's file.
-func register(client, upstream wire.Protocol, f factory) {
-	registry[[2]wire.Protocol{client, upstream}] = f
+// pair is a translation: between two protocols, for one operation.
+type pair struct {
+	client, upstream wire.Protocol
+	op               wire.Operation
 }
 
-// New returns the translator from client to upstream protocol, or nil when the two
-// are the same (the gateway then passes bytes through) or the pair is unsupported.
+var registry = map[pair]factory{}
+
+// register is called from the init function of each pair's file, for
+// generation (an answer).
+func register(client, upstream wire.Protocol, f factory) {
+	registerOp(wire.Generate, client, upstream, f)
+}
+
+// registerOp registers the translator of one operation between two protocols.
+func registerOp(op wire.Operation, client, upstream wire.Protocol, f factory) {
+	registry[pair{client, upstream, op}] = f
+}
+
+// New returns the translator from client to upstream protocol for opt.Op, or nil
+// when the two are the same (the gateway then passes bytes through) or the pair
+// does not translate that operation.
 func New(client, upstream wire.Protocol, opt Options) Translator {
-	f, ok := registry[[2]wire.Protocol{client, upstream}]
+	if opt.Op == 0 {
+		opt.Op = wire.Generate
+	}
+	f, ok := registry[pair{client, upstream, opt.Op}]
 	if !ok {
 		return nil
 	}

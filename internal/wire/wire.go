@@ -54,6 +54,7 @@ const (
 	// retrieve, delete, cancel and input items): the upstream that made it
 	// answers it, so only an upstream of the client's own protocol serves it.
 	Stored
+	Embed // embedding vectors of texts (OpenAI's embeddings)
 )
 
 // String returns the operation's name, as its endpoint spells it.
@@ -65,9 +66,16 @@ func (o Operation) String() string {
 		return "count_tokens"
 	case Stored:
 		return "stored response"
+	case Embed:
+		return "embeddings"
 	}
 	return "unknown"
 }
+
+// Streams reports whether an operation's answer may be a stream: a generated
+// answer, and a stored one replayed (the Responses API's retrieve with
+// stream=true); never a count or embeddings.
+func (o Operation) Streams() bool { return o == Generate || o == Stored }
 
 // Shape is how a request field holds text.
 type Shape int
@@ -162,3 +170,30 @@ func openAIAPI(api string) Protocol {
 	}
 	return 0
 }
+
+// Relaxer is an upstream protocol's memory of what its servers refuse in the
+// requests the router translates for clients that ask more than a model can do
+// (Ollama refuses think for a model without thinking), learned from the refusals
+// themselves, per server (endpoint) and model. One serves every request of a
+// router and is safe for concurrent use.
+type Relaxer interface {
+	// Fit returns req, a translated body for the server at endpoint, relaxed as
+	// far as the memory knows its model needs, and what that gave up; req itself
+	// and RelaxedNothing when nothing changes.
+	Fit(endpoint string, req []byte) ([]byte, Relaxed)
+	// Refused reads the server's answer to req: when it refused something the
+	// memory can relax, the memory learns it and returns the body to send
+	// instead and what it gives up. RelaxedNothing: not such a refusal. Each
+	// retry is strictly more relaxed than req.
+	Refused(endpoint string, req []byte, status int, answer []byte) ([]byte, Relaxed)
+}
+
+// Relaxed says what relaxing a request gave up of what its client asked for.
+type Relaxed int
+
+// What a relaxation gives up.
+const (
+	RelaxedNothing   Relaxed = iota // the request is unchanged
+	RelaxedLevel                    // the reasoning level (Ollama's think "high" became true)
+	RelaxedReasoning                // reasoning altogether (think is gone)
+)
