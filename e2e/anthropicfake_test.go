@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/tidwall/gjson"
@@ -15,7 +12,6 @@ import (
 // tool_use block's id, name and input (its text block left out, the tool block renumbered
 // to index 0), the text, the model.
 type anthropicFake struct {
-	*httptest.Server
 	fake
 	loop toolLoop
 	tpl  anthropicTemplates
@@ -60,59 +56,15 @@ func loadAnthropicTemplates(t testing.TB) anthropicTemplates {
 
 func newAnthropicFake(t *testing.T, loop toolLoop) *anthropicFake {
 	f := &anthropicFake{loop: loop, tpl: loadAnthropicTemplates(t)}
-	f.Server = httptest.NewServer(f.rec.Wrap(http.HandlerFunc(f.serve)))
-	t.Cleanup(f.Close)
-	f.reportProblems(t)
+	f.start(t, f.sse("/v1/messages", f.tpl.notFound, f))
 	return f
-}
-
-func (f *anthropicFake) serve(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/messages" {
-		writeJSON(w, http.StatusNotFound, "application/json", f.tpl.notFound)
-		return
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		f.problem(w, err)
-		return
-	}
-	req := gjson.ParseBytes(body)
-	model := req.Get("model").String()
-	text, call := f.answer(req)
-	var p patcher
-	if !req.Get("stream").Bool() {
-		resp := f.whole(&p, model, text, call)
-		if p.err != nil {
-			f.problem(w, p.err)
-			return
-		}
-		writeJSON(w, http.StatusOK, "application/json", resp)
-		return
-	}
-	evs := f.events(&p, model, text, call)
-	if p.err != nil {
-		f.problem(w, p.err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	for _, ev := range evs {
-		writeEvent(w, ev.Name, ev.Data)
-	}
 }
 
 // answer decides the turn: the final text once the loop's call has its tool_result, the
 // call when the loop's tool is declared, else a side answer.
 func (f *anthropicFake) answer(req gjson.Result) (text string, call bool) {
-	if len(f.results(req)) > 0 {
-		return f.loop.Final, false
-	}
-	for _, tool := range req.Get("tools").Array() {
-		if tool.Get("name").String() == f.loop.Tool {
-			return "", true
-		}
-	}
-	return SideText, false
+	return f.loop.turn(len(f.results(req)) > 0,
+		some(req.Get("tools"), func(tool gjson.Result) bool { return tool.Get("name").String() == f.loop.Tool }))
 }
 
 // results returns the text of the tool_result blocks answering the loop's call.
@@ -128,15 +80,14 @@ func (f *anthropicFake) results(req gjson.Result) []string {
 	return out
 }
 
-func (f *anthropicFake) events(p *patcher, model, text string, call bool) []sseEvent {
+// events builds the stream: the recorded lifecycle with this turn's values.
+func (f *anthropicFake) events(p *patcher, _ gjson.Result, model, text string, call bool) []sseEvent {
 	tpl := f.tpl.textStream
 	if call {
 		tpl = f.tpl.callStream
 	}
-	out := make([]sseEvent, 0, len(tpl))
-	for _, ev := range tpl {
-		var pv []any
-		switch ev.Name {
+	return patchEach(p, tpl, func(_ int, name string) (pv []any) {
+		switch name {
 		case "message_start":
 			pv = []any{"message.model", model}
 		case "content_block_start":
@@ -151,9 +102,8 @@ func (f *anthropicFake) events(p *patcher, model, text string, call bool) []sseE
 		case "content_block_stop":
 			pv = []any{"index", 0}
 		}
-		out = append(out, sseEvent{ev.Name, p.set(ev.Data, pv...)})
-	}
-	return out
+		return pv
+	})
 }
 
 func (f *anthropicFake) whole(p *patcher, model, text string, call bool) string {
@@ -165,10 +115,4 @@ func (f *anthropicFake) whole(p *patcher, model, text string, call bool) string 
 }
 
 // toolResults returns the tool_result texts answering the loop's call that reached the fake.
-func (f *anthropicFake) toolResults() []string {
-	var out []string
-	for _, ex := range f.rec.Exchanges() {
-		out = append(out, f.results(gjson.ParseBytes(ex.Body))...)
-	}
-	return out
-}
+func (f *anthropicFake) toolResults() []string { return f.received(f.results) }

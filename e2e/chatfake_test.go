@@ -1,52 +1,14 @@
 package e2e
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
 )
 
-// toolLoop is the conversation a fake upstream plays with an agent: asked with Tool among
-// the declared tools, it calls Tool with {Arg: Command} under CallID; given that call's
-// result, it answers Final. A request without Tool (a client's side task) gets SideText.
-type toolLoop struct {
-	Tool    string
-	Arg     string
-	Command string
-	CallID  string
-	Final   string
-}
-
-// SideText answers requests that do not declare the loop's tool.
-const SideText = "side answer from the fake upstream"
-
-// arguments is the tool call's JSON arguments.
-func (l toolLoop) arguments() string {
-	b, _ := json.Marshal(map[string]string{l.Arg: l.Command})
-	return string(b)
-}
-
-// textOf reads a message content that is a string or an array of text parts.
-func textOf(content gjson.Result) string {
-	if !content.IsArray() {
-		return content.String()
-	}
-	var b strings.Builder
-	for _, part := range content.Array() {
-		b.WriteString(part.Get("text").String())
-	}
-	return b.String()
-}
-
 // chatFake is an OpenAI Chat Completions upstream playing a toolLoop, streaming or not. Its
 // answers are recorded payloads (testdata/fixtures/openai-chat-*) with only values changed.
 type chatFake struct {
-	*httptest.Server
 	fake
 	loop toolLoop
 	tpl  chatTemplates
@@ -87,81 +49,51 @@ func loadChatTemplates(t testing.TB) chatTemplates {
 
 func newChatFake(t *testing.T, loop toolLoop) *chatFake {
 	f := &chatFake{loop: loop, tpl: loadChatTemplates(t)}
-	f.Server = httptest.NewServer(f.rec.Wrap(http.HandlerFunc(f.serve)))
-	t.Cleanup(f.Close)
-	f.reportProblems(t)
+	f.start(t, f.sse("/v1/chat/completions", f.tpl.notFound, f))
 	return f
-}
-
-func (f *chatFake) serve(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/chat/completions" {
-		writeJSON(w, http.StatusNotFound, "application/json", f.tpl.notFound)
-		return
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		f.problem(w, err)
-		return
-	}
-	req := gjson.ParseBytes(body)
-	model := req.Get("model").String()
-	text, call := f.answer(req)
-	var p patcher
-	if !req.Get("stream").Bool() {
-		resp := f.whole(&p, model, text, call)
-		if p.err != nil {
-			f.problem(w, p.err)
-			return
-		}
-		writeJSON(w, http.StatusOK, "application/json", resp)
-		return
-	}
-	chunks := f.chunks(&p, model, text, call, req.Get("stream_options.include_usage").Bool())
-	if p.err != nil {
-		f.problem(w, p.err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	for _, chunk := range chunks {
-		writeEvent(w, "", chunk)
-	}
-	writeEvent(w, "", "[DONE]")
 }
 
 // answer decides the turn: the final text, a tool call, or a side answer.
 func (f *chatFake) answer(req gjson.Result) (text string, call bool) {
-	for _, m := range req.Get("messages").Array() {
-		if m.Get("role").String() == "tool" && m.Get("tool_call_id").String() == f.loop.CallID {
-			return f.loop.Final, false
-		}
-	}
-	for _, tool := range req.Get("tools").Array() {
-		if tool.Get("function.name").String() == f.loop.Tool {
-			return "", true
-		}
-	}
-	return SideText, false
+	return f.loop.turn(len(f.results(req)) > 0,
+		some(req.Get("tools"), func(tool gjson.Result) bool { return tool.Get("function.name").String() == f.loop.Tool }))
 }
 
-func (f *chatFake) chunks(p *patcher, model, text string, call, usage bool) []string {
+// results returns the contents of the tool messages answering the loop's call.
+func (f *chatFake) results(req gjson.Result) []string {
+	var out []string
+	for _, m := range req.Get("messages").Array() {
+		if m.Get("role").String() == "tool" && m.Get("tool_call_id").String() == f.loop.CallID {
+			out = append(out, textOf(m.Get("content")))
+		}
+	}
+	return out
+}
+
+// events builds the stream: the recorded chunks with this turn's values, the usage chunk
+// when the request asks for it, then [DONE].
+func (f *chatFake) events(p *patcher, req gjson.Result, model, text string, call bool) []sseEvent {
 	t := f.tpl
-	out := []string{p.set(t.role, "model", model)}
+	chunks := []string{p.set(t.role, "model", model)}
 	if call {
-		out = append(out,
+		chunks = append(chunks,
 			p.set(t.toolStart, "model", model, "choices.0.delta.tool_calls.0.id", f.loop.CallID,
 				"choices.0.delta.tool_calls.0.function.name", f.loop.Tool),
 			p.set(t.toolArgs, "model", model, "choices.0.delta.tool_calls.0.function.arguments", f.loop.arguments()),
 			p.set(t.toolStop, "model", model))
 	} else {
-		out = append(out,
+		chunks = append(chunks,
 			p.set(t.text, "model", model, "choices.0.delta.content", text),
 			p.set(t.stop, "model", model))
 	}
-	if usage {
-		out = append(out, p.set(t.usage, "model", model))
+	if req.Get("stream_options.include_usage").Bool() {
+		chunks = append(chunks, p.set(t.usage, "model", model))
 	}
-	return out
+	out := make([]sseEvent, 0, len(chunks)+1)
+	for _, c := range chunks {
+		out = append(out, sseEvent{Data: c})
+	}
+	return append(out, sseEvent{Data: "[DONE]"})
 }
 
 func (f *chatFake) whole(p *patcher, model, text string, call bool) string {
@@ -176,14 +108,4 @@ func (f *chatFake) whole(p *patcher, model, text string, call bool) string {
 
 // toolResults returns the contents of the tool messages answering the loop's call that
 // reached the fake.
-func (f *chatFake) toolResults() []string {
-	var out []string
-	for _, ex := range f.rec.Exchanges() {
-		for _, m := range gjson.GetBytes(ex.Body, "messages").Array() {
-			if m.Get("role").String() == "tool" && m.Get("tool_call_id").String() == f.loop.CallID {
-				out = append(out, textOf(m.Get("content")))
-			}
-		}
-	}
-	return out
-}
+func (f *chatFake) toolResults() []string { return f.received(f.results) }

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -16,7 +15,6 @@ import (
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 
-	"github.com/llmrouter/llmrouter/e2e/clienttest"
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/gateway"
 	"github.com/llmrouter/llmrouter/internal/logging"
@@ -171,49 +169,6 @@ func (p *patcher) set(payload string, pathValues ...any) string {
 		p.err = err
 	}
 	return out
-}
-
-// fake is what every fake upstream shares: a recorder of the requests it received, and
-// the problems its handlers met, reported as test errors when the test ends.
-type fake struct {
-	rec      clienttest.Recorder
-	mu       sync.Mutex
-	problems []string
-}
-
-// problem answers 500 and remembers why, for the test to report.
-func (f *fake) problem(w http.ResponseWriter, err error) {
-	f.mu.Lock()
-	f.problems = append(f.problems, err.Error())
-	f.mu.Unlock()
-	http.Error(w, "fake upstream: "+err.Error(), http.StatusInternalServerError)
-}
-
-// reportProblems makes the test fail for every problem the fake met.
-func (f *fake) reportProblems(t *testing.T) {
-	t.Cleanup(func() {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		for _, p := range f.problems {
-			t.Errorf("fake upstream: %s", p)
-		}
-	})
-}
-
-// writeEvent writes one SSE event (with an event: line when name is set) and flushes it.
-func writeEvent(w http.ResponseWriter, name, data string) {
-	if name != "" {
-		fmt.Fprintf(w, "event: %s\n", name)
-	}
-	fmt.Fprintf(w, "data: %s\n\n", data)
-	w.(http.Flusher).Flush()
-}
-
-// writeJSON answers with a JSON body and status.
-func writeJSON(w http.ResponseWriter, status int, contentType, body string) {
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(body))
 }
 
 // nonce returns a fresh random token, so that no stale file or cached answer can satisfy

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,7 +31,6 @@ var ollamaModels = map[string][]string{
 // the message of ollama-real/v1_chat_reasoning_stream). A thinking model thinks unless
 // told `think: false`. Answers are captured payloads with only values changed.
 type ollamaFake struct {
-	*httptest.Server
 	fake
 	loop toolLoop
 	tpl  ollamaTemplates
@@ -69,9 +67,7 @@ func newOllamaFake(t *testing.T, loop toolLoop) *ollamaFake {
 	mux.HandleFunc("POST /api/show", f.showModel)
 	mux.HandleFunc("GET /api/tags", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, ollamaJSON, f.tpl.tags) })
 	mux.HandleFunc("GET /api/version", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, ollamaJSON, f.tpl.version) })
-	f.Server = httptest.NewServer(f.rec.Wrap(mux))
-	t.Cleanup(f.Close)
-	f.reportProblems(t)
+	f.start(t, mux)
 	return f
 }
 
@@ -117,12 +113,10 @@ func (f *ollamaFake) thinking(req gjson.Result) (thinks bool, status int, msg st
 }
 
 func (f *ollamaFake) chat(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		f.problem(w, err)
+	req, ok := f.readJSON(w, r)
+	if !ok {
 		return
 	}
-	req := gjson.ParseBytes(body)
 	model := req.Get("model").String()
 	if _, ok := ollamaModels[strings.TrimSuffix(model, ":latest")]; !ok {
 		f.fail(w, http.StatusNotFound, fmt.Sprintf("model '%s' not found", model))
@@ -159,18 +153,12 @@ func (f *ollamaFake) chat(w http.ResponseWriter, r *http.Request) {
 
 // answer decides the turn: the final text, a tool call, or a side answer.
 func (f *ollamaFake) answer(req gjson.Result) (text string, call bool) {
-	for _, m := range req.Get("messages").Array() {
-		if m.Get("role").String() == "tool" &&
-			(m.Get("tool_call_id").String() == f.loop.CallID || m.Get("tool_name").String() == f.loop.Tool) {
-			return f.loop.Final, false
-		}
-	}
-	for _, tool := range req.Get("tools").Array() {
-		if tool.Get("function.name").String() == f.loop.Tool {
-			return "", true
-		}
-	}
-	return SideText, false
+	return f.loop.turn(
+		some(req.Get("messages"), func(m gjson.Result) bool {
+			return m.Get("role").String() == "tool" &&
+				(m.Get("tool_call_id").String() == f.loop.CallID || m.Get("tool_name").String() == f.loop.Tool)
+		}),
+		some(req.Get("tools"), func(tool gjson.Result) bool { return tool.Get("function.name").String() == f.loop.Tool }))
 }
 
 func (f *ollamaFake) stream(p *patcher, model, text string, call, thinks bool) []string {
@@ -207,12 +195,10 @@ func (f *ollamaFake) whole(p *patcher, model, text string, call, thinks bool) st
 
 // showModel answers /api/show with the captured body and the model's capabilities.
 func (f *ollamaFake) showModel(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		f.problem(w, err)
+	req, ok := f.readJSON(w, r)
+	if !ok {
 		return
 	}
-	req := gjson.ParseBytes(body)
 	name := req.Get("model").String()
 	if name == "" {
 		name = req.Get("name").String() // the older spelling Ollama still accepts
@@ -233,15 +219,15 @@ func (f *ollamaFake) showModel(w http.ResponseWriter, r *http.Request) {
 
 // toolResults returns the contents of the tool messages that reached the fake.
 func (f *ollamaFake) toolResults() []string {
-	var out []string
-	for _, ex := range f.rec.Exchanges() {
-		for _, m := range gjson.GetBytes(ex.Body, "messages").Array() {
+	return f.received(func(req gjson.Result) []string {
+		var out []string
+		for _, m := range req.Get("messages").Array() {
 			if m.Get("role").String() == "tool" {
 				out = append(out, m.Get("content").String())
 			}
 		}
-	}
-	return out
+		return out
+	})
 }
 
 // capturedStatus reads the status code of a captured Ollama exchange.

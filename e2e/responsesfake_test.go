@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/tidwall/gjson"
@@ -16,7 +13,6 @@ import (
 // and sequence_number renumbered after the recording's repeated deltas are merged into
 // one.
 type responsesFake struct {
-	*httptest.Server
 	fake
 	loop toolLoop
 	tpl  responsesTemplates
@@ -53,72 +49,36 @@ func oneDelta(evs []sseEvent) []sseEvent {
 
 func newResponsesFake(t *testing.T, loop toolLoop) *responsesFake {
 	f := &responsesFake{loop: loop, tpl: loadResponsesTemplates(t)}
-	f.Server = httptest.NewServer(f.rec.Wrap(http.HandlerFunc(f.serve)))
-	t.Cleanup(f.Close)
-	f.reportProblems(t)
+	f.start(t, f.sse("/v1/responses", f.tpl.notFound, f))
 	return f
-}
-
-func (f *responsesFake) serve(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/responses" {
-		writeJSON(w, http.StatusNotFound, "application/json", f.tpl.notFound)
-		return
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		f.problem(w, err)
-		return
-	}
-	req := gjson.ParseBytes(body)
-	model := req.Get("model").String()
-	text, call := f.answer(req)
-	var p patcher
-	if !req.Get("stream").Bool() {
-		resp := f.whole(&p, model, text, call)
-		if p.err != nil {
-			f.problem(w, p.err)
-			return
-		}
-		writeJSON(w, http.StatusOK, "application/json", resp)
-		return
-	}
-	evs := f.events(&p, model, text, call)
-	if p.err != nil {
-		f.problem(w, p.err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	for _, ev := range evs {
-		writeEvent(w, ev.Name, ev.Data)
-	}
 }
 
 // answer decides the turn: the final text, a function call, or a side answer.
 func (f *responsesFake) answer(req gjson.Result) (text string, call bool) {
+	return f.loop.turn(len(f.outputs(req)) > 0, some(req.Get("tools"), func(tool gjson.Result) bool {
+		return tool.Get("type").String() == "function" && tool.Get("name").String() == f.loop.Tool
+	}))
+}
+
+// outputs returns the output of the function_call_output items answering the loop's call.
+func (f *responsesFake) outputs(req gjson.Result) []string {
+	var out []string
 	for _, item := range req.Get("input").Array() {
 		if item.Get("type").String() == "function_call_output" && item.Get("call_id").String() == f.loop.CallID {
-			return f.loop.Final, false
+			out = append(out, item.Get("output").String())
 		}
 	}
-	for _, tool := range req.Get("tools").Array() {
-		if tool.Get("type").String() == "function" && tool.Get("name").String() == f.loop.Tool {
-			return "", true
-		}
-	}
-	return SideText, false
+	return out
 }
 
 // events builds the stream: the recorded lifecycle with this turn's values.
-func (f *responsesFake) events(p *patcher, model, text string, call bool) []sseEvent {
+func (f *responsesFake) events(p *patcher, _ gjson.Result, model, text string, call bool) []sseEvent {
 	tpl, args := f.tpl.textStream, f.loop.arguments()
 	if call {
 		tpl = f.tpl.callStream
 	}
-	out := make([]sseEvent, 0, len(tpl))
-	for i, ev := range tpl {
-		var pv []any
-		switch ev.Name {
+	return patchEach(p, tpl, func(i int, name string) (pv []any) {
+		switch name {
 		case "response.created", "response.in_progress":
 			pv = []any{"response.model", model}
 		case "response.output_item.added":
@@ -148,9 +108,8 @@ func (f *responsesFake) events(p *patcher, model, text string, call bool) []sseE
 					"response.output.0.name", f.loop.Tool, "response.output.0.arguments", args}
 			}
 		}
-		out = append(out, sseEvent{ev.Name, p.set(ev.Data, append(pv, "sequence_number", i)...)})
-	}
-	return out
+		return append(pv, "sequence_number", i)
+	})
 }
 
 func (f *responsesFake) whole(p *patcher, model, text string, call bool) string {
@@ -163,14 +122,4 @@ func (f *responsesFake) whole(p *patcher, model, text string, call bool) string 
 
 // callOutputs returns the function_call_output items answering the loop's call that
 // reached the fake.
-func (f *responsesFake) callOutputs() []string {
-	var out []string
-	for _, ex := range f.rec.Exchanges() {
-		for _, item := range gjson.GetBytes(ex.Body, "input").Array() {
-			if item.Get("type").String() == "function_call_output" && item.Get("call_id").String() == f.loop.CallID {
-				out = append(out, item.Get("output").String())
-			}
-		}
-	}
-	return out
-}
+func (f *responsesFake) callOutputs() []string { return f.received(f.outputs) }
