@@ -142,6 +142,11 @@ func (API) RequestField(op wire.Operation) (name string, array bool) {
 // anthropic-version with every request.
 func (API) Claims(h http.Header) bool { return h.Get("Anthropic-Version") != "" }
 
+// ThinkFields names the members of a Messages request that ask for thinking
+// (thinking) and set its level (output_config.effort): what the gateway lists
+// as dropped when an upstream that cannot think has the request relaxed.
+func (API) ThinkFields() (thinking, level string) { return "thinking", "output_config.effort" }
+
 // ForwardsHeader reports whether a client's header, its name canonical, may go
 // to an upstream called with protocol upstream. The API's own headers (every Anthropic-* header:
 // anthropic-version, anthropic-beta, anthropic-dangerous-direct-browser-access)

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/llmrouter/llmrouter/internal/translate"
 	"github.com/llmrouter/llmrouter/internal/wire"
 	"github.com/tidwall/gjson"
 )
@@ -84,10 +83,17 @@ func (c *call) relax(out *outbound, o outcome) bool {
 	return true
 }
 
+// thinkAsker is a client protocol whose requests may ask for thinking.
+type thinkAsker interface {
+	// ThinkFields names the request's members that ask for thinking and set
+	// its level (the same member for some protocols); "" for none.
+	ThinkFields() (thinking, level string)
+}
+
 // relaxed sets o's body and lists, as dropped, the client's member whose
 // request the relaxation gave up: the one asking for reasoning, or its level.
 func (c *call) relaxed(o *outbound, body []byte, lost wire.Relaxed) {
-	thinking, level := translate.ThinkFields(c.ep.proto)
+	thinking, level := c.ep.client.ThinkFields()
 	field := level
 	if lost == wire.RelaxedReasoning {
 		field = thinking

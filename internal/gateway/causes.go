@@ -12,7 +12,6 @@ import (
 	"github.com/llmrouter/llmrouter/internal/sse"
 	"github.com/llmrouter/llmrouter/internal/translate"
 	"github.com/llmrouter/llmrouter/internal/upstream"
-	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // Causes: why an attempt or a request failed, as the metrics' error_type and
@@ -35,10 +34,8 @@ func attemptCause(ctx context.Context, c *call, o outcome, a *attemptObs, broke 
 		return metrics.CauseNone
 	case c.r.Context().Err() != nil:
 		return metrics.CauseCanceled
-	case o.class == wire.ErrorContextWindow:
-		return metrics.CauseContextWindow
-	case o.class == wire.ErrorContentPolicy:
-		return metrics.CauseContentPolicy
+	case o.class.PromptBound():
+		return classCauses[o.class]
 	case o.err == nil:
 		return httpCause(o.status)
 	}

@@ -273,15 +273,18 @@ func (ob *observation) upstreamOp(t *target) metrics.Operation {
 	return op
 }
 
+// classCauses are the metrics causes of the prompt-bound error classes.
+var classCauses = map[wire.ErrorClass]metrics.Cause{
+	wire.ErrorContextWindow: metrics.CauseContextWindow,
+	wire.ErrorContentPolicy: metrics.CauseContentPolicy,
+}
+
 // fallbackCause is the cause a fallback is counted under: the chain that moved
 // the call (context_window, content_policy), else the last attempt's failure
 // (the fallbacks chain: what made the model fail).
 func fallbackCause(chain wire.ErrorClass, last metrics.Cause) metrics.Cause {
-	switch chain {
-	case wire.ErrorContextWindow:
-		return metrics.CauseContextWindow
-	case wire.ErrorContentPolicy:
-		return metrics.CauseContentPolicy
+	if cause, ok := classCauses[chain]; ok {
+		return cause
 	}
 	return last
 }

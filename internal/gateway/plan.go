@@ -166,7 +166,7 @@ func (c *call) failedAttempt(o outcome, out *outbound) bool {
 	p := &c.plan
 	p.failed, p.last, p.lastTo = true, &o, out
 	switch {
-	case o.class == wire.ErrorContextWindow || o.class == wire.ErrorContentPolicy:
+	case o.class.PromptBound():
 		// The same prompt fails on every deployment of the model alike.
 		return c.fallback(o.class)
 	case !o.retryable:
@@ -177,16 +177,20 @@ func (c *call) failedAttempt(o outcome, out *outbound) bool {
 	return c.fallback(wire.ErrorRetryable)
 }
 
+// chainOf is the chain a prompt-bound failure moves along; any other failure
+// moves along fallbacks.
+var chainOf = map[wire.ErrorClass]func(config.Chains) []config.Fallback{
+	wire.ErrorContextWindow: func(ch config.Chains) []config.Fallback { return ch.ContextWindow },
+	wire.ErrorContentPolicy: func(ch config.Chains) []config.Fallback { return ch.ContentPolicy },
+}
+
 // chain returns the fallback models for a cause: those of the model being
 // tried, then those of the model the client asked for.
 func (c *call) chain(cause wire.ErrorClass) [2][]config.Fallback {
 	r := &c.g.cfg.Routes
 	pick := func(ch config.Chains) []config.Fallback {
-		switch cause {
-		case wire.ErrorContextWindow:
-			return ch.ContextWindow
-		case wire.ErrorContentPolicy:
-			return ch.ContentPolicy
+		if of, ok := chainOf[cause]; ok {
+			return of(ch)
 		}
 		return ch.Fallbacks
 	}

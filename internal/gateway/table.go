@@ -126,6 +126,7 @@ type clientDialect interface {
 	requestShape    // intake.go: the member a request must carry
 	lister          // models.go: GET /v1/models[/{id}], and whose request is whose
 	headerOwner     // headers.go: the protocol's own headers, for its own upstreams
+	thinkAsker      // capability.go: the members asking for thinking, listed when relaxed
 	logging.Dialect // the stream transcript of the response-body log
 }
 

@@ -204,6 +204,16 @@ func (a API) RequestField(op wire.Operation) (name string, array bool) {
 // took is OpenAI's only when no other protocol claims it.
 func (API) Claims(http.Header) bool { return false }
 
+// ThinkFields names the member of a Chat request that asks for reasoning and
+// sets its level (reasoning_effort, both); none for legacy Completions. The
+// gateway lists it as dropped when an upstream relaxes the request.
+func (a API) ThinkFields() (thinking, level string) {
+	if a.completions {
+		return "", ""
+	}
+	return "reasoning_effort", "reasoning_effort"
+}
+
 // ForwardsHeader reports whether a client's header may go to an upstream called
 // with protocol upstream. OpenAI's own headers (every OpenAI-* header:
 // OpenAI-Organization, OpenAI-Project, OpenAI-Beta) name the account and its

@@ -124,6 +124,11 @@ func (API) Models(ids, owners []string) any { return openai.Chat.Models(ids, own
 // Model renders one model in OpenAI's format (GET /v1/models/{id}).
 func (API) Model(id, owner string) any { return openai.Chat.Model(id, owner) }
 
+// ThinkFields names the member of a Responses request that asks for reasoning
+// and sets its level (reasoning.effort, both): what the gateway lists as
+// dropped when an upstream relaxes the request.
+func (API) ThinkFields() (thinking, level string) { return "reasoning.effort", "reasoning.effort" }
+
 // ForwardsHeader reports whether a client's header (its canonical name) may go
 // to an upstream called with protocol upstream: OpenAI's own headers (OpenAI-*)
 // to every OpenAI API, as package openai says, and those of its SDKs

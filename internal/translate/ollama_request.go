@@ -12,7 +12,6 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/llmrouter/llmrouter/internal/ollama"
-	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
 // ollamaBase is embedded by each translator towards Ollama: the options, what the
@@ -123,24 +122,6 @@ func ollamaThink(effort, model string) (json.RawMessage, bool) {
 		return json.RawMessage(`true`), true
 	}
 	return json.RawMessage(`"` + level + `"`), true
-}
-
-// ThinkFields names the members of a client's request, in protocol client, that a
-// translator makes Ollama's think from: the one that asks for thinking, and the
-// one whose level becomes think's level (the same member for OpenAI's APIs).
-// When an Ollama server refuses think and the gateway relaxes it (wire.Relaxer),
-// what the relaxation loses is listed as dropped under these names. Both are
-// empty for a protocol that cannot ask for thinking.
-func ThinkFields(client wire.Protocol) (thinking, level string) {
-	switch client {
-	case wire.AnthropicMessages:
-		return "thinking", "output_config.effort"
-	case wire.OpenAIChat:
-		return "reasoning_effort", "reasoning_effort"
-	case wire.OpenAIResponses:
-		return "reasoning.effort", "reasoning.effort"
-	}
-	return "", ""
 }
 
 // ollamaImage returns the bare base64 of an image URL: a data: URL is stripped of

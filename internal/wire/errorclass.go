@@ -30,6 +30,13 @@ func (c ErrorClass) String() string {
 	return "unknown"
 }
 
+// PromptBound reports whether the class fails the same prompt on every
+// deployment of the model alike (a context window too small, a content
+// policy): the call moves to the class's fallback chain at once.
+func (c ErrorClass) PromptBound() bool {
+	return c == ErrorContextWindow || c == ErrorContentPolicy
+}
+
 // StatusClass is the class of an HTTP status when the body says nothing more:
 // 429 and 5xx (529 included) are ErrorRetryable, anything else ErrorOther.
 func StatusClass(status int) ErrorClass {
