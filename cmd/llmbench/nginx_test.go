@@ -18,15 +18,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestMain lets the test binary stand in for llmbench when a run re-executes
-// itself as the reference proxy (os.Executable is the test binary here).
-func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == referenceCommand {
-		os.Exit(serveReference(os.Args[2:], os.Stderr))
-	}
-	os.Exit(m.Run())
-}
-
 // requireNginx finds the installed nginx. Without one, the test goes on without
 // its nginx part (and says so), unless LLMBENCH_REQUIRE_NGINX=1, which CI sets
 // after installing nginx-light: then a missing nginx fails the test.

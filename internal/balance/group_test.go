@@ -10,10 +10,7 @@ import (
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/health"
-	"go.uber.org/goleak"
 )
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestNewRejects(t *testing.T) {
 	tooMany := weighted(make([]int, MaxDeployments+1)...)

@@ -12,11 +12,7 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"go.uber.org/goleak"
 )
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // firstCheck runs a checker over one target until its first report.
 func firstCheck(t *testing.T, target Target) Result {

@@ -9,11 +9,7 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
-
-	"go.uber.org/goleak"
 )
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // Cells that hold nothing are dropped: memory stays bounded by the scopes in use.
 func TestMemoryDropsIdleScopes(t *testing.T) {

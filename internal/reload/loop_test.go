@@ -12,12 +12,7 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
-	"go.uber.org/goleak"
 )
-
-// TestMain fails the package if a test leaves a goroutine behind (the fsnotify
-// reader must stop when Run returns).
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const debounce = 250 * time.Millisecond
 

