@@ -147,9 +147,11 @@ func Credentials(s string) (string, bool) {
 }
 
 // IsMask reports whether s has the shape config.Mask produces, so that masking
-// twice still shows a key's last 4 characters rather than those of its mask.
+// twice still shows a key's last 4 characters rather than those of its mask, or
+// is the "xxxxx" of url.URL.Redacted (a URL shown with its password masked, as
+// the limit store's is, stays as `check` and the README print it).
 func IsMask(s string) bool {
-	return s == "****" || (len(s) == 8 && strings.HasPrefix(s, "****"))
+	return s == "****" || s == "xxxxx" || (len(s) == 8 && strings.HasPrefix(s, "****"))
 }
 
 // queryKeys are the URL parameters whose values are credentials. Google's APIs take

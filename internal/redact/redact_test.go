@@ -87,6 +87,7 @@ func TestURL(t *testing.T) {
 		{"similar names kept", "https://h/?monkey=1234567890abc&keys=1234567890abc&key_id=7", "https://h/?monkey=1234567890abc&keys=1234567890abc&key_id=7"},
 		{"userinfo password", "https://bob:s3cretpassw0rd@proxy:3128/x", "https://bob:****w0rd@proxy:3128/x"},
 		{"userinfo without password", "https://bob@proxy/x", "https://bob@proxy/x"},
+		{"userinfo already redacted by url.URL", "redis://app:xxxxx@cache:6379/0", "redis://app:xxxxx@cache:6379/0"},
 		{"at in path is not userinfo", "https://h/users/@me:x", "https://h/users/@me:x"},
 		{"inside an error", `Post "https://h/v1?key=` + canaryA + `": EOF`, `Post "https://h/v1?key=****2222": EOF`},
 		{"clean", "https://api.anthropic.com/v1/messages?beta=true", "https://api.anthropic.com/v1/messages?beta=true"},
