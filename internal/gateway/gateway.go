@@ -105,8 +105,9 @@ func WithPool(pool *upstream.Pool) Option {
 // endpoint, provider and upstream model are unchanged keeps its ejection,
 // failure count, in-flight count and latency average (balance.Group.Adopt), so
 // a reload neither readmits a failing upstream nor forgets a slow one; what
-// models refused of translated requests stays known (capability.go). New only reads prev; it keeps no reference
-// to it: Close prev once its requests are over. nil is no previous gateway.
+// models refused of translated requests stays known (capability.go). New only
+// reads prev; it keeps no reference to it: Close prev once its requests are
+// over. nil is no previous gateway.
 func WithPrevious(prev *Gateway) Option {
 	return func(o *options) { o.previous = prev }
 }
@@ -173,9 +174,9 @@ func New(cfg *config.Config, log *slog.Logger, opts ...Option) (*Gateway, error)
 
 // Close stops g's active health checks, releases its limit store and gives back
 // the upstream transports g took from its pool: those no other gateway on the
-// pool uses have their idle connections closed. Call it once no
-// request is in flight on g (a replaced gateway, after its last request ended);
-// g must not serve afterwards. Close is idempotent.
+// pool uses have their idle connections closed. Call it once no request is in
+// flight on g (a replaced gateway, after its last request ended); g must not
+// serve afterwards. Close is idempotent.
 func (g *Gateway) Close() {
 	for _, t := range g.taken {
 		g.pool.Release(t)

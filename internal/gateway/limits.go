@@ -158,6 +158,7 @@ func dearest(cfg *config.Config) map[*config.Group]string {
 func (l *limits) close() {
 	if l.eng != nil {
 		_ = l.eng.Close()
+		l.eng = nil
 	}
 }
 
