@@ -217,9 +217,15 @@ func (c *messagesConv) textBlocks(path string, v gjson.Result) ([]any, error) {
 }
 
 func (c *messagesConv) textPart(path string, b gjson.Result) (openai.TextPart, error) {
-	c.drops.unknown(path, b, "type", "text") // cache_control, citations
-	s, err := wantString(b.Get("text"), jsonPath(path, "text"))
+	s, err := anthropicText(c.drops, path, b)
 	return openai.TextPart{Type: "text", Text: s}, err
+}
+
+// anthropicText reads a text block's text; its other members (cache_control,
+// citations) are dropped. Every Anthropic request converter reads text so.
+func anthropicText(d *drops, path string, b gjson.Result) (string, error) {
+	d.unknown(path, b, "type", "text")
+	return wantString(b.Get("text"), jsonPath(path, "text"))
 }
 
 // partsContent is a lone text part as a plain string, else the parts array.
@@ -298,61 +304,74 @@ func (c *messagesConv) userBlocks(path string, content gjson.Result) error {
 }
 
 func (c *messagesConv) imagePart(path string, b gjson.Result) (any, error) {
+	u, err := anthropicImageURL(c.drops, path, b, "an OpenAI upstream")
+	if err != nil {
+		return nil, err
+	}
+	return openai.ImagePart{Type: "image_url", ImageURL: openai.ImageURL{URL: u}}, nil
+}
+
+// anthropicImageURL reads an image block's source as a URL: base64 data as a
+// data: URL, a url source as it is. Any other source is a RequestError saying
+// it cannot be sent to upstream (as "an OpenAI upstream").
+func anthropicImageURL(d *drops, path string, b gjson.Result, upstream string) (string, error) {
 	spath := jsonPath(path, "source")
 	src := b.Get("source")
 	if err := wantObject(src, spath); err != nil {
-		return nil, err
+		return "", err
 	}
-	c.drops.unknown(path, b, "type", "source") // cache_control
+	d.unknown(path, b, "type", "source") // cache_control
 	switch typ := src.Get("type").String(); typ {
 	case "base64":
-		c.drops.unknown(spath, src, "type", "media_type", "data")
+		d.unknown(spath, src, "type", "media_type", "data")
 		mt, err := wantString(src.Get("media_type"), jsonPath(spath, "media_type"))
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		data, err := wantString(src.Get("data"), jsonPath(spath, "data"))
-		return openai.ImagePart{Type: "image_url", ImageURL: openai.ImageURL{URL: "data:" + mt + ";base64," + data}}, err
+		return "data:" + mt + ";base64," + data, err
 	case "url":
-		c.drops.unknown(spath, src, "type", "url")
-		u, err := wantString(src.Get("url"), jsonPath(spath, "url"))
-		return openai.ImagePart{Type: "image_url", ImageURL: openai.ImageURL{URL: u}}, err
+		d.unknown(spath, src, "type", "url")
+		return wantString(src.Get("url"), jsonPath(spath, "url"))
 	default:
-		return nil, reqErr(jsonPath(spath, "type"), "image source %q cannot be sent to an OpenAI upstream", typ)
+		return "", reqErr(jsonPath(spath, "type"), "image source %q cannot be sent to %s", typ, upstream)
 	}
 }
 
 func (c *messagesConv) toolResult(path string, b gjson.Result) error {
-	c.drops.unknown(path, b, "type", "tool_use_id", "content", "is_error")
-	id, err := wantString(b.Get("tool_use_id"), jsonPath(path, "tool_use_id"))
+	id, text, err := anthropicToolResult(c.drops, path, b)
 	if err != nil {
 		return err
-	}
-	text, err := c.toolResultText(jsonPath(path, "content"), b.Get("content"))
-	if err != nil {
-		return err
-	}
-	if b.Get("is_error").Bool() {
-		text = strings.TrimSpace("Error: " + text)
 	}
 	c.out.Messages = append(c.out.Messages, openai.MessageParam{Role: "tool", Content: text, ToolCallID: id})
 	return nil
 }
 
-// toolResultText flattens tool_result content into a string; non-text blocks are
-// dropped and recorded.
-func (c *messagesConv) toolResultText(path string, v gjson.Result) (string, error) {
-	if !v.Exists() || v.Type == gjson.Null {
-		return "", nil
+// anthropicToolResult reads a tool_result block: the tool_use id it answers, and
+// its content flattened into one text (non-text blocks dropped and recorded),
+// prefixed "Error: " when is_error is set.
+func anthropicToolResult(d *drops, path string, b gjson.Result) (id, text string, err error) {
+	d.unknown(path, b, "type", "tool_use_id", "content", "is_error")
+	if id, err = wantString(b.Get("tool_use_id"), jsonPath(path, "tool_use_id")); err != nil {
+		return "", "", err
 	}
-	return joinedText(path, v, "blocks", func(bpath string, b gjson.Result) (*string, error) {
-		if b.Get("type").String() != "text" {
-			c.drops.add(bpath)
-			return nil, nil
+	if v := b.Get("content"); v.Exists() && v.Type != gjson.Null {
+		text, err = joinedText(jsonPath(path, "content"), v, "blocks", func(bpath string, blk gjson.Result) (*string, error) {
+			if blk.Get("type").String() != "text" {
+				d.add(bpath)
+				return nil, nil
+			}
+			s, err := anthropicText(d, bpath, blk)
+			return &s, err
+		})
+		if err != nil {
+			return "", "", err
 		}
-		p, err := c.textPart(bpath, b)
-		return &p.Text, err
-	})
+	}
+	if b.Get("is_error").Bool() {
+		text = strings.TrimSpace("Error: " + text)
+	}
+	return id, text, nil
 }
 
 func (c *messagesConv) assistantBlocks(path string, content gjson.Result) error {

@@ -170,8 +170,7 @@ func (c *messagesResponses) text(path string, b gjson.Result) (string, error) {
 	if b.Get("type").String() != "text" {
 		return "", reqErr(jsonPath(path, "type"), "only text blocks are allowed here")
 	}
-	c.drops.unknown(path, b, "type", "text") // cache_control, citations
-	return wantString(b.Get("text"), jsonPath(path, "text"))
+	return anthropicText(c.drops, path, b)
 }
 
 // outputConfig reads output_config: its format becomes text.format; effort

@@ -4,8 +4,6 @@ package translate
 // as input items (anthropic_responses.go has the rest).
 
 import (
-	"strings"
-
 	"github.com/tidwall/gjson"
 
 	"github.com/llmrouter/llmrouter/internal/responses"
@@ -74,51 +72,17 @@ func (c *messagesResponses) userBlocks(path string, content gjson.Result) error 
 
 // image converts an image block to an input_image with a data: or http(s) URL.
 func (c *messagesResponses) image(path string, b gjson.Result) (any, error) {
-	spath := jsonPath(path, "source")
-	src := b.Get("source")
-	if err := wantObject(src, spath); err != nil {
+	u, err := anthropicImageURL(c.drops, path, b, "a Responses upstream")
+	if err != nil {
 		return nil, err
 	}
-	c.drops.unknown(path, b, "type", "source") // cache_control
-	switch typ := src.Get("type").String(); typ {
-	case "base64":
-		c.drops.unknown(spath, src, "type", "media_type", "data")
-		mt, err := wantString(src.Get("media_type"), jsonPath(spath, "media_type"))
-		if err != nil {
-			return nil, err
-		}
-		data, err := wantString(src.Get("data"), jsonPath(spath, "data"))
-		return responses.InputImage{Type: responses.PartInputImage, ImageURL: "data:" + mt + ";base64," + data}, err
-	case "url":
-		c.drops.unknown(spath, src, "type", "url")
-		u, err := wantString(src.Get("url"), jsonPath(spath, "url"))
-		return responses.InputImage{Type: responses.PartInputImage, ImageURL: u}, err
-	}
-	return nil, reqErr(jsonPath(spath, "type"), "image source %q cannot be sent to a Responses upstream", src.Get("type").String())
+	return responses.InputImage{Type: responses.PartInputImage, ImageURL: u}, nil
 }
 
 func (c *messagesResponses) toolResult(path string, b gjson.Result) error {
-	c.drops.unknown(path, b, "type", "tool_use_id", "content", "is_error")
-	id, err := wantString(b.Get("tool_use_id"), jsonPath(path, "tool_use_id"))
+	id, text, err := anthropicToolResult(c.drops, path, b)
 	if err != nil {
 		return err
-	}
-	text := ""
-	if v := b.Get("content"); v.Exists() && v.Type != gjson.Null {
-		text, err = joinedText(jsonPath(path, "content"), v, "blocks", func(bpath string, blk gjson.Result) (*string, error) {
-			if blk.Get("type").String() != "text" {
-				c.drops.add(bpath)
-				return nil, nil
-			}
-			s, err := c.text(bpath, blk)
-			return &s, err
-		})
-		if err != nil {
-			return err
-		}
-	}
-	if b.Get("is_error").Bool() {
-		text = strings.TrimSpace("Error: " + text)
 	}
 	c.add(responses.FunctionCallOutput{Type: responses.ItemFunctionCallOutput, CallID: id, Output: text})
 	return nil

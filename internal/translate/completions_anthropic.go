@@ -65,18 +65,11 @@ func (t *completionsToAnthropic) Dropped() []string { return t.dropped }
 // Request implements Translator.
 func (t *completionsToAnthropic) Request(body []byte) ([]byte, error) {
 	t.dropped = nil
-	r, err := parseObject(body)
+	req, err := readLegacy(body, "an Anthropic upstream", &t.dropped)
 	if err != nil {
 		return nil, err
 	}
-	req := legacyRequest{maxTokens: gjson.Parse(strconv.Itoa(defaultCompletionMaxTokens))}
-	if err := eachKey(r, func(key string, v gjson.Result) error { return t.field(&req, key, v) }); err != nil {
-		return nil, err
-	}
-	if req.prompt == nil {
-		return nil, reqErr("prompt", "is required")
-	}
-	out, err := t.chat(&req)
+	out, err := t.chat(req)
 	if err != nil {
 		return nil, err
 	}
@@ -112,8 +105,28 @@ func (t *completionsToAnthropic) chat(req *legacyRequest) (*anthropic.Request, e
 	return out, err
 }
 
+// readLegacy reads a Completions request for a converter to upstream (named
+// as "an Anthropic upstream" in its errors): its one prompt, max_tokens (the
+// Completions default if absent) and the members it shares with Chat; n and
+// echo only as the one completion an upstream returns; the rest (suffix,
+// best_of, logprobs, logit_bias, seed, penalties, …) is dropped.
+func readLegacy(body []byte, upstream string, dropped *drops) (*legacyRequest, error) {
+	r, err := parseObject(body)
+	if err != nil {
+		return nil, err
+	}
+	req := &legacyRequest{maxTokens: gjson.Parse(strconv.Itoa(defaultCompletionMaxTokens))}
+	if err := eachKey(r, func(key string, v gjson.Result) error { return req.field(key, v, upstream, dropped) }); err != nil {
+		return nil, err
+	}
+	if req.prompt == nil {
+		return nil, reqErr("prompt", "is required")
+	}
+	return req, nil
+}
+
 // field handles one top-level member of the request.
-func (t *completionsToAnthropic) field(req *legacyRequest, key string, v gjson.Result) error {
+func (req *legacyRequest) field(key string, v gjson.Result, upstream string, dropped *drops) error {
 	switch key {
 	case "prompt":
 		s, err := singlePrompt(v)
@@ -123,11 +136,11 @@ func (t *completionsToAnthropic) field(req *legacyRequest, key string, v gjson.R
 		req.maxTokens = v
 	case "n":
 		if n, err := wantInt(v, key); err != nil || n != 1 {
-			return reqErr(key, "n must be 1: an Anthropic upstream returns one completion")
+			return reqErr(key, "n must be 1: %s returns one completion", upstream)
 		}
 	case "echo":
 		if b, err := wantBool(v, key); err != nil || b {
-			return reqErr(key, "echo is not supported with an Anthropic upstream")
+			return reqErr(key, "echo is not supported with %s", upstream)
 		}
 	default:
 		for i, name := range legacyChatFields {
@@ -136,8 +149,7 @@ func (t *completionsToAnthropic) field(req *legacyRequest, key string, v gjson.R
 				return nil
 			}
 		}
-		// suffix, best_of, logprobs, logit_bias, seed, penalties, …
-		t.dropped.add(jsonPath("", key))
+		dropped.add(jsonPath("", key))
 	}
 	return nil
 }

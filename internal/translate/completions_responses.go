@@ -11,8 +11,6 @@ package translate
 // Responses API has none.
 
 import (
-	"strconv"
-
 	"github.com/tidwall/gjson"
 
 	"github.com/llmrouter/llmrouter/internal/responses"
@@ -43,16 +41,9 @@ func (t *completionsToResponses) Dropped() []string { return t.dropped }
 // Request implements Translator.
 func (t *completionsToResponses) Request(body []byte) ([]byte, error) {
 	t.dropped = nil
-	r, err := parseObject(body)
+	req, err := readLegacy(body, "a Responses upstream", &t.dropped)
 	if err != nil {
 		return nil, err
-	}
-	req := legacyRequest{maxTokens: gjson.Parse(strconv.Itoa(defaultCompletionMaxTokens))}
-	if err := eachKey(r, func(key string, v gjson.Result) error { return t.field(&req, key, v) }); err != nil {
-		return nil, err
-	}
-	if req.prompt == nil {
-		return nil, reqErr("prompt", "is required")
 	}
 	c := chatResponses{opt: t.opt, drops: &t.dropped, sawMessages: true}
 	c.add(responses.Message{Type: responses.ItemMessage, Role: "user", Content: *req.prompt})
@@ -74,33 +65,4 @@ func (t *completionsToResponses) Request(body []byte) ([]byte, error) {
 	}
 	t.enc.includeUsage = c.includeUsage
 	return marshal("responses request", out)
-}
-
-// field handles one top-level member of the request.
-func (t *completionsToResponses) field(req *legacyRequest, key string, v gjson.Result) error {
-	switch key {
-	case "prompt":
-		s, err := singlePrompt(v)
-		req.prompt = &s
-		return err
-	case "max_tokens":
-		req.maxTokens = v
-	case "n":
-		if n, err := wantInt(v, key); err != nil || n != 1 {
-			return reqErr(key, "n must be 1: a Responses upstream returns one completion")
-		}
-	case "echo":
-		if b, err := wantBool(v, key); err != nil || b {
-			return reqErr(key, "echo is not supported with a Responses upstream")
-		}
-	default:
-		for i, name := range legacyChatFields {
-			if key == name {
-				req.shared[i] = v
-				return nil
-			}
-		}
-		t.dropped.add(jsonPath("", key))
-	}
-	return nil
 }
