@@ -30,7 +30,6 @@ package translate
 
 import (
 	"encoding/json"
-	"strings"
 
 	"github.com/tidwall/gjson"
 
@@ -173,19 +172,12 @@ func (c *messagesConv) metadata(v gjson.Result) error {
 // response_format; effort (reasoning_effort would be refused by models that do
 // not reason) and anything else is dropped.
 func (c *messagesConv) outputConfig(v gjson.Result) error {
-	if err := wantObject(v, "output_config"); err != nil {
-		return err
-	}
-	return eachKey(v, func(k string, f gjson.Result) error {
-		if k != "format" {
-			c.drops.add(jsonPath("output_config", k))
-			return nil
-		}
-		schema, err := formatSchema(f, c.drops)
+	schema, ok, err := outputFormat(v, c.drops)
+	if ok && err == nil {
 		c.out.ResponseFormat = &openai.ResponseFormat{Type: "json_schema",
 			JSONSchema: &openai.JSONSchemaFormat{Name: responseFormatName, Schema: schema}}
-		return err
-	})
+	}
+	return err
 }
 
 func (c *messagesConv) systemField(v gjson.Result) error {
@@ -219,13 +211,6 @@ func (c *messagesConv) textBlocks(path string, v gjson.Result) ([]any, error) {
 func (c *messagesConv) textPart(path string, b gjson.Result) (openai.TextPart, error) {
 	s, err := anthropicText(c.drops, path, b)
 	return openai.TextPart{Type: "text", Text: s}, err
-}
-
-// anthropicText reads a text block's text; its other members (cache_control,
-// citations) are dropped. Every Anthropic request converter reads text so.
-func anthropicText(d *drops, path string, b gjson.Result) (string, error) {
-	d.unknown(path, b, "type", "text")
-	return wantString(b.Get("text"), jsonPath(path, "text"))
 }
 
 // partsContent is a lone text part as a plain string, else the parts array.
@@ -311,33 +296,6 @@ func (c *messagesConv) imagePart(path string, b gjson.Result) (any, error) {
 	return openai.ImagePart{Type: "image_url", ImageURL: openai.ImageURL{URL: u}}, nil
 }
 
-// anthropicImageURL reads an image block's source as a URL: base64 data as a
-// data: URL, a url source as it is. Any other source is a RequestError saying
-// it cannot be sent to upstream (as "an OpenAI upstream").
-func anthropicImageURL(d *drops, path string, b gjson.Result, upstream string) (string, error) {
-	spath := jsonPath(path, "source")
-	src := b.Get("source")
-	if err := wantObject(src, spath); err != nil {
-		return "", err
-	}
-	d.unknown(path, b, "type", "source") // cache_control
-	switch typ := src.Get("type").String(); typ {
-	case "base64":
-		d.unknown(spath, src, "type", "media_type", "data")
-		mt, err := wantString(src.Get("media_type"), jsonPath(spath, "media_type"))
-		if err != nil {
-			return "", err
-		}
-		data, err := wantString(src.Get("data"), jsonPath(spath, "data"))
-		return "data:" + mt + ";base64," + data, err
-	case "url":
-		d.unknown(spath, src, "type", "url")
-		return wantString(src.Get("url"), jsonPath(spath, "url"))
-	default:
-		return "", reqErr(jsonPath(spath, "type"), "image source %q cannot be sent to %s", typ, upstream)
-	}
-}
-
 func (c *messagesConv) toolResult(path string, b gjson.Result) error {
 	id, text, err := anthropicToolResult(c.drops, path, b)
 	if err != nil {
@@ -345,33 +303,6 @@ func (c *messagesConv) toolResult(path string, b gjson.Result) error {
 	}
 	c.out.Messages = append(c.out.Messages, openai.MessageParam{Role: "tool", Content: text, ToolCallID: id})
 	return nil
-}
-
-// anthropicToolResult reads a tool_result block: the tool_use id it answers, and
-// its content flattened into one text (non-text blocks dropped and recorded),
-// prefixed "Error: " when is_error is set.
-func anthropicToolResult(d *drops, path string, b gjson.Result) (id, text string, err error) {
-	d.unknown(path, b, "type", "tool_use_id", "content", "is_error")
-	if id, err = wantString(b.Get("tool_use_id"), jsonPath(path, "tool_use_id")); err != nil {
-		return "", "", err
-	}
-	if v := b.Get("content"); v.Exists() && v.Type != gjson.Null {
-		text, err = joinedText(jsonPath(path, "content"), v, "blocks", func(bpath string, blk gjson.Result) (*string, error) {
-			if blk.Get("type").String() != "text" {
-				d.add(bpath)
-				return nil, nil
-			}
-			s, err := anthropicText(d, bpath, blk)
-			return &s, err
-		})
-		if err != nil {
-			return "", "", err
-		}
-	}
-	if b.Get("is_error").Bool() {
-		text = strings.TrimSpace("Error: " + text)
-	}
-	return id, text, nil
 }
 
 func (c *messagesConv) assistantBlocks(path string, content gjson.Result) error {

@@ -1,13 +1,15 @@
 package translate
 
 // What the converters of Anthropic Messages requests to other upstreams share
-// (anthropic_openai.go, anthropic_ollama.go): tool declarations, the structured
-// output format, and the fields that no other upstream can serve.
+// (anthropic_openai.go, anthropic_ollama.go, anthropic_responses*.go): tool
+// declarations, the structured output format, text, image and tool_result
+// blocks, and the fields that no other upstream can serve.
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strings"
 
 	"github.com/tidwall/gjson"
 
@@ -77,6 +79,86 @@ func formatSchema(f gjson.Result, d *drops) (json.RawMessage, error) {
 	}
 	d.unknown(path, f, "type", "schema")
 	return json.RawMessage(s.Raw), nil
+}
+
+// outputFormat reads output_config: the schema of its json_schema format, and
+// whether it has one; effort (which other upstreams' models could refuse) and
+// anything else are dropped.
+func outputFormat(v gjson.Result, d *drops) (schema json.RawMessage, ok bool, err error) {
+	if err := wantObject(v, "output_config"); err != nil {
+		return nil, false, err
+	}
+	err = eachKey(v, func(k string, f gjson.Result) error {
+		if k != "format" {
+			d.add(jsonPath("output_config", k))
+			return nil
+		}
+		ok = true
+		schema, err = formatSchema(f, d)
+		return err
+	})
+	return schema, ok, err
+}
+
+// anthropicText reads a text block's text; its other members (cache_control,
+// citations) are dropped. Every Anthropic request converter reads text so.
+func anthropicText(d *drops, path string, b gjson.Result) (string, error) {
+	d.unknown(path, b, "type", "text")
+	return wantString(b.Get("text"), jsonPath(path, "text"))
+}
+
+// anthropicImageURL reads an image block's source as a URL: base64 data as a
+// data: URL, a url source as it is. Any other source is a RequestError saying
+// it cannot be sent to upstream (as "an OpenAI upstream").
+func anthropicImageURL(d *drops, path string, b gjson.Result, upstream string) (string, error) {
+	spath := jsonPath(path, "source")
+	src := b.Get("source")
+	if err := wantObject(src, spath); err != nil {
+		return "", err
+	}
+	d.unknown(path, b, "type", "source") // cache_control
+	switch typ := src.Get("type").String(); typ {
+	case "base64":
+		d.unknown(spath, src, "type", "media_type", "data")
+		mt, err := wantString(src.Get("media_type"), jsonPath(spath, "media_type"))
+		if err != nil {
+			return "", err
+		}
+		data, err := wantString(src.Get("data"), jsonPath(spath, "data"))
+		return "data:" + mt + ";base64," + data, err
+	case "url":
+		d.unknown(spath, src, "type", "url")
+		return wantString(src.Get("url"), jsonPath(spath, "url"))
+	default:
+		return "", reqErr(jsonPath(spath, "type"), "image source %q cannot be sent to %s", typ, upstream)
+	}
+}
+
+// anthropicToolResult reads a tool_result block: the tool_use id it answers, and
+// its content flattened into one text (non-text blocks dropped and recorded),
+// prefixed "Error: " when is_error is set.
+func anthropicToolResult(d *drops, path string, b gjson.Result) (id, text string, err error) {
+	d.unknown(path, b, "type", "tool_use_id", "content", "is_error")
+	if id, err = wantString(b.Get("tool_use_id"), jsonPath(path, "tool_use_id")); err != nil {
+		return "", "", err
+	}
+	if v := b.Get("content"); v.Exists() && v.Type != gjson.Null {
+		text, err = joinedText(jsonPath(path, "content"), v, "blocks", func(bpath string, blk gjson.Result) (*string, error) {
+			if blk.Get("type").String() != "text" {
+				d.add(bpath)
+				return nil, nil
+			}
+			s, err := anthropicText(d, bpath, blk)
+			return &s, err
+		})
+		if err != nil {
+			return "", "", err
+		}
+	}
+	if b.Get("is_error").Bool() {
+		text = strings.TrimSpace("Error: " + text)
+	}
+	return id, text, nil
 }
 
 // maxUserLen bounds the user id sent to OpenAI: OpenAI asks for a short stable

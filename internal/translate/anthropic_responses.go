@@ -176,18 +176,11 @@ func (c *messagesResponses) text(path string, b gjson.Result) (string, error) {
 // outputConfig reads output_config: its format becomes text.format; effort
 // and the rest are dropped.
 func (c *messagesResponses) outputConfig(v gjson.Result) error {
-	if err := wantObject(v, "output_config"); err != nil {
-		return err
-	}
-	return eachKey(v, func(k string, f gjson.Result) error {
-		if k != "format" {
-			c.drops.add(jsonPath("output_config", k))
-			return nil
-		}
-		schema, err := formatSchema(f, c.drops)
+	schema, ok, err := outputFormat(v, c.drops)
+	if ok && err == nil {
 		c.out.Text = &responses.Text{Format: &responses.Format{Type: "json_schema", Name: responseFormatName, Schema: schema}}
-		return err
-	})
+	}
+	return err
 }
 
 func (c *messagesResponses) tools(v gjson.Result) error {
