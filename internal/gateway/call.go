@@ -305,10 +305,11 @@ func requestError(err error) *apiError {
 // header the upstream's protocol reads.
 func (c *call) buildHeader(o *outbound) http.Header {
 	in := c.r.Header
-	h := clientHeaders(in)
+	var owner headerOwner // the client protocol's own headers stay with it
 	if c.ep.proto != o.proto {
-		keepForwardable(h, c.ep.client, o.proto)
+		owner = c.ep.client
 	}
+	h := clientHeaders(in, owner, o.proto)
 	o.t.policy.Headers(h)
 	h.Set("Content-Type", "application/json")
 	var key string

@@ -48,12 +48,17 @@ var notForwarded = []string{
 // backing array of values (as http.Header.Clone does), rather than cloning every
 // header and deleting some two dozen names from the copy. Like Header.Del, it
 // matches the canonical form of a name: a non-canonical key in the map is one
-// Del could not have removed either.
-func clientHeaders(in http.Header) http.Header {
+// Del could not have removed either. With owner set (a translated request),
+// the headers owner keeps for its own protocol are not copied either: those
+// that may not go to an upstream of protocol upstream (see headerOwner).
+func clientHeaders(in http.Header, owner headerOwner, upstream wire.Protocol) http.Header {
 	conn := connectionNames(in["Connection"])
+	goes := func(name string) bool {
+		return forwarded(name, conn) && (owner == nil || owner.ForwardsHeader(name, upstream))
+	}
 	n, kept := 0, 0
 	for name, vs := range in {
-		if forwarded(name, conn) {
+		if goes(name) {
 			n += len(vs)
 			kept++
 		}
@@ -61,7 +66,7 @@ func clientHeaders(in http.Header) http.Header {
 	out := make(http.Header, kept+4) // room for what buildHeader and the rules add
 	values := make([]string, n)
 	for name, vs := range in {
-		if !forwarded(name, conn) {
+		if !goes(name) {
 			continue
 		}
 		if vs == nil {
@@ -82,16 +87,6 @@ type headerOwner interface {
 	// ForwardsHeader reports whether a header (its canonical name) may go to an
 	// upstream called with protocol upstream.
 	ForwardsHeader(name string, upstream wire.Protocol) bool
-}
-
-// keepForwardable deletes from h the headers client says belong to its protocol
-// and not to upstream's.
-func keepForwardable(h http.Header, client headerOwner, upstream wire.Protocol) {
-	for name := range h {
-		if !client.ForwardsHeader(name, upstream) {
-			delete(h, name)
-		}
-	}
 }
 
 // forwarded reports whether a client header (its map key) may go upstream: not
