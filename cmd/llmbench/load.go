@@ -10,8 +10,8 @@ import (
 )
 
 // side is one way of reaching the fake upstream: directly, through the router,
-// or through another proxy measured for context (the reference proxy, nginx).
-// proc is nil for direct.
+// or through another proxy measured for context (the reference proxy, the floor
+// proxies, nginx). proc is nil for direct.
 type side struct {
 	name  string
 	label string // in the report's "↳ label, same figure" rows
@@ -20,22 +20,22 @@ type side struct {
 }
 
 // sides are the ways compared in this run: direct and router always, then the
-// reference proxy and nginx when they run. Entries from index 2 on are the
-// context sides.
+// reference proxy, the floor proxies and nginx when they run. Entries from index
+// 2 on are the context sides.
 func (b *bench) sides() []side {
 	s := []side{{name: "direct", url: b.up.url}, {name: "router", label: "router", url: b.rt.url, proc: b.rt}}
-	for _, c := range []*child{b.ref, b.ngx} {
-		if c != nil {
-			s = append(s, side{name: c.name, label: c.label, url: c.url, proc: c})
+	for _, c := range b.contexts() {
+		if *c != nil {
+			s = append(s, side{name: (*c).name, label: (*c).label, url: (*c).url, proc: *c})
 		}
 	}
 	return s
 }
 
-// nginxSide is the index of nginx in sides(), or -1.
-func nginxSide(sides []side) int {
+// sideNamed is the index of the proxy side called name in sides, or -1.
+func sideNamed(sides []side, name string) int {
 	for i, s := range sides {
-		if s.proc != nil && s.name == "nginx" {
+		if s.proc != nil && s.name == name {
 			return i
 		}
 	}
@@ -232,10 +232,31 @@ func (b *bench) throughput(ctx context.Context) error {
 	b.rep.add(withContext(tput, sides, func(k int, s side) row {
 		return contextRow(s, "2", "req/s", d.throughput(), ls[k].throughput(), false, fmt.Sprintf("n=%d", ls[k].ok))
 	})...)
-	b.rep.add(withContext(cpuVsNginx(r, ls, sides), sides, func(k int, s side) row {
-		return contextRow(s, "2", "µs", 0, us(ls[k].cpuPerRequest()), false, cores(ls[k]))
-	})...)
+	b.rep.add(cpuRows(ls, sides)...)
 	return nil
+}
+
+// cpuRows are the CPU per request rows at max load: the router's, judged
+// against nginx's, then each context side's, with its ratio to nginx's when
+// nginx ran. ls is indexed like sides.
+func cpuRows(ls []load, sides []side) []row {
+	x := cpuVsNginx(ls[1], ls, sides)
+	if k := sideNamed(sides, "floor"); k >= 0 && ls[k].cpuPerRequest() > 0 {
+		x.Note += fmt.Sprintf("; router ÷ net/http floor: %.2f×", ratio(us(ls[1].cpuPerRequest()), us(ls[k].cpuPerRequest())))
+	}
+	n := 0.0
+	if k := sideNamed(sides, "nginx"); k >= 0 {
+		n = us(ls[k].cpuPerRequest())
+	}
+	return withContext(x, sides, func(k int, s side) row {
+		v := us(ls[k].cpuPerRequest())
+		r := contextRow(s, "2", "µs", 0, v, false, cores(ls[k]))
+		if s.name != "nginx" && n > 0 {
+			r.Baseline, r.Ratio = val(n), val(ratio(v, n))
+			r.Note = "baseline: nginx; ratio: " + s.label + " ÷ nginx; " + r.Note
+		}
+		return r
+	})
 }
 
 // cpuVsNginx is the router's CPU per request at max load, with nginx's in the
@@ -244,7 +265,7 @@ func cpuVsNginx(r load, ls []load, sides []side) row {
 	cpu := us(r.cpuPerRequest())
 	x := row{Scenario: "2", Figure: "router CPU per request, max load", Unit: "µs", Router: val(cpu),
 		Target: fmt.Sprintf("≤ %.0f× nginx, same run", targetCPUToNginx), Note: cores(r)}
-	k := nginxSide(sides)
+	k := sideNamed(sides, "nginx")
 	if k < 0 {
 		x.Note += "; not judged: no nginx in this run"
 		return x

@@ -4,8 +4,10 @@
 // through the router back to back in the same run, reporting ratios and
 // differences, so that a shared, noisy machine affects both sides alike. A bare
 // httputil.ReverseProxy child (the reference proxy) is measured alongside, to
-// separate the cost of any extra HTTP hop from the router's own work, and so is
-// nginx when it is installed: one plain proxy hop, the limit to compare with. By
+// separate the cost of any extra HTTP hop from the router's own work, so is a
+// net/http floor proxy (the least a Go proxy hop can do: the limit of net/http,
+// see floor.go) and, with -fasthttp-floor, the same on fasthttp, and so is nginx
+// when it is installed: one plain proxy hop, the limit to compare with. By
 // default the proxy under test runs alone on one CPU and llmbench (load
 // generator and fake upstream) on another.
 //
@@ -13,8 +15,8 @@
 //
 //	go run ./cmd/llmbench [-duration 10s] [-rate 500] [-concurrency 64]
 //	                      [-streams 1000] [-quick] [-json] [-only latency,rss]
-//	                      [-reference=false] [-nginx=false] [-pin=false]
-//	                      [-router PATH]
+//	                      [-reference=false] [-floor=false] [-nginx=false]
+//	                      [-pin=false] [-router PATH] [-fasthttp-floor PATH]
 //
 // Scenarios: 1 latency (open loop, fixed rate), 2 throughput (closed loop,
 // fixed concurrency, router CPU per request), 3 ttfb (stream time to first
@@ -43,6 +45,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == referenceCommand {
 		os.Exit(serveReference(os.Args[2:], os.Stderr))
 	}
+	if len(os.Args) > 1 && os.Args[1] == floorCommand {
+		os.Exit(serveFloor(os.Args[2:], os.Stderr))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -61,6 +66,8 @@ type options struct {
 	only        map[string]bool
 	router      string
 	reference   bool
+	floor       bool
+	fastFloor   string // the fasthttp floor binary; empty: not measured
 	nginx       bool
 	pin         bool
 }
@@ -98,6 +105,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	only := fs.String("only", "", "comma-separated scenarios to run: "+strings.Join(scenarios, ",")+" (or 1-5); default all")
 	fs.StringVar(&o.router, "router", "", "use this llmrouter binary instead of building ./cmd/llmrouter")
 	fs.BoolVar(&o.reference, "reference", true, "also measure a bare httputil.ReverseProxy child process, for context")
+	fs.BoolVar(&o.floor, "floor", true, "also measure the net/http floor proxy (read the body, one POST, copy the answer): the limit of a net/http hop")
+	fs.StringVar(&o.fastFloor, "fasthttp-floor", "", "also measure this fasthttp floor binary (go build -C cmd/llmbench/fastfloor -o PATH .)")
 	fs.BoolVar(&o.nginx, "nginx", true, "also measure nginx as a plain proxy (when installed): the limit of one hop")
 	fs.BoolVar(&o.pin, "pin", true, "with 2+ CPUs, run the proxy under test on the second CPU and llmbench (load, fake upstream) on the first")
 	if err := fs.Parse(args); err != nil {
@@ -170,6 +179,8 @@ type bench struct {
 	up         *upstream
 	rt         *child       // the llmrouter
 	ref        *child       // the reference proxy; nil with -reference=false
+	floor      *child       // the net/http floor proxy; nil with -floor=false
+	fast       *child       // the fasthttp floor proxy; nil without -fasthttp-floor
 	ngx        *child       // nginx; nil with -nginx=false or when not installed
 	client     *http.Client // sequential requests and streams
 	loadClient *http.Client // vegeta
@@ -237,8 +248,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // dumpLogs prints what the child processes logged last (warnings and errors).
 func (b *bench) dumpLogs(w io.Writer) {
-	for _, c := range []*child{b.rt, b.ref, b.ngx} {
-		if c != nil && c.log.String() != "" {
+	for _, c := range b.children() {
+		if c.log.String() != "" {
 			fmt.Fprintf(w, "llmbench: last lines logged by the %s:\n%s\n", c.name, c.log)
 		}
 	}
@@ -293,10 +304,8 @@ func setup(ctx context.Context, opt options, rep *report, stderr io.Writer) (*be
 	undo = append(undo, b.up.close)
 	// The children are referred to through b, not copied: the RSS scenario replaces them.
 	undo = append(undo, func() {
-		for _, c := range []*child{b.ngx, b.ref, b.rt} {
-			if c != nil {
-				c.stop()
-			}
+		for _, c := range b.children() {
+			c.stop()
 		}
 	})
 	err = b.startProxies(ctx, dir, bin, proxyCPU)
@@ -329,14 +338,12 @@ func pin(opt options, rep *report) (proxyCPU int, undo func(), err error) {
 // describePinning adds the CPUs each proxy may run on, read back from /proc.
 func describePinning(desc string, b *bench) string {
 	var seen []string
-	for _, c := range []*child{b.rt, b.ref, b.ngx} {
-		if c != nil {
-			cpus, err := procStatusText(c.pid(), "Cpus_allowed_list")
-			if err != nil {
-				cpus = "?"
-			}
-			seen = append(seen, c.name+" "+cpus)
+	for _, c := range b.children() {
+		cpus, err := procStatusText(c.pid(), "Cpus_allowed_list")
+		if err != nil {
+			cpus = "?"
 		}
+		seen = append(seen, c.name+" "+cpus)
 	}
 	if len(seen) == 0 {
 		return desc
@@ -344,8 +351,8 @@ func describePinning(desc string, b *bench) string {
 	return desc + " (allowed CPUs read back: " + strings.Join(seen, ", ") + ")"
 }
 
-// startProxies starts the router, then the reference proxy and nginx unless
-// they are turned off, each confined to cpu (-1: not pinned).
+// startProxies starts the router, then the reference proxy, the floor proxies
+// and nginx unless they are turned off, each confined to cpu (-1: not pinned).
 func (b *bench) startProxies(ctx context.Context, dir, bin string, cpu int) error {
 	listen, err := freeAddr()
 	if err != nil {
@@ -359,20 +366,48 @@ func (b *bench) startProxies(ctx context.Context, dir, bin string, cpu int) erro
 	if b.rt, err = startChild(ctx, spec); err != nil {
 		return err
 	}
-	if b.opt.reference {
-		self, err := os.Executable()
-		if err != nil {
-			return err
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	for _, p := range []struct {
+		on          bool
+		name, label string
+		argv        []string // LISTEN and UPSTREAM_URL are appended
+		c           **child
+	}{
+		{b.opt.reference, "reference", "reference proxy", []string{self, referenceCommand}, &b.ref},
+		{b.opt.floor, "floor", "net/http floor", []string{self, floorCommand}, &b.floor},
+		{b.opt.fastFloor != "", "fasthttp-floor", "fasthttp floor", []string{b.opt.fastFloor}, &b.fast},
+	} {
+		if !p.on {
+			continue
 		}
 		if listen, err = freeAddr(); err != nil {
 			return err
 		}
-		spec = childSpec{name: "reference", label: "reference proxy", argv: []string{self, referenceCommand, listen, b.up.url}, listen: listen, cpu: cpu}
-		if b.ref, err = startChild(ctx, spec); err != nil {
+		spec = childSpec{name: p.name, label: p.label, argv: append(p.argv, listen, b.up.url), listen: listen, cpu: cpu}
+		if *p.c, err = startChild(ctx, spec); err != nil {
 			return err
 		}
 	}
 	return b.startNginx(ctx, dir, cpu)
+}
+
+// contexts are the proxies measured next to the router, in report order, as
+// pointers to bench's fields (the RSS scenario replaces the processes), whether
+// they run or not.
+func (b *bench) contexts() []**child { return []**child{&b.ref, &b.floor, &b.fast, &b.ngx} }
+
+// children are the proxy processes of the run: the router and the contexts that run.
+func (b *bench) children() []*child {
+	var out []*child
+	for _, c := range append([]**child{&b.rt}, b.contexts()...) {
+		if *c != nil {
+			out = append(out, *c)
+		}
+	}
+	return out
 }
 
 // startNginx starts nginx when -nginx is on and it is installed. Its workers

@@ -187,19 +187,21 @@ func TestNginxWorkersUnderAMaster(t *testing.T) {
 	}
 }
 
-// A whole -quick run, nginx included when installed: it exits 0, every
-// scenario reports, the proxies ran on their own CPU, nginx has its rows and
-// the router's CPU per request is judged against nginx's; afterwards no child
-// is left and llmbench's own CPU mask is restored.
+// A whole -quick run, both floor proxies and nginx (when installed) included:
+// it exits 0, every scenario reports, the proxies ran on their own CPU, the
+// floors and nginx have their rows and the router's CPU per request is judged
+// against nginx's; afterwards no child is left and llmbench's own CPU mask is
+// restored.
 func TestQuickRun(t *testing.T) {
 	_, haveNginx := requireNginx(t)
+	fastFloor := buildFastFloor(t)
 	cpusBefore, err := allowedCPUs()
 	if err != nil {
 		t.Fatal(err)
 	}
 	procsBefore := runtime.GOMAXPROCS(0)
 	var out, errs bytes.Buffer
-	if code := run([]string{"-quick", "-json"}, &out, &errs); code != 0 {
+	if code := run([]string{"-quick", "-json", "-fasthttp-floor", fastFloor}, &out, &errs); code != 0 {
 		t.Fatalf("exit status %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errs.String())
 	}
 	var rep report
@@ -226,6 +228,7 @@ func TestQuickRun(t *testing.T) {
 	}
 	checkPinning(t, rep, cpusBefore, haveNginx)
 	checkNginxRows(t, rep, bySc, haveNginx)
+	checkFloorRows(t, bySc, haveNginx)
 
 	if after, err := allowedCPUs(); err != nil || !slices.Equal(after, cpusBefore) {
 		t.Errorf("CPU mask after the run = %v (%v), want %v restored", after, err, cpusBefore)
@@ -248,7 +251,7 @@ func checkPinning(t *testing.T, rep report, cpus []int, haveNginx bool) {
 		}
 		return
 	}
-	procs := []string{"router", "reference"}
+	procs := []string{"router", "reference", "floor", "fasthttp-floor"}
 	if haveNginx {
 		procs = append(procs, "nginx")
 	}
@@ -296,6 +299,40 @@ func checkNginxRows(t *testing.T, rep report, bySc map[string][]row, haveNginx b
 	}
 	if cpu.Baseline == nil || cpu.Ratio == nil || cpu.Verdict == "" || !strings.HasPrefix(cpu.Target, "≤ 2× nginx") {
 		t.Errorf("CPU per request row not judged against nginx: %+v", cpu)
+	}
+}
+
+// checkFloorRows: each floor proxy has a row under every figure the reference
+// proxy has (scenarios 1-4), and at max load its CPU per request has nginx's as
+// its baseline when nginx ran.
+func checkFloorRows(t *testing.T, bySc map[string][]row, haveNginx bool) {
+	t.Helper()
+	for _, sc := range []string{"1", "2", "3", "4"} {
+		n := map[string]int{}
+		for _, r := range bySc[sc] {
+			for _, label := range []string{"reference proxy", "net/http floor", "fasthttp floor"} {
+				if strings.HasPrefix(r.Figure, "↳ "+label+",") {
+					n[label]++
+					if r.Router == nil {
+						t.Errorf("scenario %s: %q has no figure", sc, r.Figure)
+					}
+				}
+			}
+		}
+		if ref := n["reference proxy"]; ref == 0 || n["net/http floor"] != ref || n["fasthttp floor"] != ref {
+			t.Errorf("scenario %s: rows per side %v, want as many for each floor as for the reference proxy", sc, n)
+		}
+	}
+	router := bySc["2"][slices.IndexFunc(bySc["2"], func(r row) bool { return r.Figure == "router CPU per request, max load" })]
+	if !strings.Contains(router.Note, "router ÷ net/http floor: ") {
+		t.Errorf("the router's CPU row does not compare it with the net/http floor: %q", router.Note)
+	}
+	if !haveNginx {
+		return
+	}
+	i := slices.IndexFunc(bySc["2"], func(r row) bool { return r.Figure == "↳ net/http floor, same figure" && r.Unit == "µs" })
+	if i < 0 || bySc["2"][i].Baseline == nil || bySc["2"][i].Ratio == nil {
+		t.Errorf("no net/http floor CPU per request row with nginx's as baseline: %v", i)
 	}
 }
 

@@ -2,18 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
 )
 
 // referenceCommand is the hidden first argument that makes llmbench run as the
@@ -40,30 +34,12 @@ func serveReference(args []string, stderr io.Writer) int {
 		Rewrite:       func(pr *httputil.ProxyRequest) { pr.SetURL(target) },
 		FlushInterval: -1, // flush every write, as a streaming LLM proxy must
 		ErrorLog:      log.New(stderr, "reference proxy: ", 0),
-		Transport: &http.Transport{
-			Proxy:               nil,
-			DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-			MaxIdleConnsPerHost: 1024,
-			IdleConnTimeout:     90 * time.Second,
-		},
+		Transport:     proxyTransport(),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
 	mux.Handle("/", buffered(rp))
-	ln, err := net.Listen("tcp", args[0])
-	if err != nil {
-		fmt.Fprintln(stderr, "reference proxy:", err)
-		return 1
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() { <-ctx.Done(); _ = srv.Close() }()
-	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
-		fmt.Fprintln(stderr, "reference proxy:", err)
-		return 1
-	}
-	return 0
+	return serveUntilSignal("reference proxy", args[0], mux, stderr)
 }
 
 // buffered reads the whole request body before next sees the request. Besides
@@ -74,7 +50,7 @@ func serveReference(args []string, stderr io.Writer) int {
 // "unexpected EOF" on a few percent of back-to-back streams).
 func buffered(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 32<<20))
+		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxProxyBody))
 		if err != nil {
 			http.Error(w, "reading request body failed", http.StatusBadRequest)
 			return

@@ -139,7 +139,7 @@ func (b *bench) rss(ctx context.Context) error {
 		row{Scenario: "4", Figure: "router memory per open stream", Unit: "KB",
 			Router: val(float64(r.peak-r.idle) / 1e3 / float64(max(r.open, 1))), Note: "(peak − idle) / open streams"},
 	)
-	for _, c := range []**child{&b.ref, &b.ngx} {
+	for _, c := range b.contexts() {
 		if *c == nil {
 			continue
 		}
