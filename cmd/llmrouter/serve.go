@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/llmrouter/llmrouter/internal/config"
 	"github.com/llmrouter/llmrouter/internal/gateway"
+	"github.com/llmrouter/llmrouter/internal/gcfloor"
 	"github.com/llmrouter/llmrouter/internal/logging"
 	"github.com/llmrouter/llmrouter/internal/reload"
 	"github.com/llmrouter/llmrouter/internal/upstream"
@@ -58,6 +60,9 @@ type server struct {
 	// beforeSwap, when set, runs in a reload after its gateway is built and
 	// before the swap (tests of shutdown during a reload).
 	beforeSwap func(context.Context)
+	// gcFloor is the GC heap floor in force, for the start log ("" when serve
+	// did not start one: tests that run servers in their own process).
+	gcFloor string
 }
 
 func serve(args []string, stderr io.Writer) int {
@@ -74,6 +79,11 @@ func serve(args []string, stderr io.Writer) int {
 	if err != nil {
 		return 1
 	}
+	// Once per process, at start: a restart-only setting (never in tests that
+	// run several servers in one process, where floors would overlap).
+	stopGC, floor := startGCFloor(s.start.Server.GCHeapFloor, s.log)
+	defer stopGC()
+	s.gcFloor = floor
 	ln, err := net.Listen("tcp", s.start.Server.Listen)
 	if err != nil {
 		s.log.Error("listening", "error", err)
@@ -147,7 +157,7 @@ func (s *server) run(ln net.Listener, sig <-chan os.Signal) int {
 	// Logged before serving starts (the listener is bound: connections wait in its
 	// backlog), so that the line precedes every request's.
 	s.log.Info("llmrouter listening", "addr", ln.Addr().String(), "config", s.start.Source, "models", len(s.start.Models),
-		"max_connections", maxConns, "reload_watch", s.start.Reload.Watch, "version", version)
+		"max_connections", maxConns, "gc_heap_floor", s.gcFloor, "reload_watch", s.start.Reload.Watch, "version", version)
 	go func() { errc <- srv.Serve(gateway.Listener(ln, maxConns)) }()
 	for {
 		select {
@@ -202,6 +212,31 @@ func maxConnections(configured int) int {
 		return max(int(n/2), 1)
 	}
 	return 0 // unknown limit: no cap
+}
+
+// startGCFloor starts the GC heap floor of server.gc_heap_floor (package
+// gcfloor) and returns what stops it and how the start log shows it. The GOGC
+// variable wins: when the operator sets it, there is no floor, and the log says so
+// once. GOMEMLIMIT applies either way.
+func startGCFloor(floor int64, log *slog.Logger) (stop func(), shown string) {
+	if gogc := os.Getenv("GOGC"); gogc != "" {
+		if floor > 0 {
+			log.Info("GOGC is set: server.gc_heap_floor is not applied", "GOGC", gogc, "gc_heap_floor", sizeShown(floor))
+		}
+		return func() {}, "off (GOGC)"
+	}
+	if floor <= 0 {
+		return func() {}, "off"
+	}
+	return gcfloor.Start(uint64(floor)).Stop, sizeShown(floor)
+}
+
+// sizeShown writes a size in MiB when it is a whole number of them, else in bytes.
+func sizeShown(n int64) string {
+	if n%(1<<20) == 0 {
+		return strconv.FormatInt(n>>20, 10) + "MiB"
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 // drain is the shutdown of run, with the config in force: readiness off for

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -95,4 +96,67 @@ func TestServeConnectionCapFollowsFileLimit(t *testing.T) {
 	if !stderr.await(`"max_connections":32`) {
 		t.Errorf("under a 64-file limit, start log does not show max_connections 32: %s", stderr.String())
 	}
+}
+
+// serve starts the GC heap floor of server.gc_heap_floor (64MiB when unset), shown
+// in the start log and in force (go_gc_gogc_percent above 100 with the small heap
+// of an idle router); 0 turns it off; the operator's GOGC wins, said once.
+func TestServeGCHeapFloor(t *testing.T) {
+	tests := []struct {
+		name, server string
+		env          []string
+		shown        string
+		percent      func(float64) bool
+		gogcLogged   bool
+	}{
+		{"default", "", []string{"GOGC="}, "64MiB", func(p float64) bool { return p > 100 }, false},
+		{"set", "  gc_heap_floor: 16MiB\n", []string{"GOGC="}, "16MiB", func(p float64) bool { return p > 100 }, false},
+		{"off", "  gc_heap_floor: 0\n", []string{"GOGC="}, "off", func(p float64) bool { return p == 100 }, false},
+		{"GOGC wins", "", []string{"GOGC=150"}, "off (GOGC)", func(p float64) bool { return p == 150 }, true},
+		{"GOGC with the floor off", "  gc_heap_floor: 0\n", []string{"GOGC=150"}, "off (GOGC)", func(p float64) bool { return p == 150 }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := freeAddr(t)
+			path := filepath.Join(t.TempDir(), "llmrouter.yaml")
+			cfg := fmt.Sprintf("server:\n  listen: %s\n%smodels:\n  - {name: gpt-4o, provider: openai, endpoint: http://127.0.0.1:1/v1}\n", addr, tt.server)
+			if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, stderr := startRouter(t, tt.env, "serve", "-config", path)
+			waitHealthy(t, addr)
+			if want := `"gc_heap_floor":"` + tt.shown + `"`; !stderr.await(want) {
+				t.Fatalf("start log does not show %s:\n%s", want, stderr)
+			}
+			if p := gogcPercent(t, addr); !tt.percent(p) {
+				t.Errorf("go_gc_gogc_percent = %v", p)
+			}
+			const msg = "GOGC is set: server.gc_heap_floor is not applied"
+			if n := strings.Count(stderr.String(), msg); n != map[bool]int{true: 1}[tt.gogcLogged] {
+				t.Errorf("%q logged %d times:\n%s", msg, n, stderr)
+			}
+		})
+	}
+}
+
+// gogcPercent reads the GC percent the router runs with from its /metrics.
+func gogcPercent(t *testing.T, addr string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "go_gc_gogc_percent "); ok {
+			p, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("go_gc_gogc_percent %q: %v", v, err)
+			}
+			return p
+		}
+	}
+	t.Fatalf("no go_gc_gogc_percent in /metrics (%v)", sc.Err())
+	return 0
 }

@@ -16,8 +16,8 @@ type Changes struct {
 	// ("routing", "limits", "logging", "server.api_keys" for the plain keys, ...).
 	Settings []string
 	// Restart are the paths of changed settings that apply only after a restart:
-	// the listeners, the connection cap, the file watch, the log format and
-	// tracing (RestartOnly).
+	// the listeners, the connection cap, the GC heap floor, the file watch, the
+	// log format and tracing (RestartOnly).
 	Restart []string
 }
 
@@ -27,9 +27,9 @@ type Delta struct {
 }
 
 // RestartOnly are the settings that a reload cannot apply: the listeners are
-// bound, and the connection cap, the file watch, the log's format and the
-// tracer (telemetry) set, once at start.
-var RestartOnly = []string{"server.listen", "server.metrics_listen", "server.max_connections", "reload.watch", "logging.format", "telemetry"}
+// bound, and the connection cap, the GC heap floor, the file watch, the log's
+// format and the tracer (telemetry) set, once at start.
+var RestartOnly = []string{"server.listen", "server.metrics_listen", "server.max_connections", "server.gc_heap_floor", "reload.watch", "logging.format", "telemetry"}
 
 // Diff compares the config running (old) with the one replacing it.
 func Diff(old, new *Config) Changes {
@@ -167,6 +167,7 @@ func settings(old, new *Config) []string {
 		{"server.max_request_bytes", o.MaxRequestBytes, n.MaxRequestBytes},
 		{"server.body_timeout", o.BodyTimeout, n.BodyTimeout},
 		{"server.max_connections", o.MaxConnections, n.MaxConnections},
+		{"server.gc_heap_floor", o.GCHeapFloor, n.GCHeapFloor},
 		{"server.shutdown_delay", o.ShutdownDelay, n.ShutdownDelay},
 		{"server.shutdown_grace", o.ShutdownGrace, n.ShutdownGrace},
 		{"server.metrics_listen", o.MetricsListen, n.MetricsListen},

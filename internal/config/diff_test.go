@@ -95,6 +95,7 @@ func TestDiffRestartOnly(t *testing.T) {
 		"server: {listen: \"0.0.0.0:1\"}\n":              "server.listen",
 		"server: {metrics_listen: \":9\"}\n":             "server.metrics_listen",
 		"server: {max_connections: 10}\n":                "server.max_connections",
+		"server: {gc_heap_floor: 0}\n":                   "server.gc_heap_floor",
 		"reload: {watch: true}\n":                        "reload.watch",
 		"logging: {format: text}\n":                      "logging.format",
 		"telemetry: {traces: {capture_content: true}}\n": "telemetry",

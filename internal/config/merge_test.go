@@ -11,7 +11,7 @@ func TestBuiltinValues(t *testing.T) {
 	cleanEnv(t)
 	c := mustParse(t, minimal)
 	want := &Config{
-		Server:  Server{Listen: "127.0.0.1:4000", MaxRequestBytes: 32 << 20, BodyTimeout: time.Minute, ShutdownGrace: 30 * time.Second},
+		Server:  Server{Listen: "127.0.0.1:4000", MaxRequestBytes: 32 << 20, BodyTimeout: time.Minute, ShutdownGrace: 30 * time.Second, GCHeapFloor: 64 << 20},
 		Logging: Logging{Level: slog.LevelInfo, Format: "json", MaxBodyBytes: 64 << 10},
 		Models: []Model{{
 			Name: "m", Provider: ProviderOpenAI, Endpoint: "https://example.com/v1", MaxTokens: 4096,

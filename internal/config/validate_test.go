@@ -44,6 +44,10 @@ func TestParseErrors(t *testing.T) {
 		{"max_request_bytes zero", "server:\n\tmax_request_bytes: 0\n" + head, []string{"line 2: server.max_request_bytes: want a positive size"}},
 		{"max_request_bytes bad unit", "server:\n\tmax_request_bytes: 3 parsecs\n" + head, []string{"line 2: server.max_request_bytes: want a size like"}},
 		{"size overflow", "server:\n\tmax_request_bytes: 9999999999999GiB\n" + head, []string{"line 2: server.max_request_bytes: want a size like"}},
+		{"gc_heap_floor negative", "server:\n\tgc_heap_floor: -1MiB\n" + head, []string{`line 2: server.gc_heap_floor: want a size like 1024, 64KiB or 32MiB, got "-1MiB"`}},
+		{"gc_heap_floor fraction", "server:\n\tgc_heap_floor: 1.5GiB\n" + head, []string{`line 2: server.gc_heap_floor: want a size like 1024, 64KiB or 32MiB, got "1.5GiB"`}},
+		{"gc_heap_floor of TiB", "server:\n\tgc_heap_floor: 1TiB\n" + head, []string{`line 2: server.gc_heap_floor: want a size`}},
+		{"gc_heap_floor above 4GiB", "server:\n\tgc_heap_floor: 5GiB\n" + head, []string{`line 2: server.gc_heap_floor: want a size of at most 4GiB, got "5GiB"`}},
 		{"shutdown_delay negative", "server:\n\tshutdown_delay: -1s\n" + head, []string{"line 2: server.shutdown_delay: want a duration >= 0"}},
 		{"shutdown_grace not a duration", "server:\n\tshutdown_grace: 30\n" + head, []string{"line 2: server.shutdown_grace: want a duration like 250ms"}},
 
@@ -195,7 +199,7 @@ logging: {level: loud}
 	want := []string{
 		`line 3: models[0].provider: unknown provider "opena" (want openai, anthropic or ollama)`,
 		`line 4: models[0].endpoint: want an http:// or https:// URL, got "ftp://x"`,
-		`line 6: server.lisen: unknown key (valid keys: listen, api_keys, max_request_bytes, body_timeout, max_connections, shutdown_delay, shutdown_grace, metrics_listen, metrics_key)`,
+		`line 6: server.lisen: unknown key (valid keys: listen, api_keys, max_request_bytes, body_timeout, max_connections, gc_heap_floor, shutdown_delay, shutdown_grace, metrics_listen, metrics_key)`,
 		`line 7: logging.level: unknown level "loud" (want debug, info, warn or error)`,
 	}
 	if diff := cmpDiff(want, got); diff != "" {
