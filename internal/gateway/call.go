@@ -49,6 +49,7 @@ type call struct {
 	lim        admission // the limits' reservations (limits.go)
 	// relaxations counts the relaxed resends of this request (capability.go).
 	relaxations int
+	dw          deadlineWriter // the answer's writer (clientWriter, deliver.go)
 }
 
 // handle returns the handler of one endpoint.

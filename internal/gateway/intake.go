@@ -140,6 +140,11 @@ func validate(body []byte, p requestShape, op wire.Operation, named bool) (reque
 	return request{model: strings.Clone(top.model.Str), stream: top.stream.Bool(), noLimitToFit: !top.maxCompletion}, nil
 }
 
+// view is b as a string, without a copy, for gjson to read: gjson's GetBytes
+// converts the same way, then copies every result it returns. b must not be
+// written into while the string or a result pointing into it is in use.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
 // topMembers are the top-level members of a request that validate reads.
 type topMembers struct {
 	model, content, stream gjson.Result
@@ -153,7 +158,7 @@ type topMembers struct {
 // is viewed as a string without a copy: they must not outlive it.
 func readTop(body []byte, field string) topMembers {
 	var top topMembers
-	gjson.Parse(unsafe.String(unsafe.SliceData(body), len(body))).ForEach(func(key, value gjson.Result) bool {
+	gjson.Parse(view(body)).ForEach(func(key, value gjson.Result) bool {
 		switch key.Str {
 		case "model":
 			top.model = value
