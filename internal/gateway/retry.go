@@ -73,7 +73,7 @@ func (c *call) run() {
 	st := &runState{ctx: ctx, deadline: time.Now().Add(m.Timeouts.Total)}
 	total := time.AfterFunc(m.Timeouts.Total, func() { cancel(upstream.ErrTotalTimeout) })
 	defer total.Stop()
-	defer c.g.flight.leave(c.g.flight.join(cancel))
+	defer c.g.flight.leave(c.g.flight.join(&c.inFlight, cancel))
 	for n := 1; ; n++ {
 		pk, t, ok := c.next(st)
 		if !ok {
