@@ -86,7 +86,7 @@ func (g *Gateway) handle(e *endpoint) http.HandlerFunc {
 // they are masked in everything logged about this request, from the first line
 // on (its body may repeat a key).
 func (c *call) read() *apiError {
-	c.rec.secrets = redact.CredentialValues(c.r.Header, c.r.URL.RawQuery)
+	c.rec.secrets = redact.AppendCredentialValues(c.rec.secretsArr[:0], c.r.Header, c.r.URL.RawQuery)
 	var aerr *apiError
 	c.body, aerr = c.g.readBody(c.r)
 	return aerr
@@ -235,7 +235,7 @@ func (c *call) build(o *outbound, t *target) *apiError {
 	o.header = c.buildHeader(o)
 	// Scrubbed from relayed errors and the log: the client's credentials and every
 	// secret the upstream request carries (its key, secret-named header rule values).
-	c.rec.secrets = append(c.rec.secrets, redact.CredentialValues(o.header, "")...)
+	c.rec.secrets = redact.AppendCredentialValues(c.rec.secrets, o.header, "")
 	c.allSecrets = nil
 	c.g.logUpstreamHeaders(c.rec, o.header)
 	return nil

@@ -34,6 +34,10 @@ type record struct {
 	secrets  []string    // this request's credentials, masked in its log line
 	key      *routerKey  // the router key it authenticated with (keys.go); nil: none
 	obs      observation // its metrics and traces (observe.go)
+
+	// secretsArr is secrets' room for the usual few (a key with and without its
+	// scheme, on either side), saving allocations.
+	secretsArr [4]string
 }
 
 type recordKey struct{}

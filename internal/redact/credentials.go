@@ -13,7 +13,11 @@ import (
 // ?api_key=, ...) in rawQuery. These are what an upstream may echo back, so the
 // router scrubs them from everything it shows: responses, error text and log lines.
 func CredentialValues(h http.Header, rawQuery string) []string {
-	var out []string
+	return AppendCredentialValues(nil, h, rawQuery)
+}
+
+// AppendCredentialValues appends what CredentialValues returns to out.
+func AppendCredentialValues(out []string, h http.Header, rawQuery string) []string {
 	for name, vs := range h {
 		if !SecretHeader(name) {
 			continue
