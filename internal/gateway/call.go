@@ -33,6 +33,8 @@ type call struct {
 	stream bool   // whether it asked for a stream
 	start  time.Time
 	group  *config.Group // the deployments that serve model
+	// noLimitToFit: validate found no member for FitLimit to move (buildBody).
+	noLimitToFit bool
 
 	plan plan    // the model being tried and its deployments (plan.go)
 	cur  current // the attempt in progress (health.go)
@@ -47,6 +49,8 @@ type call struct {
 	lim        admission // the limits' reservations (limits.go)
 	// relaxations counts the relaxed resends of this request (capability.go).
 	relaxations int
+	dw          deadlineWriter // the answer's writer (clientWriter, deliver.go)
+	inFlight    inFlight       // its entry among the requests in flight (shutdown.go)
 }
 
 // handle returns the handler of one endpoint.
@@ -82,7 +86,7 @@ func (g *Gateway) handle(e *endpoint) http.HandlerFunc {
 // they are masked in everything logged about this request, from the first line
 // on (its body may repeat a key).
 func (c *call) read() *apiError {
-	c.rec.secrets = redact.CredentialValues(c.r.Header, c.r.URL.RawQuery)
+	c.rec.secrets = redact.AppendCredentialValues(c.rec.secretsArr[:0], c.r.Header, c.r.URL.RawQuery)
 	var aerr *apiError
 	c.body, aerr = c.g.readBody(c.r)
 	return aerr
@@ -97,7 +101,9 @@ func (c *call) accept() *apiError {
 	if c.ep.onStored() {
 		aerr = c.stored()
 	} else {
-		c.model, c.stream, aerr = validate(c.body, c.ep.client, c.ep.op, !c.ep.own)
+		var req request
+		req, aerr = validate(c.body, c.ep.client, c.ep.op, !c.ep.own)
+		c.model, c.stream, c.noLimitToFit = req.model, req.stream, req.noLimitToFit
 	}
 	if aerr != nil {
 		return aerr
@@ -229,7 +235,7 @@ func (c *call) build(o *outbound, t *target) *apiError {
 	o.header = c.buildHeader(o)
 	// Scrubbed from relayed errors and the log: the client's credentials and every
 	// secret the upstream request carries (its key, secret-named header rule values).
-	c.rec.secrets = append(c.rec.secrets, redact.CredentialValues(o.header, "")...)
+	c.rec.secrets = redact.AppendCredentialValues(c.rec.secrets, o.header, "")
 	c.allSecrets = nil
 	c.g.logUpstreamHeaders(c.rec, o.header)
 	return nil
@@ -243,9 +249,9 @@ func (c *call) buildBody(o *outbound, upModel string) *apiError {
 	var err error
 	if c.ep.proto == o.proto {
 		if upModel != c.model {
-			body, err = sjson.SetBytes(body, "model", upModel)
+			body, err = sjson.SetBytesOptions(body, "model", upModel, renameModel)
 		}
-		if f, ok := o.up.(limitFitter); ok && err == nil {
+		if f, ok := o.up.(limitFitter); ok && err == nil && !c.noLimitToFit {
 			body, err = f.FitLimit(body, string(o.t.limitField))
 		}
 	} else {
@@ -276,11 +282,18 @@ func (c *call) buildBody(o *outbound, upModel string) *apiError {
 	return nil
 }
 
+// renameModel has sjson replace the model's value where gjson finds it, in one
+// copy of the body the size of the result, rather than re-walking the body's
+// path as it copies it into a growing buffer. The body is never written into.
+var renameModel = &sjson.Options{Optimistic: true}
+
 // limitFitter is an upstream protocol whose servers read a client's output limit
 // from one of two members (OpenAI Chat: max_tokens or max_completion_tokens).
 type limitFitter interface {
 	// FitLimit returns a client's request with its limit in field, the member the
-	// server reads, when it is in the other; never writing into body.
+	// server reads, when it is in the other; never writing into body. Only a
+	// max_completion_tokens is ever moved: a request without one (noLimitToFit)
+	// is not given to it.
 	FitLimit(body []byte, field string) ([]byte, error)
 }
 

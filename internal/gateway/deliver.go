@@ -81,7 +81,7 @@ func (a *attempt) deliver() outcome {
 	copyResponseHeaders(c.w.Header(), a.resp, true, c.secrets())
 	c.w.Header().Set("Content-Type", "application/json")
 	c.w.WriteHeader(http.StatusOK)
-	_, _ = clientWriter(c.w, m.Timeouts.Idle).Write(out)
+	_, _ = c.clientWriter(m.Timeouts.Idle).Write(out)
 	c.g.logResponse(c.rec, out)
 	return outcome{done: true}
 }
@@ -132,7 +132,7 @@ func (a *attempt) relayBody() outcome {
 		c.w.Header().Set("Content-Length", strconv.FormatInt(a.resp.ContentLength, 10))
 	}
 	c.w.WriteHeader(a.resp.StatusCode)
-	dst := clientWriter(c.w, a.out.t.model.Timeouts.Idle)
+	dst := c.clientWriter(a.out.t.model.Timeouts.Idle)
 	var logged *capBuffer
 	if lc := c.g.cfg.Logging; lc.ResponseBody {
 		logged = &capBuffer{max: lc.MaxBodyBytes}
@@ -263,10 +263,11 @@ func checkAnswerStart(up upstreamDialect, op wire.Operation, first []byte, whole
 	if marker == "" {
 		return nil // a kind this check does not know
 	}
-	if kind := gjson.GetBytes(b, marker); want != "" && kind.Exists() && kind.String() != want {
+	// The results are only compared, never kept: read without copies (view).
+	if kind := gjson.Get(view(b), marker); want != "" && kind.Exists() && kind.String() != want {
 		return &errNotAnswer{what: fmt.Sprintf("%s %q, want %q", marker, truncated(kind.String()), want)}
 	}
-	if whole && (!gjson.GetBytes(b, member).Exists() || !gjson.ValidBytes(b)) {
+	if whole && (!gjson.Get(view(b), member).Exists() || !gjson.ValidBytes(b)) {
 		return &errNotAnswer{what: "no " + strings.TrimSuffix(member, ".#") + " member"}
 	}
 	return nil
@@ -287,21 +288,23 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b 
 // clientWriter gives every write to the client the idle timeout as its deadline,
 // as the stream relay does: a client that stops reading a non-streaming answer
 // cannot hold the handler (and, through it, the upstream connection) forever,
-// since the server has no WriteTimeout (it would cut long streams).
-func clientWriter(w http.ResponseWriter, idle time.Duration) io.Writer {
+// since the server has no WriteTimeout (it would cut long streams). The writer
+// is the call's own (one per attempt, in turn): none is allocated per answer.
+func (c *call) clientWriter(idle time.Duration) io.Writer {
 	if idle <= 0 {
-		return w
+		return c.w
 	}
-	return deadlineWriter{w: w, rc: http.NewResponseController(w), d: idle}
+	c.dw = deadlineWriter{rc: *http.NewResponseController(c.w), w: c.w, d: idle}
+	return &c.dw
 }
 
 type deadlineWriter struct {
+	rc http.ResponseController
 	w  io.Writer
-	rc *http.ResponseController
 	d  time.Duration
 }
 
-func (d deadlineWriter) Write(p []byte) (int, error) {
+func (d *deadlineWriter) Write(p []byte) (int, error) {
 	_ = d.rc.SetWriteDeadline(time.Now().Add(d.d))
 	return d.w.Write(p)
 }

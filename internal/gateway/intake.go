@@ -7,8 +7,11 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"time"
+	"unsafe"
 
+	"github.com/llmrouter/llmrouter/internal/openai"
 	"github.com/llmrouter/llmrouter/internal/wire"
 	"github.com/tidwall/gjson"
 )
@@ -94,71 +97,80 @@ type requestShape interface {
 	RequestField(op wire.Operation) (name string, array bool)
 }
 
-// kindModifier names a gjson modifier that reduces a value to its kind, so that
-// validate checks the content field without a copy of it: gjson's GetBytes copies
-// the raw text of every result, here the whole messages array, about as large as
-// the request (200 KB for a 200 KB request).
-const kindModifier = "llmrouter_kind"
-
-func init() { gjson.AddModifier(kindModifier, jsonKind) }
-
-// jsonKind is kindModifier: "array", "null" or "value" as a JSON string, or
-// nothing when there is no value.
-func jsonKind(json, _ string) string {
-	switch v := gjson.Parse(json); {
-	case !v.Exists():
-		return ""
-	case v.IsArray():
-		return `"array"`
-	case v.Type == gjson.Null:
-		return `"null"`
-	}
-	return `"value"`
-}
-
-// kindPath is the gjson path of the kind of a request's content field (jsonKind),
-// "" for none; the usual fields' paths are constants.
-func kindPath(field string) string {
-	switch field {
-	case "":
-		return ""
-	case "messages":
-		return "messages|@" + kindModifier
-	case "prompt":
-		return "prompt|@" + kindModifier
-	}
-	return field + "|@" + kindModifier
+// request is what validate read of a client's request.
+type request struct {
+	model  string // the model it names, "" for none
+	stream bool   // whether it asks for a stream
+	// noLimitToFit: it has no top-level max_completion_tokens, the one member an
+	// upstream's FitLimit may move (buildBody skips FitLimit then).
+	noLimitToFit bool
 }
 
 // validate checks the body is a JSON object with no duplicate key, a model (if
 // named, else a model when there is one), the protocol's required content field
-// and a boolean stream, and returns the model and whether it asks for a stream.
-func validate(body []byte, p requestShape, op wire.Operation, named bool) (model string, stream bool, aerr *apiError) {
+// and a boolean stream, and returns what it read of the request.
+func validate(body []byte, p requestShape, op wire.Operation, named bool) (request, *apiError) {
 	shape := checkShape(body)
 	if errors.Is(shape, errTooDeep) {
-		return "", false, errorf(http.StatusBadRequest, fmt.Sprintf("request body nests deeper than %d levels", maxNesting))
+		return request{}, errorf(http.StatusBadRequest, fmt.Sprintf("request body nests deeper than %d levels", maxNesting))
 	}
 	if first := bytes.TrimLeft(body, " \t\r\n"); len(first) == 0 || first[0] != '{' || !gjson.ValidBytes(body) {
-		return "", false, errorf(http.StatusBadRequest, "request body is not a valid JSON object")
+		return request{}, errorf(http.StatusBadRequest, "request body is not a valid JSON object")
 	}
 	if shape != nil { // reported once the body is known to be valid JSON
-		return "", false, &apiError{Status: http.StatusBadRequest, Message: shape.Error()}
+		return request{}, &apiError{Status: http.StatusBadRequest, Message: shape.Error()}
 	}
 	field, array := p.RequestField(op)
-	r := gjson.GetManyBytes(body, "model", kindPath(field), "stream")
-	if m := r[0]; (named || m.Exists()) && (m.Type != gjson.String || m.Str == "") {
-		return "", false, &apiError{Status: http.StatusBadRequest, Param: "model", Message: "missing required field: model"}
+	top := readTop(body, field)
+	if m := top.model; (named || m.Exists()) && (m.Type != gjson.String || m.Str == "") {
+		return request{}, &apiError{Status: http.StatusBadRequest, Param: "model", Message: "missing required field: model"}
 	}
-	if kind := r[1].Str; field != "" && (kind == "" || kind == "null") {
-		return "", false, &apiError{Status: http.StatusBadRequest, Param: field, Message: "missing required field: " + field}
+	if c := top.content; field != "" && (!c.Exists() || c.Type == gjson.Null) {
+		return request{}, &apiError{Status: http.StatusBadRequest, Param: field, Message: "missing required field: " + field}
 	}
-	if array && field != "" && r[1].Str != "array" {
-		return "", false, &apiError{Status: http.StatusBadRequest, Param: field, Message: field + " must be an array"}
+	if array && field != "" && !top.content.IsArray() {
+		return request{}, &apiError{Status: http.StatusBadRequest, Param: field, Message: field + " must be an array"}
 	}
 	// What upstreams accept as true differs ("stream": 1, "true"): only a JSON
 	// boolean means one thing everywhere, as the translators already require.
-	if s := r[2]; s.Exists() && !s.IsBool() {
-		return "", false, &apiError{Status: http.StatusBadRequest, Param: "stream", Message: "stream: must be a boolean"}
+	if s := top.stream; s.Exists() && !s.IsBool() {
+		return request{}, &apiError{Status: http.StatusBadRequest, Param: "stream", Message: "stream: must be a boolean"}
 	}
-	return r[0].Str, r[2].Bool(), nil
+	// The model outlives the body's reading: a copy, not a view into body.
+	return request{model: strings.Clone(top.model.Str), stream: top.stream.Bool(), noLimitToFit: !top.maxCompletion}, nil
+}
+
+// view is b as a string, without a copy, for gjson to read: gjson's GetBytes
+// converts the same way, then copies every result it returns. b must not be
+// written into while the string or a result pointing into it is in use.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// topMembers are the top-level members of a request that validate reads.
+type topMembers struct {
+	model, content, stream gjson.Result
+	maxCompletion          bool // it has a max_completion_tokens member
+}
+
+// readTop reads the members validate checks in one pass over the top-level
+// object of body, valid JSON without duplicate keys: gjson.GetManyBytes would
+// walk the whole body once for every member it does not have (most requests
+// have no "stream"), and copy every result. The results point into body, which
+// is viewed as a string without a copy: they must not outlive it.
+func readTop(body []byte, field string) topMembers {
+	var top topMembers
+	gjson.Parse(view(body)).ForEach(func(key, value gjson.Result) bool {
+		switch key.Str {
+		case "model":
+			top.model = value
+		case "stream":
+			top.stream = value
+		case string(openai.MaxCompletionTokens):
+			top.maxCompletion = true
+		}
+		if field != "" && key.Str == field {
+			top.content = value
+		}
+		return true
+	})
+	return top
 }

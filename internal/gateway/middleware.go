@@ -34,6 +34,12 @@ type record struct {
 	secrets  []string    // this request's credentials, masked in its log line
 	key      *routerKey  // the router key it authenticated with (keys.go); nil: none
 	obs      observation // its metrics and traces (observe.go)
+
+	// secretsArr is secrets' room for the usual few (a key with and without its
+	// scheme, on either side), and idValue the X-Request-Id header's value: both
+	// save allocations.
+	secretsArr [4]string
+	idValue    [1]string
 }
 
 type recordKey struct{}
@@ -91,7 +97,8 @@ func (g *Gateway) middleware(p envelope, next http.Handler) http.Handler {
 		start := time.Now()
 		x := &exchange{rec: record{id: requestID(r.Header.Get("X-Request-Id"))}, sw: statusWriter{ResponseWriter: w}}
 		rec, sw := &x.rec, &x.sw
-		w.Header()["X-Request-Id"] = []string{rec.id}
+		rec.idValue[0] = rec.id
+		w.Header()["X-Request-Id"] = rec.idValue[:]
 		g.bodyDeadline(sw, r)
 		defer func() {
 			if v := recover(); v != nil {

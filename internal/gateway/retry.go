@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -73,7 +72,7 @@ func (c *call) run() {
 	st := &runState{ctx: ctx, deadline: time.Now().Add(m.Timeouts.Total)}
 	total := time.AfterFunc(m.Timeouts.Total, func() { cancel(upstream.ErrTotalTimeout) })
 	defer total.Stop()
-	defer c.g.flight.leave(c.g.flight.join(cancel))
+	defer c.g.flight.leave(c.g.flight.join(&c.inFlight, cancel))
 	for n := 1; ; n++ {
 		pk, t, ok := c.next(st)
 		if !ok {
@@ -182,9 +181,7 @@ func (c *call) exchange(ctx context.Context, out *outbound) (o outcome, relaxed 
 	if err != nil {
 		return outcome{cause: health.ClientError, err: &apiError{Status: http.StatusInternalServerError, Message: "building upstream request failed", Err: err}}, false
 	}
-	req.Header = out.header
-	body := out.body
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	req.Header = out.header // GetBody, set by NewRequestWithContext, reads out.body afresh
 	m := out.t.model
 	c.cur.sent = time.Now()
 	resp, err := out.t.transport.RoundTrip(req)

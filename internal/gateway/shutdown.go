@@ -36,10 +36,11 @@ type flight struct {
 // inFlight is one request's cancel function, registered for Stop.
 type inFlight struct{ cancel context.CancelCauseFunc }
 
-// join registers a request; cancel is called with errStopped when Stop comes (at
-// once if it has come). Pass the result to leave when the request is over.
-func (f *flight) join(cancel context.CancelCauseFunc) *inFlight {
-	c := &inFlight{cancel: cancel}
+// join registers a request, c (the call's own, not allocated per request), with
+// its cancel function, called with errStopped when Stop comes (at once if it has
+// come). Pass c to leave when the request is over.
+func (f *flight) join(c *inFlight, cancel context.CancelCauseFunc) *inFlight {
+	c.cancel = cancel
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.calls == nil {

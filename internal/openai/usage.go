@@ -2,6 +2,7 @@ package openai
 
 import (
 	"bytes"
+	"slices"
 
 	"github.com/tidwall/gjson"
 )
@@ -60,22 +61,41 @@ func readUsage(data []byte) (u Usage, ok bool) {
 	return ParseUsage(v.Raw), true
 }
 
-// ParseUsage reads a usage object's JSON text.
+// ParseUsage reads a usage object's JSON text, in one pass over its members (a
+// gjson Get per member would walk the object again for each one it lacks). Of a
+// member written twice, the first counts, as gjson's Get reads it.
 func ParseUsage(usage string) Usage {
-	v := gjson.Parse(usage)
-	u := Usage{
-		PromptTokens:     v.Get("prompt_tokens").Int(),
-		CompletionTokens: v.Get("completion_tokens").Int(),
-		TotalTokens:      v.Get("total_tokens").Int(),
-	}
-	if d := v.Get("prompt_tokens_details"); d.IsObject() {
-		u.PromptTokensDetails = &PromptTokensDetails{
-			CachedTokens:     d.Get("cached_tokens").Int(),
-			CacheWriteTokens: d.Get("cache_write_tokens").Int(),
+	var u Usage
+	var seen [len(usageNames)]bool
+	gjson.Parse(usage).ForEach(func(k, v gjson.Result) bool {
+		i := slices.Index(usageNames[:], k.Str)
+		if i < 0 || seen[i] {
+			return true
 		}
-	}
-	if d := v.Get("completion_tokens_details"); d.IsObject() {
-		u.CompletionTokensDetails = &CompletionTokensDetails{ReasoningTokens: d.Get("reasoning_tokens").Int()}
-	}
+		seen[i] = true
+		switch i {
+		case 0:
+			u.PromptTokens = v.Int()
+		case 1:
+			u.CompletionTokens = v.Int()
+		case 2:
+			u.TotalTokens = v.Int()
+		case 3:
+			if v.IsObject() {
+				u.PromptTokensDetails = &PromptTokensDetails{
+					CachedTokens:     v.Get("cached_tokens").Int(),
+					CacheWriteTokens: v.Get("cache_write_tokens").Int(),
+				}
+			}
+		case 4:
+			if v.IsObject() {
+				u.CompletionTokensDetails = &CompletionTokensDetails{ReasoningTokens: v.Get("reasoning_tokens").Int()}
+			}
+		}
+		return true
+	})
 	return u
 }
+
+// usageNames are the members ParseUsage reads, in the order of its cases.
+var usageNames = [...]string{"prompt_tokens", "completion_tokens", "total_tokens", "prompt_tokens_details", "completion_tokens_details"}

@@ -13,7 +13,11 @@ import (
 // ?api_key=, ...) in rawQuery. These are what an upstream may echo back, so the
 // router scrubs them from everything it shows: responses, error text and log lines.
 func CredentialValues(h http.Header, rawQuery string) []string {
-	var out []string
+	return AppendCredentialValues(nil, h, rawQuery)
+}
+
+// AppendCredentialValues appends what CredentialValues returns to out.
+func AppendCredentialValues(out []string, h http.Header, rawQuery string) []string {
 	for name, vs := range h {
 		if !SecretHeader(name) {
 			continue
@@ -104,6 +108,26 @@ func byteStrings(ss ...string) [][]byte {
 // headers of IsCredential, and any name that says it holds a key, token, secret,
 // password or signature. It runs for every header of every request: no allocation.
 func SecretHeader(name string) bool {
+	return !commonHeader(name) && secretName(name)
+}
+
+// commonHeader reports whether name is one of the headers nearly every request
+// or answer carries, written canonically, none of which secretName takes for a
+// secret (TestCommonHeaders): they are answered without lower-casing and
+// searching the name.
+func commonHeader(name string) bool {
+	switch name {
+	case "Accept", "Accept-Encoding", "Anthropic-Version", "Cache-Control", "Connection",
+		"Content-Encoding", "Content-Length", "Content-Type", "Date", "Host", "Openai-Organization",
+		"Openai-Processing-Ms", "Openai-Version", "Server", "Transfer-Encoding", "User-Agent", "Vary",
+		"X-Request-Id":
+		return true
+	}
+	return false
+}
+
+// secretName is SecretHeader for any name.
+func secretName(name string) bool {
 	if IsCredential(name) {
 		return true
 	}

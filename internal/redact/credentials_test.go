@@ -73,6 +73,21 @@ func TestSecretHeader(t *testing.T) {
 	}
 }
 
+// TestCommonHeaders: the names SecretHeader answers for at once are no secret
+// by the rules either.
+func TestCommonHeaders(t *testing.T) {
+	for _, name := range []string{
+		"Accept", "Accept-Encoding", "Anthropic-Version", "Cache-Control", "Connection",
+		"Content-Encoding", "Content-Length", "Content-Type", "Date", "Host", "Openai-Organization",
+		"Openai-Processing-Ms", "Openai-Version", "Server", "Transfer-Encoding", "User-Agent", "Vary",
+		"X-Request-Id",
+	} {
+		if !commonHeader(name) || secretName(name) {
+			t.Errorf("%q: commonHeader %v, secretName %v", name, commonHeader(name), secretName(name))
+		}
+	}
+}
+
 func TestSecretHeaderAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { SecretHeader("X-Portkey-Api-Key"); SecretHeader("Content-Type") }); n != 0 {
 		t.Errorf("SecretHeader allocates %v times", n)
