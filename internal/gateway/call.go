@@ -50,7 +50,7 @@ type call struct {
 	// relaxations counts the relaxed resends of this request (capability.go).
 	relaxations int
 	dw          deadlineWriter // the answer's writer (clientWriter, deliver.go)
-	inFlight    inFlight       // its entry among the requests in flight (shutdown.go)
+	inFlight    inFlight       // its entry among the requests in flight, ended by Stop or the total timeout (shutdown.go)
 }
 
 // handle returns the handler of one endpoint.

@@ -345,12 +345,13 @@ func (ob *observation) broke(ctx context.Context, err error) {
 	}
 }
 
-// attemptEnded records the attempt that just returned.
-func (ob *observation) attemptEnded(ctx context.Context, c *call, o outcome) {
+// attemptEnded records the attempt that just returned; ended is why the request
+// was ended (inFlight.ended), if it was.
+func (ob *observation) attemptEnded(ended error, c *call, o outcome) {
 	if ob.g == nil || !ob.a.open {
 		return
 	}
-	ob.endAttempt(attemptCause(ctx, c, o, &ob.a, ob.brokeBy), o.done, c.rec.usage, c.secrets)
+	ob.endAttempt(attemptCause(ended, c, o, &ob.a, ob.brokeBy), o.done, c.rec.usage, c.secrets)
 }
 
 // endAttempt records the attempt; secrets (called only when content is
