@@ -172,6 +172,7 @@ type outbound struct {
 	proto   wire.Protocol
 	up      upstreamDialect
 	url     string
+	keepURL bool // url comes from the configuration and the operation only (urlCache)
 	header  http.Header
 	body    []byte
 	tr      translate.Translator // nil: same protocol, the bytes pass through
@@ -226,11 +227,14 @@ func (c *call) build(o *outbound, t *target) *apiError {
 			return aerr
 		}
 	}
-	o.url = strings.TrimRight(t.model.Endpoint, "/") + path + c.tail()
+	tail := c.tail()
+	o.url = strings.TrimRight(t.model.Endpoint, "/") + path + tail
+	o.keepURL = tail == ""
 	// The query string is the client's API's (Claude Code's ?beta=true): an
 	// upstream of another API gets none.
 	if q := c.r.URL.RawQuery; q != "" && c.ep.proto == o.proto {
 		o.url += "?" + q
+		o.keepURL = false
 	}
 	o.header = c.buildHeader(o)
 	// Scrubbed from relayed errors and the log: the client's credentials and every

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -177,11 +176,11 @@ func (c *call) attempt(out *outbound, pk balance.Attempt) (o outcome) {
 func (c *call) exchange(out *outbound) (o outcome, relaxed bool) {
 	actx, acancel := c.inFlight.enter()
 	defer c.inFlight.leave(acancel)
-	req, err := http.NewRequestWithContext(actx, c.r.Method, out.url, bytes.NewReader(out.body))
+	u, err := out.t.urls.parse(c.ep.op, out.url, out.keepURL)
 	if err != nil {
 		return outcome{cause: health.ClientError, err: &apiError{Status: http.StatusInternalServerError, Message: "building upstream request failed", Err: err}}, false
 	}
-	req.Header = out.header // GetBody, set by NewRequestWithContext, reads out.body afresh
+	req := newUpstreamRequest(actx, c.r.Method, u, out) // upstreamreq.go
 	m := out.t.model
 	c.cur.sent = time.Now()
 	resp, err := out.t.transport.RoundTrip(req)
