@@ -114,7 +114,7 @@ func validate(body []byte, p requestShape, op wire.Operation, named bool) (reque
 	if errors.Is(shape, errTooDeep) {
 		return request{}, errorf(http.StatusBadRequest, fmt.Sprintf("request body nests deeper than %d levels", maxNesting))
 	}
-	if first := bytes.TrimLeft(body, " \t\r\n"); len(first) == 0 || first[0] != '{' || !gjson.ValidBytes(body) {
+	if first := bytes.TrimLeft(body, " \t\r\n"); len(first) == 0 || first[0] != '{' || !validJSON(body) {
 		return request{}, errorf(http.StatusBadRequest, "request body is not a valid JSON object")
 	}
 	if shape != nil { // reported once the body is known to be valid JSON
