@@ -64,7 +64,7 @@ func (g *Gateway) handle(e *endpoint) http.HandlerFunc {
 			refuse(w, e.client, aerr)
 			return
 		}
-		clearBodyDeadline(w)
+		clearBodyDeadline(w, r)
 		if aerr := c.accept(); aerr != nil {
 			c.reject(aerr)
 			return

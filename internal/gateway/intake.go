@@ -86,7 +86,11 @@ func grow(buf []byte, announced, limit int64) []byte {
 // so that nothing after the body (a stream of any length, the background read by
 // which net/http notices a client going away) is bound by it. net/http 1.26 also
 // clears the deadline when that background read starts; this does not rely on it.
-func clearBodyDeadline(w http.ResponseWriter) {
+func clearBodyDeadline(w http.ResponseWriter, r *http.Request) {
+	if c := connOf(r); c != nil {
+		c.bodyRead()
+		return
+	}
 	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 }
 

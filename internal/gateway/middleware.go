@@ -154,12 +154,19 @@ func requestBounds(r *http.Request) *apiError {
 // otherwise hold the connection forever. The deadline is lifted once the body is
 // read (clearBodyDeadline). It is per request rather than http.Server.ReadTimeout,
 // a server-wide deadline on the connection, so that only a request with a body
-// gets one and the response never depends on net/http lifting it.
+// gets one and the response never depends on net/http lifting it. On a
+// connection from Listener it is put on the connection only if the body is read
+// from it (see bodyWait).
 func (g *Gateway) bodyDeadline(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength == 0 || g.cfg.Server.BodyTimeout <= 0 {
 		return // no body (http.NoBody): nothing to wait for
 	}
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(g.cfg.Server.BodyTimeout))
+	due := time.Now().Add(g.cfg.Server.BodyTimeout)
+	if c := connOf(r); c != nil {
+		c.awaitBody(due)
+		return
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(due)
 }
 
 // refuse answers an error before the body is read, closing the connection:
