@@ -3,13 +3,18 @@ package gateway
 import "encoding/binary"
 
 // validJSON reports whether b is one JSON value with nothing but whitespace
-// around it: what gjson.ValidBytes reports (the grammar of RFC 8259, strings
-// not checked for valid UTF-8), shown by FuzzValidJSON, but faster: a string's
-// plain bytes, most of a request, are skipped eight at a time. It nests at most
-// maxNesting deep (deeper is invalid): validate calls it only on a body
-// checkShape found within that depth.
-func validJSON(b []byte) bool {
-	i, ok := validValue(b, skipSpace(b, 0), 0)
+// around it, nested at most maxNesting deep (deeper is invalid): validate calls
+// it only on a body checkShape found within that depth.
+func validJSON(b []byte) bool { return validNested(b, maxNesting) }
+
+// validNested reports whether b is one JSON value with nothing but whitespace
+// around it, nested at most limit deep: with no limit (math.MaxInt) what
+// gjson.ValidBytes reports (the grammar of RFC 8259, strings not checked for
+// valid UTF-8), shown by FuzzValidJSON, but faster: a string's plain bytes, most
+// of a request, are skipped eight at a time. Like gjson's, it recurses once per
+// level.
+func validNested(b []byte, limit int) bool {
+	i, ok := validValue(b, skipSpace(b, 0), limit)
 	return ok && skipSpace(b, i) == len(b)
 }
 
@@ -22,18 +27,18 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// validValue checks the value at b[i] (no whitespace before it) at nesting
-// depth and returns the index after it.
-func validValue(b []byte, i, depth int) (int, bool) {
+// validValue checks the value at b[i] (no whitespace before it), in which
+// containers may nest levels deep, and returns the index after it.
+func validValue(b []byte, i, levels int) (int, bool) {
 	if i >= len(b) {
 		return i, false
 	}
 	switch c := b[i]; {
 	case c == '{', c == '[':
-		if depth == maxNesting {
+		if levels == 0 {
 			return i, false
 		}
-		return validContainer(b, i, depth+1)
+		return validContainer(b, i, levels-1)
 	case c == '"':
 		return validString(b, i+1)
 	case c == '-' || c >= '0' && c <= '9':
@@ -48,9 +53,10 @@ func validValue(b []byte, i, depth int) (int, bool) {
 	return i, false
 }
 
-// validContainer checks the object or array opening at b[i] and returns the
-// index after its closing bracket.
-func validContainer(b []byte, i, depth int) (int, bool) {
+// validContainer checks the object or array opening at b[i], in whose values
+// containers may nest levels deep, and returns the index after its closing
+// bracket.
+func validContainer(b []byte, i, levels int) (int, bool) {
 	object := b[i] == '{'
 	closing := byte(']')
 	if object {
@@ -74,7 +80,7 @@ func validContainer(b []byte, i, depth int) (int, bool) {
 			}
 			i = skipSpace(b, i+1)
 		}
-		if i, ok = validValue(b, i, depth); !ok {
+		if i, ok = validValue(b, i, levels); !ok {
 			return i, false
 		}
 		switch i = skipSpace(b, i); {

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -27,6 +28,9 @@ var validJSONCases = []string{
 // the nesting depth checkShape lets validate see.
 func sameAsGjson(t *testing.T, b []byte) {
 	t.Helper()
+	if got, want := validNested(b, math.MaxInt), gjson.ValidBytes(b); got != want {
+		t.Fatalf("%q: validNested without a limit %v, gjson.ValidBytes %v", b, got, want)
+	}
 	if errors.Is(checkShape(b), errTooDeep) {
 		if validJSON(b) && gjson.ValidBytes(b) {
 			t.Fatalf("%q: too deep, yet valid", b)
