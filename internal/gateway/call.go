@@ -56,7 +56,7 @@ type call struct {
 // handle returns the handler of one endpoint.
 func (g *Gateway) handle(e *endpoint) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		x := exchangeOf(r.Context())
+		x := exchangeOf(w)
 		c := &x.call
 		*c = call{g: g, w: w, r: r, rec: &x.rec, ep: e, start: time.Now()}
 		if aerr := c.read(); aerr != nil { // the body is not all read: the deadline stays, the connection closes

@@ -199,7 +199,7 @@ func (g *Gateway) observe(e *endpoint, next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ob := &recordOf(r.Context()).obs
+		ob := &recordOf(w).obs
 		*ob = observation{g: g, ep: e, start: clock(), ctx: r.Context()}
 		ob.w = firstByteWriter{ResponseWriter: w, first: &ob.first}
 		if t := g.obs.tracer; t != nil {
