@@ -200,6 +200,40 @@ func BenchmarkObservedRequest(b *testing.B) {
 	}
 }
 
+// BenchmarkCancelableRequest is ObservedRequest/off with the contexts a served
+// request has: net/http gives each request a cancelable context (a child of its
+// connection's), and the transport derives one from the upstream request's. A
+// context registered under a cancelable parent costs what one under
+// context.Background does not (an entry in the parent's map of children).
+func BenchmarkCancelableRequest(b *testing.B) {
+	answer := []byte(`{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":11,"completion_tokens":7,"total_tokens":18}}`)
+	upstream := roundTripper(func(r *http.Request) (*http.Response, error) {
+		ctx, cancel := context.WithCancelCause(r.Context()) // as http.Transport does
+		defer cancel(nil)
+		_ = ctx.Done()
+		_, _ = io.Copy(io.Discard, r.Body)
+		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(bytes.NewReader(answer)), ContentLength: int64(len(answer)), Request: r}, nil
+	})
+	body := chatBody("gpt-4o", 1<<10)
+	g := benchGateway(b, "http://upstream.invalid", gateway.WithTransport(upstream))
+	conn, stop := context.WithCancel(context.Background())
+	defer stop()
+	b.ReportAllocs()
+	cpu := processCPU()
+	for b.Loop() {
+		ctx, cancel := context.WithCancel(conn)
+		r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/v1/chat/completions", bytes.NewReader(body))
+		w := httptest.NewRecorder()
+		g.ServeHTTP(w, r)
+		cancel()
+		if w.Code != 200 {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+}
+
 type roundTripper func(*http.Request) (*http.Response, error)
 
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -40,12 +40,12 @@ type usageList struct {
 // budgets answers GET /v1/llmrouter/usage.
 func (g *Gateway) budgets(w http.ResponseWriter, r *http.Request) {
 	p := g.clientOf(r.Header, r.URL.Path)
-	keys, aerr := g.usageKeys(r)
+	keys, aerr := g.usageKeys(w, r)
 	if aerr == nil && r.URL.Query().Get("period") != "" && r.URL.Query().Get("period") != "previous" {
 		aerr = &apiError{Status: http.StatusBadRequest, Param: "period", Message: "period: want previous, or none for the current period"}
 	}
 	if aerr != nil {
-		recordOf(r.Context()).errMsg = aerr.Error()
+		recordOf(w).errMsg = aerr.Error()
 		writeError(w, p, aerr)
 		return
 	}
@@ -54,7 +54,7 @@ func (g *Gateway) budgets(w http.ResponseWriter, r *http.Request) {
 		u, err := g.periodUsage(r, k.scopes[0])
 		if err != nil {
 			aerr := &apiError{Status: http.StatusServiceUnavailable, Message: "the limit store is unavailable; retry shortly", Err: err}
-			recordOf(r.Context()).errMsg = aerr.Error()
+			recordOf(w).errMsg = aerr.Error()
 			writeError(w, p, aerr)
 			return
 		}
@@ -69,8 +69,8 @@ func (g *Gateway) budgets(w http.ResponseWriter, r *http.Request) {
 // usageKeys returns the keys whose usage the request may read and asked for:
 // those with a budget period among its own (a named key) or every key (an
 // admin), narrowed by ?key=NAME.
-func (g *Gateway) usageKeys(r *http.Request) ([]*routerKey, *apiError) {
-	k := recordOf(r.Context()).key
+func (g *Gateway) usageKeys(w http.ResponseWriter, r *http.Request) ([]*routerKey, *apiError) {
+	k := recordOf(w).key
 	want := r.URL.Query().Get("key")
 	switch {
 	case k != nil && k.cfg.Name == "":

@@ -50,13 +50,13 @@ type call struct {
 	// relaxations counts the relaxed resends of this request (capability.go).
 	relaxations int
 	dw          deadlineWriter // the answer's writer (clientWriter, deliver.go)
-	inFlight    inFlight       // its entry among the requests in flight (shutdown.go)
+	inFlight    inFlight       // its entry among the requests in flight, ended by Stop or the total timeout (shutdown.go)
 }
 
 // handle returns the handler of one endpoint.
 func (g *Gateway) handle(e *endpoint) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		x := exchangeOf(r.Context())
+		x := exchangeOf(w)
 		c := &x.call
 		*c = call{g: g, w: w, r: r, rec: &x.rec, ep: e, start: time.Now()}
 		if aerr := c.read(); aerr != nil { // the body is not all read: the deadline stays, the connection closes
@@ -64,7 +64,7 @@ func (g *Gateway) handle(e *endpoint) http.HandlerFunc {
 			refuse(w, e.client, aerr)
 			return
 		}
-		clearBodyDeadline(w)
+		clearBodyDeadline(w, r)
 		if aerr := c.accept(); aerr != nil {
 			c.reject(aerr)
 			return
@@ -172,6 +172,7 @@ type outbound struct {
 	proto   wire.Protocol
 	up      upstreamDialect
 	url     string
+	keepURL bool // url comes from the configuration and the operation only (urlCache)
 	header  http.Header
 	body    []byte
 	tr      translate.Translator // nil: same protocol, the bytes pass through
@@ -226,11 +227,14 @@ func (c *call) build(o *outbound, t *target) *apiError {
 			return aerr
 		}
 	}
-	o.url = strings.TrimRight(t.model.Endpoint, "/") + path + c.tail()
+	tail := c.tail()
+	o.url = strings.TrimRight(t.model.Endpoint, "/") + path + tail
+	o.keepURL = tail == ""
 	// The query string is the client's API's (Claude Code's ?beta=true): an
 	// upstream of another API gets none.
 	if q := c.r.URL.RawQuery; q != "" && c.ep.proto == o.proto {
 		o.url += "?" + q
+		o.keepURL = false
 	}
 	o.header = c.buildHeader(o)
 	// Scrubbed from relayed errors and the log: the client's credentials and every

@@ -20,8 +20,8 @@ import (
 
 // attemptCause classifies how an attempt ended: CauseNone when it delivered the
 // answer, the failure after the first byte when it broke, else why it failed.
-// ctx is the request's attempts' context (Stop cancels it).
-func attemptCause(ctx context.Context, c *call, o outcome, a *attemptObs, broke metrics.Cause) metrics.Cause {
+// ended is why the request was ended (inFlight.ended): Stop, the total timeout.
+func attemptCause(ended error, c *call, o outcome, a *attemptObs, broke metrics.Cause) metrics.Cause {
 	switch {
 	case o.done && broke != metrics.CauseNone:
 		return broke
@@ -39,7 +39,7 @@ func attemptCause(ctx context.Context, c *call, o outcome, a *attemptObs, broke 
 	case o.err == nil:
 		return httpCause(o.status)
 	}
-	return errorCause(ctx, a.answered, o.err)
+	return errorCause(ended, a.answered, o.err)
 }
 
 // httpCause classifies an upstream's HTTP error status (or, for an in-band
@@ -57,11 +57,11 @@ func httpCause(status int) metrics.Cause {
 }
 
 // errorCause classifies a failed exchange: answered tells whether the upstream
-// had sent its response headers.
-func errorCause(ctx context.Context, answered bool, e *apiError) metrics.Cause {
+// had sent its response headers; ended is why the request was ended, if it was.
+func errorCause(ended error, answered bool, e *apiError) metrics.Cause {
 	var se *translate.StreamError
 	switch {
-	case errors.Is(context.Cause(ctx), errStopped):
+	case errors.Is(ended, errStopped):
 		return metrics.CauseUnavailable
 	case upstream.IsTimeout(e.Err):
 		return metrics.CauseTimeout

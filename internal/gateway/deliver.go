@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -267,7 +268,8 @@ func checkAnswerStart(up upstreamDialect, op wire.Operation, first []byte, whole
 	if kind := gjson.Get(view(b), marker); want != "" && kind.Exists() && kind.String() != want {
 		return &errNotAnswer{what: fmt.Sprintf("%s %q, want %q", marker, truncated(kind.String()), want)}
 	}
-	if whole && (!gjson.Get(view(b), member).Exists() || !gjson.ValidBytes(b)) {
+	// An answer has no nesting bound: validNested without one is gjson.ValidBytes.
+	if whole && (!gjson.Get(view(b), member).Exists() || !validNested(b, math.MaxInt)) {
 		return &errNotAnswer{what: "no " + strings.TrimSuffix(member, ".#") + " member"}
 	}
 	return nil

@@ -77,6 +77,7 @@ type target struct {
 	// catalogue lists the models the upstream serves (catalog.go): the first of
 	// its upstream dialects, in endpoint order, that can; nil when none can.
 	catalogue catalogue
+	urls      *urlCache // its upstream URLs, parsed (upstreamreq.go)
 }
 
 // Option configures New.
@@ -191,7 +192,7 @@ func (g *Gateway) compile(m *config.Model, o options) (target, error) {
 	if err != nil {
 		return target{}, fmt.Errorf("model %s: %w", m.Name, err)
 	}
-	t := target{model: m, policy: p, upstreams: map[wire.Protocol]upstreamOf{},
+	t := target{model: m, policy: p, upstreams: map[wire.Protocol]upstreamOf{}, urls: new(urlCache),
 		limitField: cmp.Or(openai.LimitField(m.MaxTokensField), openai.LimitFieldFor(m.Endpoint))}
 	for _, e := range g.endpoints {
 		if t.upstreams[e.proto], err = o.table.upstream(m.Provider, e.proto, m); err != nil {

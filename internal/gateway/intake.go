@@ -86,7 +86,11 @@ func grow(buf []byte, announced, limit int64) []byte {
 // so that nothing after the body (a stream of any length, the background read by
 // which net/http notices a client going away) is bound by it. net/http 1.26 also
 // clears the deadline when that background read starts; this does not rely on it.
-func clearBodyDeadline(w http.ResponseWriter) {
+func clearBodyDeadline(w http.ResponseWriter, r *http.Request) {
+	if c := connOf(r); c != nil {
+		c.bodyRead()
+		return
+	}
 	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 }
 
@@ -114,7 +118,7 @@ func validate(body []byte, p requestShape, op wire.Operation, named bool) (reque
 	if errors.Is(shape, errTooDeep) {
 		return request{}, errorf(http.StatusBadRequest, fmt.Sprintf("request body nests deeper than %d levels", maxNesting))
 	}
-	if first := bytes.TrimLeft(body, " \t\r\n"); len(first) == 0 || first[0] != '{' || !gjson.ValidBytes(body) {
+	if first := bytes.TrimLeft(body, " \t\r\n"); len(first) == 0 || first[0] != '{' || !validJSON(body) {
 		return request{}, errorf(http.StatusBadRequest, "request body is not a valid JSON object")
 	}
 	if shape != nil { // reported once the body is known to be valid JSON

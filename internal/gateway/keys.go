@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -73,7 +72,7 @@ func (g *Gateway) authenticate(p envelope, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		presented, _ := clientCredential(r.Header)
 		if k := g.keyOf(presented); k != nil {
-			recordOf(r.Context()).key = k
+			recordOf(w).key = k
 			next(w, r)
 			return
 		}
@@ -88,8 +87,8 @@ func (g *Gateway) authenticate(p envelope, next http.HandlerFunc) http.Handler {
 // keyAllows reports whether the request's key may use model: always without
 // router keys or with a plain key, else when the key's models allow-list
 // (names and globs) matches it. The model listing filters by it.
-func keyAllows(ctx context.Context, model string) bool {
-	k := recordOf(ctx).key
+func keyAllows(w http.ResponseWriter, model string) bool {
+	k := recordOf(w).key
 	return k == nil || k.cfg.Allows(model)
 }
 

@@ -112,6 +112,16 @@ func handling(ctx context.Context) {
 	}
 }
 
+// connOf returns the HTTP/1 connection r came on, when it came through
+// Listener; else nil (HTTP/2, TLS, a server of the tests).
+func connOf(r *http.Request) *conn {
+	if r.ProtoMajor != 1 {
+		return nil
+	}
+	c, _ := r.Context().Value(connKey{}).(*conn)
+	return c
+}
+
 // conn is a client connection. Before any handler runs, net/http answers a
 // request it cannot parse itself, in plain text: a bad request line or header
 // 400, 431 (header block over MaxHeaderBytes), 501 (unknown transfer coding),
@@ -126,6 +136,74 @@ type conn struct {
 	handling    atomic.Bool
 	release     func()
 	releaseOnce sync.Once
+	body        bodyWait
+}
+
+// bodyWait is the read deadline of a request's body (server.body_timeout),
+// put on the connection only when the body is read from it: a small body most
+// often came in the same read as the request's header, and is read from
+// net/http's buffer without a read on the connection, so it costs no setting
+// and lifting of a deadline. Every read on the connection while the deadline is
+// pending (the handler's, or net/http's own of an unread body once the handler
+// has returned) first puts it on the connection, so a stalled body meets it as
+// before. It ends when the body is read (bodyRead), or when net/http sets a read
+// deadline of its own (the next request's header, its background read).
+type bodyWait struct {
+	mu      sync.Mutex
+	pending atomic.Bool // due is to be put on the connection at its next read
+	due     time.Time
+	applied bool // due is the connection's read deadline
+}
+
+// awaitBody gives the request's body until due to arrive.
+func (c *conn) awaitBody(due time.Time) {
+	c.body.mu.Lock()
+	defer c.body.mu.Unlock()
+	c.body.due = due
+	c.body.pending.Store(true)
+}
+
+// bodyRead lifts the body's deadline, once the whole body is read.
+func (c *conn) bodyRead() {
+	c.body.mu.Lock()
+	defer c.body.mu.Unlock()
+	c.body.pending.Store(false)
+	if c.body.applied {
+		c.body.applied = false
+		_ = c.Conn.SetReadDeadline(time.Time{})
+	}
+}
+
+func (c *conn) Read(p []byte) (int, error) {
+	if c.body.pending.Load() {
+		c.body.mu.Lock()
+		if c.body.pending.Load() {
+			c.body.pending.Store(false)
+			c.body.applied = true
+			_ = c.Conn.SetReadDeadline(c.body.due)
+		}
+		c.body.mu.Unlock()
+	}
+	return c.Conn.Read(p)
+}
+
+// SetReadDeadline is net/http's (or http.ResponseController's): it replaces the
+// body's deadline.
+func (c *conn) SetReadDeadline(t time.Time) error {
+	c.body.mu.Lock()
+	defer c.body.mu.Unlock()
+	c.body.pending.Store(false)
+	c.body.applied = false
+	return c.Conn.SetReadDeadline(t)
+}
+
+// SetDeadline sets both deadlines: it replaces the body's too.
+func (c *conn) SetDeadline(t time.Time) error {
+	c.body.mu.Lock()
+	defer c.body.mu.Unlock()
+	c.body.pending.Store(false)
+	c.body.applied = false
+	return c.Conn.SetDeadline(t)
 }
 
 func (c *conn) Close() error {

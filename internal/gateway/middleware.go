@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -42,6 +41,8 @@ type record struct {
 	idValue    [1]string
 }
 
+// recordKey was the context key of a request's exchange; the exchange is now
+// found through the response writer (exchangeOf).
 type recordKey struct{}
 
 // exchange is what the router keeps of one request, allocated in one piece by
@@ -53,22 +54,36 @@ type exchange struct {
 	call call
 }
 
-// exchangeOf returns the request's exchange, or a new one for a request that did
-// not come through the middleware.
-func exchangeOf(ctx context.Context) *exchange {
-	if x, ok := ctx.Value(recordKey{}).(*exchange); ok {
-		return x
+// exchangeOf returns the exchange of the request w answers, or a new one for a
+// request that did not come through the middleware. The handlers below the
+// middleware get its statusWriter, or a writer wrapping it (observe's): the
+// exchange is found through it rather than in the request's context, which
+// would take a copy of the request and a context per request.
+func exchangeOf(w http.ResponseWriter) *exchange {
+	for {
+		switch v := w.(type) {
+		case *statusWriter:
+			if v.x != nil {
+				return v.x
+			}
+			return &exchange{}
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = v.Unwrap()
+		default:
+			return &exchange{}
+		}
 	}
-	return &exchange{}
 }
 
-func recordOf(ctx context.Context) *record { return &exchangeOf(ctx).rec }
+// recordOf returns the record of the request w answers (see exchangeOf).
+func recordOf(w http.ResponseWriter) *record { return &exchangeOf(w).rec }
 
 // statusWriter remembers the status and counts the bytes written to the client.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	x      *exchange // the exchange it is part of (exchangeOf)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -97,6 +112,7 @@ func (g *Gateway) middleware(p envelope, next http.Handler) http.Handler {
 		start := time.Now()
 		x := &exchange{rec: record{id: requestID(r.Header.Get("X-Request-Id"))}, sw: statusWriter{ResponseWriter: w}}
 		rec, sw := &x.rec, &x.sw
+		sw.x = x
 		rec.idValue[0] = rec.id
 		w.Header()["X-Request-Id"] = rec.idValue[:]
 		g.bodyDeadline(sw, r)
@@ -119,7 +135,7 @@ func (g *Gateway) middleware(p envelope, next http.Handler) http.Handler {
 			refuse(sw, p, aerr)
 			return
 		}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), recordKey{}, x)))
+		next.ServeHTTP(sw, r) // the handlers find x through sw (exchangeOf)
 	})
 }
 
@@ -154,12 +170,19 @@ func requestBounds(r *http.Request) *apiError {
 // otherwise hold the connection forever. The deadline is lifted once the body is
 // read (clearBodyDeadline). It is per request rather than http.Server.ReadTimeout,
 // a server-wide deadline on the connection, so that only a request with a body
-// gets one and the response never depends on net/http lifting it.
+// gets one and the response never depends on net/http lifting it. On a
+// connection from Listener it is put on the connection only if the body is read
+// from it (see bodyWait).
 func (g *Gateway) bodyDeadline(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength == 0 || g.cfg.Server.BodyTimeout <= 0 {
 		return // no body (http.NoBody): nothing to wait for
 	}
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(g.cfg.Server.BodyTimeout))
+	due := time.Now().Add(g.cfg.Server.BodyTimeout)
+	if c := connOf(r); c != nil {
+		c.awaitBody(due)
+		return
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(due)
 }
 
 // refuse answers an error before the body is read, closing the connection:

@@ -27,7 +27,7 @@ type lister interface {
 // the request's key may use it, in the list format of the protocol the
 // request's headers claim (Anthropic's with anthropic-version), else OpenAI's.
 func (g *Gateway) models(w http.ResponseWriter, r *http.Request) {
-	notAllowed := func(id string) bool { return !keyAllows(r.Context(), id) } // keys.go
+	notAllowed := func(id string) bool { return !keyAllows(w, id) } // keys.go
 	ids := slices.DeleteFunc(g.cfg.Routes.Names(), notAllowed)
 	owners := make([]string, len(ids))
 	for i, id := range ids {
@@ -60,7 +60,7 @@ func (g *Gateway) model(w http.ResponseWriter, r *http.Request) {
 		writeError(w, client, unknownModel(id, nil))
 		return
 	}
-	if !keyAllows(r.Context(), id) { // keys.go: the same 404 as an unknown model
+	if !keyAllows(w, id) { // keys.go: the same 404 as an unknown model
 		writeError(w, client, unknownModel(id, errNotAllowed))
 		return
 	}

@@ -199,7 +199,7 @@ func (g *Gateway) observe(e *endpoint, next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ob := &recordOf(r.Context()).obs
+		ob := &recordOf(w).obs
 		*ob = observation{g: g, ep: e, start: clock(), ctx: r.Context()}
 		ob.w = firstByteWriter{ResponseWriter: w, first: &ob.first}
 		if t := g.obs.tracer; t != nil {
@@ -345,12 +345,13 @@ func (ob *observation) broke(ctx context.Context, err error) {
 	}
 }
 
-// attemptEnded records the attempt that just returned.
-func (ob *observation) attemptEnded(ctx context.Context, c *call, o outcome) {
+// attemptEnded records the attempt that just returned; ended is why the request
+// was ended (inFlight.ended), if it was.
+func (ob *observation) attemptEnded(ended error, c *call, o outcome) {
 	if ob.g == nil || !ob.a.open {
 		return
 	}
-	ob.endAttempt(attemptCause(ctx, c, o, &ob.a, ob.brokeBy), o.done, c.rec.usage, c.secrets)
+	ob.endAttempt(attemptCause(ended, c, o, &ob.a, ob.brokeBy), o.done, c.rec.usage, c.secrets)
 }
 
 // endAttempt records the attempt; secrets (called only when content is

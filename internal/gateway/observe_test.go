@@ -72,7 +72,7 @@ func BenchmarkObservationHooks(b *testing.B) {
 					}
 				}
 				rec.usage.Input, rec.usage.Output = 11, 7
-				rec.obs.attemptEnded(r.Context(), c, outcome{done: true})
+				rec.obs.attemptEnded(nil, c, outcome{done: true})
 				sw.status = 200
 				g.observed(rr, rec, sw)
 			}

@@ -122,7 +122,9 @@ func (c *call) unavailable(st *runState, u *balance.Unavailable) bool {
 	if wait, ok := balance.Hold(u, time.Now(), st.deadline, p.grp.first.Timeouts.FirstByte, balance.DefaultHoldLimit); ok && p.holds < maxHolds {
 		p.holds++
 		held := clock()
-		ok := p.grp.bal.Wait(st.ctx, u, wait)
+		ctx, cancel := c.inFlight.enter()
+		ok := p.grp.bal.Wait(ctx, u, wait)
+		c.inFlight.leave(cancel)
 		c.rec.obs.held(held) // waiting for a recovery is not the router's own time (observe.go)
 		if ok {
 			return true
@@ -152,7 +154,10 @@ func (c *call) newRound(st *runState) bool {
 	if c.hasFallback(wire.ErrorRetryable) && (timedOut(o.cause) || wait > r.MaxBackoff) {
 		return false // the fallback answers sooner than this model would
 	}
-	if !upstream.Sleep(st.ctx, wait) {
+	ctx, cancel := c.inFlight.enter()
+	slept := upstream.Sleep(ctx, wait)
+	c.inFlight.leave(cancel)
+	if !slept {
 		return false
 	}
 	p.rounds++

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -47,10 +46,8 @@ type attempt struct {
 	idle   *upstream.IdleReader
 }
 
-// runState is what every attempt of a call shares: the context of them all and
-// the total deadline.
+// runState is what every attempt of a call shares: the total deadline.
 type runState struct {
-	ctx      context.Context
 	deadline time.Time
 }
 
@@ -65,14 +62,14 @@ type runState struct {
 // model's, covers them all.
 func (c *call) run() {
 	m := c.plan.grp.first
-	// One context for all the attempts, cancelled with its cause: the total
-	// timeout (a timer, not a second context), Stop (shutdown_grace expired).
-	ctx, cancel := context.WithCancelCause(c.r.Context())
-	defer cancel(nil)
-	st := &runState{ctx: ctx, deadline: time.Now().Add(m.Timeouts.Total)}
-	total := time.AfterFunc(m.Timeouts.Total, func() { cancel(upstream.ErrTotalTimeout) })
+	// The request ends with its cause, cancelling the context of the attempt (or
+	// wait) in progress: the total timeout (a timer, not a context), Stop
+	// (shutdown_grace expired). See inFlight (shutdown.go).
+	c.inFlight.parent = c.r.Context()
+	st := &runState{deadline: time.Now().Add(m.Timeouts.Total)}
+	total := time.AfterFunc(m.Timeouts.Total, func() { c.inFlight.end(upstream.ErrTotalTimeout) })
 	defer total.Stop()
-	defer c.g.flight.leave(c.g.flight.join(&c.inFlight, cancel))
+	defer c.g.flight.leave(c.g.flight.join(&c.inFlight))
 	for n := 1; ; n++ {
 		pk, t, ok := c.next(st)
 		if !ok {
@@ -93,8 +90,8 @@ func (c *call) run() {
 		}
 		c.announce(n, out)
 		c.rec.obs.attemptStarts(c, out, n) // the attempt's span, traceparent, retry or fallback (observe.go)
-		o := c.attempt(st.ctx, out, pk)
-		c.rec.obs.attemptEnded(st.ctx, c, o) // its metrics and span end (observe.go)
+		o := c.attempt(out, pk)
+		c.rec.obs.attemptEnded(c.inFlight.ended(), c, o) // its metrics and span end (observe.go)
 		if o.done {
 			return
 		}
@@ -158,12 +155,12 @@ func nextWait(deadline time.Time, p config.Retry, n int, o outcome) (time.Durati
 // known (see call.committed and call.settle), and its in-flight slot is freed
 // when the attempt is over. A refusal of what the model cannot do is sent again
 // at once, relaxed, within the same attempt (capability.go).
-func (c *call) attempt(ctx context.Context, out *outbound, pk balance.Attempt) (o outcome) {
+func (c *call) attempt(out *outbound, pk balance.Attempt) (o outcome) {
 	c.cur, c.rec.status = current{pick: pk, to: out, sent: time.Now()}, 0
 	o.cause = health.ClientError // what a panic leaves: nothing said of the deployment
 	defer func() { c.settle(o) }()
 	for {
-		o, relaxed := c.exchange(ctx, out)
+		o, relaxed := c.exchange(out)
 		if !relaxed {
 			return o
 		}
@@ -173,15 +170,17 @@ func (c *call) attempt(ctx context.Context, out *outbound, pk balance.Attempt) (
 }
 
 // exchange sends out's body and reads the answer; relaxed reports that the
-// upstream refused what out's relaxed body no longer asks, to be sent again.
-func (c *call) exchange(ctx context.Context, out *outbound) (o outcome, relaxed bool) {
-	actx, acancel := context.WithCancelCause(ctx)
-	defer acancel(nil)
-	req, err := http.NewRequestWithContext(actx, c.r.Method, out.url, bytes.NewReader(out.body))
+// upstream refused what out's relaxed body no longer asks, to be sent again. Its
+// context is cancelled with the cause when the idle timeout strikes, or the
+// request ends (the total timeout, Stop).
+func (c *call) exchange(out *outbound) (o outcome, relaxed bool) {
+	actx, acancel := c.inFlight.enter()
+	defer c.inFlight.leave(acancel)
+	u, err := out.t.urls.parse(c.ep.op, out.url, out.keepURL)
 	if err != nil {
 		return outcome{cause: health.ClientError, err: &apiError{Status: http.StatusInternalServerError, Message: "building upstream request failed", Err: err}}, false
 	}
-	req.Header = out.header // GetBody, set by NewRequestWithContext, reads out.body afresh
+	req := newUpstreamRequest(actx, c.r.Method, u, out) // upstreamreq.go
 	m := out.t.model
 	c.cur.sent = time.Now()
 	resp, err := out.t.transport.RoundTrip(req)

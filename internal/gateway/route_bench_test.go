@@ -38,7 +38,7 @@ func BenchmarkRoutingDecision(b *testing.B) {
 		b.Fatal(err)
 	}
 	r := httptest.NewRequest("POST", "/v1/chat/completions", nil)
-	st := &runState{ctx: r.Context(), deadline: time.Now().Add(time.Hour)}
+	st := &runState{deadline: time.Now().Add(time.Hour)}
 	for _, model := range []string{"solo", "four", "claude-sonnet-4-5"} {
 		name := map[string]string{"solo": "solo", "four": "four", "claude-sonnet-4-5": "glob"}[model]
 		b.Run(name, func(b *testing.B) {

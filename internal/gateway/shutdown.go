@@ -33,14 +33,67 @@ type flight struct {
 	empty   chan struct{} // closed when the last call leaves after stop; nil before
 }
 
-// inFlight is one request's cancel function, registered for Stop.
-type inFlight struct{ cancel context.CancelCauseFunc }
+// inFlight is one request in flight: why it was ended, when it was (the total
+// timeout, Stop), and the context it works in now, an attempt's or a wait's,
+// which ending the request cancels with that cause. The request has no context
+// of its own above its attempts': each context registered under the client
+// request's (net/http cancels it when the client goes away) costs allocations
+// and an entry in its parent's map of children, per request.
+type inFlight struct {
+	mu     sync.Mutex
+	parent context.Context // the client request's
+	cause  error           // why the request was ended; nil while it runs
+	cancel context.CancelCauseFunc
+}
 
-// join registers a request, c (the call's own, not allocated per request), with
-// its cancel function, called with errStopped when Stop comes (at once if it has
-// come). Pass c to leave when the request is over.
-func (f *flight) join(c *inFlight, cancel context.CancelCauseFunc) *inFlight {
-	c.cancel = cancel
+// end ends the request with cause (the total timeout, Stop): its current
+// context and every later one are cancelled with it. The first cause stays; a
+// request whose client has gone already keeps that as its cause.
+func (f *inFlight) end(cause error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cause != nil || f.parent.Err() != nil {
+		return
+	}
+	f.cause = cause
+	if f.cancel != nil {
+		f.cancel(cause)
+	}
+}
+
+// enter returns a new context for the request's next attempt or wait, a child
+// of the client request's, cancelled at once when the request has ended. Pass
+// its cancel function to leave when done with it.
+func (f *inFlight) enter() (context.Context, context.CancelCauseFunc) {
+	ctx, cancel := context.WithCancelCause(f.parent)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cause != nil {
+		cancel(f.cause)
+	}
+	f.cancel = cancel
+	return ctx, cancel
+}
+
+// leave cancels a context enter returned, which the request no longer uses.
+func (f *inFlight) leave(cancel context.CancelCauseFunc) {
+	f.mu.Lock()
+	f.cancel = nil
+	f.mu.Unlock()
+	cancel(nil)
+}
+
+// ended returns why the request was ended (the total timeout, Stop), or nil.
+func (f *inFlight) ended() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cause
+}
+
+// join registers a request, c (the call's own, not allocated per request),
+// ended with errStopped when Stop comes (at once if it has come). Pass c to
+// leave when the request is over.
+func (f *flight) join(c *inFlight) *inFlight {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.calls == nil {
@@ -48,7 +101,7 @@ func (f *flight) join(c *inFlight, cancel context.CancelCauseFunc) *inFlight {
 	}
 	f.calls[c] = struct{}{}
 	if f.stopped {
-		cancel(errStopped)
+		c.end(errStopped)
 	}
 	return c
 }
@@ -68,7 +121,7 @@ func (f *flight) stop(ctx context.Context) error {
 	f.mu.Lock()
 	f.stopped = true
 	for c := range f.calls {
-		c.cancel(errStopped)
+		c.end(errStopped)
 	}
 	if len(f.calls) == 0 {
 		f.mu.Unlock()
