@@ -41,10 +41,6 @@ type record struct {
 	idValue    [1]string
 }
 
-// recordKey was the context key of a request's exchange; the exchange is now
-// found through the response writer (exchangeOf).
-type recordKey struct{}
-
 // exchange is what the router keeps of one request, allocated in one piece by
 // the middleware: the access log's record, the writer that watches the status,
 // and the call an endpoint makes of the request (call.go).

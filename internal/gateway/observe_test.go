@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -52,9 +51,9 @@ func BenchmarkObservationHooks(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			handler := g.observe(e, http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
-			rec := &record{}
-			sw := &statusWriter{ResponseWriter: httptest.NewRecorder()}
-			rr := r.WithContext(context.WithValue(r.Context(), recordKey{}, rec))
+			sw := &statusWriter{ResponseWriter: httptest.NewRecorder(), x: &exchange{}}
+			rec := &sw.x.rec // what the hooks find through sw (exchangeOf)
+			rr := r
 			c := &call{g: g, r: rr, rec: rec, ep: e, model: "gpt-4o", group: grp}
 			br := bytes.NewReader(body)
 			resp := &http.Response{StatusCode: 200}
