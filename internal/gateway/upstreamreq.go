@@ -67,26 +67,6 @@ func removeEmptyPort(host string) string {
 	return host
 }
 
-// upstreamBody is a request body read from bytes, closed without effect: the
-// body of an attempt, and each body GetBody makes for a resend on another
-// connection.
-type upstreamBody struct {
-	bytes.Reader
-	b []byte
-}
-
-func newUpstreamBody(b []byte) *upstreamBody {
-	body := &upstreamBody{b: b}
-	body.Reset(b)
-	return body
-}
-
-// Close does nothing: the bytes stay the outbound's.
-func (*upstreamBody) Close() error { return nil }
-
-// again is the request's GetBody: the same bytes from the start.
-func (b *upstreamBody) again() (io.ReadCloser, error) { return newUpstreamBody(b.b), nil }
-
 // newUpstreamRequest makes the request of an attempt to send out with ctx:
 // the request http.NewRequestWithContext(ctx, method, out.url, bytes.NewReader(out.body))
 // makes, with out's headers.
@@ -100,8 +80,13 @@ func newUpstreamRequest(ctx context.Context, method string, p *parsedURL, out *o
 		r.Body = http.NoBody
 		r.GetBody = func() (io.ReadCloser, error) { return http.NoBody, nil }
 	} else {
-		body := newUpstreamBody(out.body)
-		r.Body, r.GetBody = body, body.again
+		// A *bytes.Reader behind io.NopCloser is a body net/http knows to be in
+		// memory: it writes the request's head and such a body in one write
+		// (any other reader type makes it flush the head first, a second write
+		// and a second segment per request).
+		b := out.body
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	}
 	return r.WithContext(ctx) // the one allocation of the request: r stays on the stack
 }
