@@ -149,61 +149,77 @@ type conn struct {
 // before. It ends when the body is read (bodyRead), or when net/http sets a read
 // deadline of its own (the next request's header, its background read).
 type bodyWait struct {
-	mu      sync.Mutex
-	pending atomic.Bool // due is to be put on the connection at its next read
-	due     time.Time
-	applied bool // due is the connection's read deadline
+	// mu makes each change of state one with the connection's deadline that goes
+	// with it: a Read (net/http's background read) may race bodyRead or net/http's
+	// own deadline, which a body's deadline put on after it must never replace.
+	mu    sync.Mutex
+	state atomic.Uint32 // bodyNone, bodyPending or bodyOn; Read looks without mu
+	due   time.Time
 }
+
+// The states of a bodyWait.
+const (
+	bodyNone    = iota // the connection's read deadline is net/http's
+	bodyPending        // due is to be put on the connection at its next read
+	bodyOn             // due is the connection's read deadline
+)
 
 // awaitBody gives the request's body until due to arrive.
 func (c *conn) awaitBody(due time.Time) {
 	c.body.mu.Lock()
 	defer c.body.mu.Unlock()
 	c.body.due = due
-	c.body.pending.Store(true)
+	if c.body.state.Load() == bodyOn { // an earlier body's deadline is on still: due replaces it
+		_ = c.Conn.SetReadDeadline(due)
+		return
+	}
+	c.body.state.Store(bodyPending)
 }
 
 // bodyRead lifts the body's deadline, once the whole body is read.
 func (c *conn) bodyRead() {
 	c.body.mu.Lock()
 	defer c.body.mu.Unlock()
-	c.body.pending.Store(false)
-	if c.body.applied {
-		c.body.applied = false
+	if c.body.state.Swap(bodyNone) == bodyOn {
 		_ = c.Conn.SetReadDeadline(time.Time{})
 	}
 }
 
 func (c *conn) Read(p []byte) (int, error) {
-	if c.body.pending.Load() {
-		c.body.mu.Lock()
-		if c.body.pending.Load() {
-			c.body.pending.Store(false)
-			c.body.applied = true
-			_ = c.Conn.SetReadDeadline(c.body.due)
-		}
-		c.body.mu.Unlock()
+	if c.body.state.Load() == bodyPending {
+		c.putBodyDeadline()
 	}
 	return c.Conn.Read(p)
 }
 
-// SetReadDeadline is net/http's (or http.ResponseController's): it replaces the
-// body's deadline.
-func (c *conn) SetReadDeadline(t time.Time) error {
+// putBodyDeadline puts the pending body deadline on the connection, unless it
+// was lifted or replaced since Read saw it pending.
+func (c *conn) putBodyDeadline() {
 	c.body.mu.Lock()
 	defer c.body.mu.Unlock()
-	c.body.pending.Store(false)
-	c.body.applied = false
-	return c.Conn.SetReadDeadline(t)
+	if c.body.state.Load() == bodyPending {
+		c.body.state.Store(bodyOn)
+		_ = c.Conn.SetReadDeadline(c.body.due)
+	}
 }
 
+// SetReadDeadline is net/http's (or http.ResponseController's): it replaces the
+// body's deadline.
+func (c *conn) SetReadDeadline(t time.Time) error { return c.replaceBodyDeadline(t, false) }
+
 // SetDeadline sets both deadlines: it replaces the body's too.
-func (c *conn) SetDeadline(t time.Time) error {
+func (c *conn) SetDeadline(t time.Time) error { return c.replaceBodyDeadline(t, true) }
+
+// replaceBodyDeadline sets the connection's read deadline (and its write
+// deadline with write) to t in place of the body's.
+func (c *conn) replaceBodyDeadline(t time.Time, write bool) error {
 	c.body.mu.Lock()
 	defer c.body.mu.Unlock()
-	c.body.pending.Store(false)
-	c.body.applied = false
-	return c.Conn.SetDeadline(t)
+	c.body.state.Store(bodyNone)
+	if write {
+		return c.Conn.SetDeadline(t)
+	}
+	return c.Conn.SetReadDeadline(t)
 }
 
 func (c *conn) Close() error {

@@ -72,7 +72,7 @@ func (c *call) startPlan(grp *group) {
 // next returns the deployment of the next attempt, or ok false when the call
 // is over: its answer (the last failure, or a 503) has been written, or the
 // client is gone.
-func (c *call) next(st *runState) (balance.Attempt, *target, bool) {
+func (c *call) next(deadline time.Time) (balance.Attempt, *target, bool) {
 	p := &c.plan
 	for {
 		if p.budget <= 0 {
@@ -90,7 +90,7 @@ func (c *call) next(st *runState) (balance.Attempt, *target, bool) {
 			c.giveUp(nil)
 			return balance.Attempt{}, nil, false
 		}
-		if !c.unavailable(st, u) {
+		if !c.unavailable(deadline, u) {
 			return balance.Attempt{}, nil, false
 		}
 	}
@@ -98,12 +98,12 @@ func (c *call) next(st *runState) (balance.Attempt, *target, bool) {
 
 // unavailable decides what follows a pick that found no deployment: a new
 // round, a fallback, a wait for a recovery, or the end of the call (false).
-func (c *call) unavailable(st *runState, u *balance.Unavailable) bool {
+func (c *call) unavailable(deadline time.Time, u *balance.Unavailable) bool {
 	p := &c.plan
 	if p.failed {
 		// The round is over: every deployment of the model was tried (or the
 		// rest are ejected) in this request.
-		if u.Tried > 0 && c.newRound(st) {
+		if u.Tried > 0 && c.newRound(deadline) {
 			return true
 		}
 		if c.r.Context().Err() != nil { // gone during the backoff: nobody to answer
@@ -119,7 +119,7 @@ func (c *call) unavailable(st *runState, u *balance.Unavailable) bool {
 	if c.fallback(wire.ErrorRetryable) {
 		return true
 	}
-	if wait, ok := balance.Hold(u, time.Now(), st.deadline, p.grp.first.Timeouts.FirstByte, balance.DefaultHoldLimit); ok && p.holds < maxHolds {
+	if wait, ok := balance.Hold(u, time.Now(), deadline, p.grp.first.Timeouts.FirstByte, balance.DefaultHoldLimit); ok && p.holds < maxHolds {
 		p.holds++
 		held := clock()
 		ctx, cancel := c.inFlight.enter()
@@ -140,14 +140,14 @@ func (c *call) unavailable(st *runState, u *balance.Unavailable) bool {
 
 // newRound starts another round on the model after the backoff, when attempts
 // are left and the last failure allows it; false when it does not.
-func (c *call) newRound(st *runState) bool {
+func (c *call) newRound(deadline time.Time) bool {
 	p := &c.plan
 	o := p.last
 	if !p.retry || p.left <= 0 || o == nil || !o.retryable {
 		return false
 	}
 	r := p.lastTo.t.model.Retry
-	wait, ok := nextWait(st.deadline, r, p.rounds, *o)
+	wait, ok := nextWait(deadline, r, p.rounds, *o)
 	if !ok {
 		return false
 	}

@@ -46,11 +46,6 @@ type attempt struct {
 	idle   *upstream.IdleReader
 }
 
-// runState is what every attempt of a call shares: the total deadline.
-type runState struct {
-	deadline time.Time
-}
-
 // run makes the attempts. The retry policy, written out (cf. Caddy's reverse proxy):
 // a failure before any response byte (connect refused or reset, connect or
 // first-byte timeout) is safe to retry when on_network_error is set; an upstream
@@ -66,12 +61,12 @@ func (c *call) run() {
 	// wait) in progress: the total timeout (a timer, not a context), Stop
 	// (shutdown_grace expired). See inFlight (shutdown.go).
 	c.inFlight.parent = c.r.Context()
-	st := &runState{deadline: time.Now().Add(m.Timeouts.Total)}
+	deadline := time.Now().Add(m.Timeouts.Total) // what every attempt and wait shares
 	total := time.AfterFunc(m.Timeouts.Total, func() { c.inFlight.end(upstream.ErrTotalTimeout) })
 	defer total.Stop()
 	defer c.g.flight.leave(c.g.flight.join(&c.inFlight))
 	for n := 1; ; n++ {
-		pk, t, ok := c.next(st)
+		pk, t, ok := c.next(deadline)
 		if !ok {
 			return
 		}

@@ -38,7 +38,7 @@ func BenchmarkRoutingDecision(b *testing.B) {
 		b.Fatal(err)
 	}
 	r := httptest.NewRequest("POST", "/v1/chat/completions", nil)
-	st := &runState{deadline: time.Now().Add(time.Hour)}
+	deadline := time.Now().Add(time.Hour)
 	for _, model := range []string{"solo", "four", "claude-sonnet-4-5"} {
 		name := map[string]string{"solo": "solo", "four": "four", "claude-sonnet-4-5": "glob"}[model]
 		b.Run(name, func(b *testing.B) {
@@ -51,7 +51,7 @@ func BenchmarkRoutingDecision(b *testing.B) {
 					b.Fatal("no route")
 				}
 				c.startPlan(grp)
-				pk, t, ok := c.next(st)
+				pk, t, ok := c.next(deadline)
 				if !ok {
 					b.Fatal("no pick")
 				}

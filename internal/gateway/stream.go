@@ -193,9 +193,7 @@ func (s *relay) failEvents(aerr *apiError) []byte {
 	case translate.Failer:
 		f = conv
 	case *passthrough:
-		if conv.follow != nil {
-			f = conv.follow
-		}
+		f = conv.follow // a nil Follower is a nil Failer
 	}
 	if cont, ok := client.(continued); ok && f != nil {
 		return f.Fail(s.buf, cont.FailureCode(aerr.Status, aerr.Type), aerr.Message)

@@ -69,11 +69,9 @@ func removeEmptyPort(host string) string {
 
 // newUpstreamRequest makes the request of an attempt to send out with ctx:
 // the request http.NewRequestWithContext(ctx, method, out.url, bytes.NewReader(out.body))
-// makes, with out's headers.
+// makes, with out's headers. method is the client request's, never empty (an
+// empty one would mean GET to the transport, as NewRequest makes it).
 func newUpstreamRequest(ctx context.Context, method string, p *parsedURL, out *outbound) *http.Request {
-	if method == "" {
-		method = http.MethodGet
-	}
 	r := http.Request{Method: method, URL: p.u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: out.header, Host: p.host, ContentLength: int64(len(out.body))}
 	if len(out.body) == 0 {
