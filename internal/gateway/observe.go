@@ -130,11 +130,6 @@ func (g *Gateway) ActivateMetrics() {
 	}
 }
 
-// keyMetrics returns the limit-decision counters of a router key by its name
-// ("" for a plain key): Admitted, Denied(scope), StoreError. The seam for
-// server.api_keys limits.
-func (g *Gateway) keyMetrics(name string) *metrics.Key { return g.obs.set.Key(name) }
-
 // targetObs is what a target's attempts record into.
 type targetObs struct {
 	route  *metrics.Route  // its model's series
