@@ -158,7 +158,6 @@ type observation struct {
 	w       firstByteWriter
 	start   time.Duration // on the observation clock (clock)
 	first   time.Duration // when the first byte of the answer went to the client; 0: not yet
-	stream  bool
 	q       metrics.Request
 	started bool   // q was started (routed)
 	model   string // the configured model being tried: the request's, or a fallback
@@ -211,7 +210,7 @@ func (ob *observation) routed(c *call) {
 	if ob.g == nil {
 		return
 	}
-	ob.stream, ob.model, ob.started = c.stream, c.group.Name, true
+	ob.model, ob.started = c.group.Name, true
 	ob.q = ob.g.obs.set.Route(c.group.Name).Start(ob.ep.api, c.stream)
 	ob.span.Routed(ob.ep.api.Operation().String(), c.model, c.group.Name, c.stream)
 }
@@ -393,9 +392,9 @@ func (g *Gateway) observed(r *http.Request, rec *record, sw *statusWriter) {
 		ob.endAttempt(cause, done, rec.usage, func() []string { return append(slices.Clip(g.secrets), rec.secrets...) })
 	}
 	route := ob.model
-	if !ob.started {
+	if !ob.started { // refused before routing: counted as not streaming, as its span says (endSpan)
 		route = configured(g.cfg, rec.model)
-		ob.q = g.obs.set.Route(route).Start(ob.ep.api, ob.stream)
+		ob.q = g.obs.set.Route(route).Start(ob.ep.api, false)
 	}
 	cause := requestCause(status, ob)
 	out := metrics.Outcome{Status: status, Error: cause, Duration: clock() - ob.start, Dropped: len(rec.dropped)}
