@@ -46,7 +46,20 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// startRouter runs the real binary and waits until it answers /healthz.
+// serveConfig writes cfg (which listens on addr) to a config file, runs the
+// real binary's serve on it with env added, and waits until it answers /healthz.
+func serveConfig(t *testing.T, env []string, addr, cfg string) (*exec.Cmd, *lockedBuffer) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "llmrouter.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd, stderr := startRouter(t, env, "serve", "-config", path)
+	waitHealthy(t, addr)
+	return cmd, stderr
+}
+
+// startRouter runs the real binary, killed when the test ends.
 func startRouter(t *testing.T, env []string, args ...string) (*exec.Cmd, *lockedBuffer) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
@@ -140,13 +153,8 @@ func TestSIGTERMDuringStream(t *testing.T) {
 	}))
 	defer up.Close()
 	addr := freeAddr(t)
-	cfgPath := filepath.Join(t.TempDir(), "llmrouter.yaml")
 	cfg := fmt.Sprintf("server:\n  listen: %s\n  shutdown_delay: 1s\n  shutdown_grace: 20s\nmodels:\n  - name: gpt-4o\n    provider: openai\n    endpoint: %s/v1\n", addr, up.URL)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd, stderr := startRouter(t, nil, "serve", "-config", cfgPath)
-	waitHealthy(t, addr)
+	cmd, stderr := serveConfig(t, nil, addr, cfg)
 
 	resp, err := http.Post("http://"+addr+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
 	if err != nil {

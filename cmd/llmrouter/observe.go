@@ -31,7 +31,7 @@ type observability struct {
 // newObservability builds the metrics registry and the tracer (off unless
 // telemetry.traces.endpoint or the OTEL_* variables configure it).
 func newObservability(cfg *config.Config) (*observability, error) {
-	secrets := append(gateway.Secrets(cfg), cfg.Secrets()...)
+	secrets := secretsOf(cfg)
 	tr, err := telemetry.New(context.Background(), telemetry.Config{
 		Endpoint:       cfg.Telemetry.Traces.Endpoint,
 		CaptureContent: cfg.Telemetry.Traces.CaptureContent,

@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -79,18 +77,13 @@ func TestServeMetricsListenerAndTraces(t *testing.T) {
 	defer up.Close()
 	collector, spans := otlpReceiver(t)
 	addr, maddr := freeAddr(t), freeAddr(t)
-	cfgPath := filepath.Join(t.TempDir(), "llmrouter.yaml")
 	cfg := fmt.Sprintf(`server: {listen: %s, metrics_listen: %s, metrics_key: metrics-key-0123456789}
 telemetry: {traces: {endpoint: %s}}
 models:
   - {name: gpt-4o, provider: openai, endpoint: %s/v1, api_key: sk-model-0123456789abcdef}
 `, addr, maddr, collector.URL, up.URL)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd, stderr := startRouter(t, []string{"OTEL_EXPORTER_OTLP_ENDPOINT=", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=", "OTEL_SDK_DISABLED=", "OTEL_TRACES_EXPORTER="},
-		"serve", "-config", cfgPath)
-	waitHealthy(t, addr)
+	cmd, stderr := serveConfig(t, []string{"OTEL_EXPORTER_OTLP_ENDPOINT=", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=", "OTEL_SDK_DISABLED=", "OTEL_TRACES_EXPORTER="},
+		addr, cfg)
 
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/chat/completions",
 		strings.NewReader(`{"model":"gpt-4o","messages":[{"role":"user","content":"Hi"}]}`))

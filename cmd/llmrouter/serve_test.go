@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,14 +21,9 @@ import (
 // body cut at body_timeout (before the router key is checked, too).
 func TestServeIntakeBounds(t *testing.T) {
 	addr := freeAddr(t)
-	cfgPath := filepath.Join(t.TempDir(), "llmrouter.yaml")
 	cfg := fmt.Sprintf("server:\n  listen: %s\n  api_keys: [router-key-0123456789]\n  body_timeout: 1s\n  max_connections: 16\n"+
 		"models:\n  - {name: gpt-4o, provider: openai, endpoint: http://127.0.0.1:1/v1}\n", addr)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, stderr := startRouter(t, nil, "serve", "-config", cfgPath)
-	waitHealthy(t, addr)
+	_, stderr := serveConfig(t, nil, addr, cfg)
 	if !stderr.await(`"max_connections":16`) {
 		t.Errorf("start log does not show max_connections 16: %s", stderr.String())
 	}
@@ -118,13 +112,8 @@ func TestServeGCHeapFloor(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			addr := freeAddr(t)
-			path := filepath.Join(t.TempDir(), "llmrouter.yaml")
 			cfg := fmt.Sprintf("server:\n  listen: %s\n%smodels:\n  - {name: gpt-4o, provider: openai, endpoint: http://127.0.0.1:1/v1}\n", addr, tt.server)
-			if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			_, stderr := startRouter(t, tt.env, "serve", "-config", path)
-			waitHealthy(t, addr)
+			_, stderr := serveConfig(t, tt.env, addr, cfg)
 			if want := `"gc_heap_floor":"` + tt.shown + `"`; !stderr.await(want) {
 				t.Fatalf("start log does not show %s:\n%s", want, stderr)
 			}

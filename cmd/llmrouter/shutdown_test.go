@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -74,15 +72,10 @@ func TestShutdownGraceEndsRequestsInTheirProtocol(t *testing.T) {
 	up := httptest.NewServer(stuckUpstream(arrived, cancelled))
 	defer up.Close()
 	addr := freeAddr(t)
-	cfgPath := filepath.Join(t.TempDir(), "llmrouter.yaml")
 	cfg := fmt.Sprintf("server:\n  listen: %s\n  shutdown_delay: 0s\n  shutdown_grace: 1s\n"+
 		"defaults:\n  retry: {attempts: 1}\nmodels:\n  - name: gpt-*\n    provider: openai\n    endpoint: %s/v1\n"+
 		"  - name: claude-*\n    provider: anthropic\n    endpoint: %s\n", addr, up.URL, up.URL)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd, stderr := startRouter(t, nil, "serve", "-config", cfgPath)
-	waitHealthy(t, addr)
+	cmd, stderr := serveConfig(t, nil, addr, cfg)
 
 	const chat = `{"model":"%s","stream":%v,"messages":[{"role":"user","content":"hi"}]}`
 	const msgs = `{"model":"%s","max_tokens":64,"stream":%v,"messages":[{"role":"user","content":"hi"}]}`

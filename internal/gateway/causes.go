@@ -43,15 +43,11 @@ func attemptCause(ended error, c *call, o outcome, a *attemptObs, broke metrics.
 }
 
 // httpCause classifies an upstream's HTTP error status (or, for an in-band
-// error, the status it stands for).
+// error, the status it stands for) as the deployment's health does
+// (health.FromStatus); a 2xx, not an error status, is a bad response.
 func httpCause(status int) metrics.Cause {
-	switch {
-	case status == http.StatusTooManyRequests:
-		return metrics.CauseRateLimited
-	case status >= 500 && status <= 599:
-		return metrics.CauseServerError
-	case status >= 400 && status <= 499:
-		return metrics.CauseClientError
+	if c := health.FromStatus(status); c != health.Success {
+		return healthCause(c)
 	}
 	return metrics.CauseBadResponse
 }

@@ -130,11 +130,6 @@ func (g *Gateway) ActivateMetrics() {
 	}
 }
 
-// keyMetrics returns the limit-decision counters of a router key by its name
-// ("" for a plain key): Admitted, Denied(scope), StoreError. The seam for
-// server.api_keys limits.
-func (g *Gateway) keyMetrics(name string) *metrics.Key { return g.obs.set.Key(name) }
-
 // targetObs is what a target's attempts record into.
 type targetObs struct {
 	route  *metrics.Route  // its model's series
@@ -163,7 +158,6 @@ type observation struct {
 	w       firstByteWriter
 	start   time.Duration // on the observation clock (clock)
 	first   time.Duration // when the first byte of the answer went to the client; 0: not yet
-	stream  bool
 	q       metrics.Request
 	started bool   // q was started (routed)
 	model   string // the configured model being tried: the request's, or a fallback
@@ -216,7 +210,7 @@ func (ob *observation) routed(c *call) {
 	if ob.g == nil {
 		return
 	}
-	ob.stream, ob.model, ob.started = c.stream, c.group.Name, true
+	ob.model, ob.started = c.group.Name, true
 	ob.q = ob.g.obs.set.Route(c.group.Name).Start(ob.ep.api, c.stream)
 	ob.span.Routed(ob.ep.api.Operation().String(), c.model, c.group.Name, c.stream)
 }
@@ -398,9 +392,9 @@ func (g *Gateway) observed(r *http.Request, rec *record, sw *statusWriter) {
 		ob.endAttempt(cause, done, rec.usage, func() []string { return append(slices.Clip(g.secrets), rec.secrets...) })
 	}
 	route := ob.model
-	if !ob.started {
+	if !ob.started { // refused before routing: counted as not streaming, as its span says (endSpan)
 		route = configured(g.cfg, rec.model)
-		ob.q = g.obs.set.Route(route).Start(ob.ep.api, ob.stream)
+		ob.q = g.obs.set.Route(route).Start(ob.ep.api, false)
 	}
 	cause := requestCause(status, ob)
 	out := metrics.Outcome{Status: status, Error: cause, Duration: clock() - ob.start, Dropped: len(rec.dropped)}
