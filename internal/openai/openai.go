@@ -9,7 +9,6 @@ package openai
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -273,27 +272,12 @@ func (API) Model(id, owner string) any { return Model{ID: id, Object: "model", O
 // serve it too).
 func (API) ModelsPath() string { return "/models" }
 
-// ParseModels reads the ids of a model list body, {"object":"list","data":[{"id"}]}.
-func (API) ParseModels(body []byte) ([]string, error) {
-	data := gjson.GetBytes(body, "data")
-	if !data.IsArray() {
-		return nil, errNoModelList
-	}
-	var ids []string
-	data.ForEach(func(_, m gjson.Result) bool {
-		if id := m.Get("id"); id.Type == gjson.String && id.Str != "" {
-			ids = append(ids, id.Str)
-		}
-		return true
-	})
-	return ids, nil
-}
+// ParseModels reads the ids of a model list body, {"object":"list","data":[{"id"}]}
+// (wire.ParseModelIDs).
+func (API) ParseModels(body []byte) ([]string, error) { return wire.ParseModelIDs(body) }
 
 // SameModel reports whether a model name a client asks for is the listed one.
 func (API) SameModel(listed, asked string) bool { return listed == asked }
-
-// errNoModelList is a model list body without its data array.
-var errNoModelList = errors.New("not a model list: no data array")
 
 // Error is the body of an OpenAI error: {"error":{message,type,param,code}}.
 type Error struct {
