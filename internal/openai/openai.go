@@ -296,7 +296,7 @@ type ErrorResponse struct {
 // the type OpenAI uses for status, which also gives the code; empty param or code
 // render as null.
 func (API) ErrorBody(status int, typ, param, message string) []byte {
-	t, code := errorType(status)
+	t, code := ErrorType(status)
 	if typ != "" {
 		t = typ
 	}
@@ -341,8 +341,9 @@ func nullable(s string) *string {
 	return &s
 }
 
-// errorType returns the error type and code OpenAI uses for an HTTP status.
-func errorType(status int) (typ, code string) {
+// ErrorType returns the error type and code OpenAI uses for an HTTP status
+// (code "" when it has none).
+func ErrorType(status int) (typ, code string) {
 	switch {
 	case status == http.StatusUnauthorized:
 		return "invalid_request_error", "invalid_api_key"

@@ -1,6 +1,7 @@
 package responses
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -160,18 +161,8 @@ func (API) ErrorEvent(status int, typ, param, message string) []byte {
 // OpenAI's envelope gives the status (a failure the HTTP status would have said
 // before the stream began).
 func (API) FailureCode(status int, typ string) string {
-	if typ != "" {
-		return typ
-	}
-	return failureCode(openai.Chat.ErrorBody(status, "", "", ""))
-}
-
-func failureCode(body []byte) string {
-	r := gjson.GetManyBytes(body, "error.code", "error.type")
-	if r[0].String() != "" {
-		return r[0].String()
-	}
-	return r[1].String()
+	t, code := openai.ErrorType(status)
+	return cmp.Or(typ, code, t)
 }
 
 // IsError reports whether body is a whole, valid error in OpenAI's envelope.
