@@ -34,13 +34,9 @@ func (API) Path(op wire.Operation, _ string, _ bool) (string, bool) {
 	return "", false
 }
 
-// SetAuth puts key (when there is one) in Authorization: Bearer; the API
-// requires no other header.
-func (API) SetAuth(h http.Header, key string) {
-	if key != "" {
-		h.Set("Authorization", "Bearer "+key)
-	}
-}
+// SetAuth puts key (when there is one) in Authorization: Bearer, as every
+// OpenAI API reads it; the API requires no other header.
+func (API) SetAuth(h http.Header, key string) { openai.Chat.SetAuth(h, key) }
 
 // Texts says where a request keeps its texts: instructions, and input, a string
 // or message items with a string or text parts (input_text, output_text), and
