@@ -1,14 +1,10 @@
 package anthropic
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/llmrouter/llmrouter/internal/sse"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
@@ -25,20 +21,12 @@ func TestReadAnswer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
 			var a wire.Answer
-			b := readFixture(t, tt.fixture)
-			if !tt.stream {
-				Messages.ReadAnswer(b, &a)
-			}
-			rd := sse.NewReader(bytes.NewReader(b), 0)
-			for tt.stream {
-				ev, err := rd.Next()
-				if errors.Is(err, io.EOF) {
-					break
+			if tt.stream {
+				for _, ev := range events(t, tt.fixture) {
+					Messages.ReadAnswer(ev.Data, &a)
 				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				Messages.ReadAnswer(ev.Data, &a)
+			} else {
+				Messages.ReadAnswer(readFixture(t, tt.fixture), &a)
 			}
 			if diff := cmp.Diff(tt.want, a); diff != "" {
 				t.Errorf("answer (-want +got):\n%s", diff)
@@ -50,12 +38,7 @@ func TestReadAnswer(t *testing.T) {
 // With Content, a stream's text_delta pieces make the answer's text.
 func TestReadAnswerText(t *testing.T) {
 	a := wire.Answer{Content: true}
-	rd := sse.NewReader(bytes.NewReader(readFixture(t, "anthropic-messages-stream-text.sse")), 0)
-	for {
-		ev, err := rd.Next()
-		if err != nil {
-			break
-		}
+	for _, ev := range events(t, "anthropic-messages-stream-text.sse") {
 		Messages.ReadAnswer(ev.Data, &a)
 	}
 	if string(a.Text) != "Hello there!" {

@@ -8,7 +8,6 @@ package anthropic
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -202,27 +201,12 @@ func (API) Model(id, _ string) any {
 // of the most models a page holds (1000, the API's largest limit).
 func (API) ModelsPath() string { return "/v1/models?limit=1000" }
 
-// ParseModels reads the ids of a model list body, {"data":[{"type":"model","id"}]}.
-func (API) ParseModels(body []byte) ([]string, error) {
-	data := gjson.GetBytes(body, "data")
-	if !data.IsArray() {
-		return nil, errNoModelList
-	}
-	var ids []string
-	data.ForEach(func(_, m gjson.Result) bool {
-		if id := m.Get("id"); id.Type == gjson.String && id.Str != "" {
-			ids = append(ids, id.Str)
-		}
-		return true
-	})
-	return ids, nil
-}
+// ParseModels reads the ids of a model list body, {"data":[{"type":"model","id"}]}
+// (wire.ParseModelIDs).
+func (API) ParseModels(body []byte) ([]string, error) { return wire.ParseModelIDs(body) }
 
 // SameModel reports whether a model name a client asks for is the listed one.
 func (API) SameModel(listed, asked string) bool { return listed == asked }
-
-// errNoModelList is a model list body without its data array.
-var errNoModelList = errors.New("not a model list: no data array")
 
 // ErrorResponse is an error body, and the data of an in-band `event: error`:
 // {"type":"error","error":{"type","message"}}.

@@ -1,14 +1,10 @@
 package openai
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/llmrouter/llmrouter/internal/sse"
 	"github.com/llmrouter/llmrouter/internal/wire"
 )
 
@@ -28,20 +24,12 @@ func TestReadAnswer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var a wire.Answer
-			b := readFixture(t, tt.fixture)
-			if !tt.stream {
-				tt.api.ReadAnswer(b, &a)
-			}
-			rd := sse.NewReader(bytes.NewReader(b), 0)
-			for tt.stream {
-				ev, err := rd.Next()
-				if errors.Is(err, io.EOF) {
-					break
+			if tt.stream {
+				for _, ev := range events(t, tt.fixture) {
+					tt.api.ReadAnswer(ev.Data, &a)
 				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				tt.api.ReadAnswer(ev.Data, &a)
+			} else {
+				tt.api.ReadAnswer(readFixture(t, tt.fixture), &a)
 			}
 			if diff := cmp.Diff(tt.want, a); diff != "" {
 				t.Errorf("answer (-want +got):\n%s", diff)
@@ -73,12 +61,7 @@ func TestReadAnswerText(t *testing.T) {
 		t.Errorf("body text %q", a.Text)
 	}
 	a = wire.Answer{Content: true}
-	rd := sse.NewReader(bytes.NewReader(readFixture(t, "openai-chat-stream-usage.sse")), 0)
-	for {
-		ev, err := rd.Next()
-		if err != nil {
-			break
-		}
+	for _, ev := range events(t, "openai-chat-stream-usage.sse") {
 		Chat.ReadAnswer(ev.Data, &a)
 	}
 	if string(a.Text) != "Olá!" {

@@ -9,7 +9,6 @@ package openai
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -273,27 +272,12 @@ func (API) Model(id, owner string) any { return Model{ID: id, Object: "model", O
 // serve it too).
 func (API) ModelsPath() string { return "/models" }
 
-// ParseModels reads the ids of a model list body, {"object":"list","data":[{"id"}]}.
-func (API) ParseModels(body []byte) ([]string, error) {
-	data := gjson.GetBytes(body, "data")
-	if !data.IsArray() {
-		return nil, errNoModelList
-	}
-	var ids []string
-	data.ForEach(func(_, m gjson.Result) bool {
-		if id := m.Get("id"); id.Type == gjson.String && id.Str != "" {
-			ids = append(ids, id.Str)
-		}
-		return true
-	})
-	return ids, nil
-}
+// ParseModels reads the ids of a model list body, {"object":"list","data":[{"id"}]}
+// (wire.ParseModelIDs).
+func (API) ParseModels(body []byte) ([]string, error) { return wire.ParseModelIDs(body) }
 
 // SameModel reports whether a model name a client asks for is the listed one.
 func (API) SameModel(listed, asked string) bool { return listed == asked }
-
-// errNoModelList is a model list body without its data array.
-var errNoModelList = errors.New("not a model list: no data array")
 
 // Error is the body of an OpenAI error: {"error":{message,type,param,code}}.
 type Error struct {
@@ -312,7 +296,7 @@ type ErrorResponse struct {
 // the type OpenAI uses for status, which also gives the code; empty param or code
 // render as null.
 func (API) ErrorBody(status int, typ, param, message string) []byte {
-	t, code := errorType(status)
+	t, code := ErrorType(status)
 	if typ != "" {
 		t = typ
 	}
@@ -357,8 +341,9 @@ func nullable(s string) *string {
 	return &s
 }
 
-// errorType returns the error type and code OpenAI uses for an HTTP status.
-func errorType(status int) (typ, code string) {
+// ErrorType returns the error type and code OpenAI uses for an HTTP status
+// (code "" when it has none).
+func ErrorType(status int) (typ, code string) {
 	switch {
 	case status == http.StatusUnauthorized:
 		return "invalid_request_error", "invalid_api_key"

@@ -49,12 +49,7 @@ func (r *regexRule) apply(d *document, proto Dialect) error {
 		return errProtocol
 	}
 	w := walk{b: d.b, sh: proto.Texts(), rule: r}
-	root := skipSpace(d.b, 0)
-	w.system(root)
-	w.prompt(root)
-	w.messages(root)
-	w.instructions(root)
-	w.input(root)
+	w.all()
 	// Texts are visited field by field (Anthropic's system before its messages),
 	// which need not be their order in the body: apply sorts.
 	d.apply(w.edits)
@@ -138,6 +133,16 @@ func (w *walk) prompt(root int) {
 	default:
 		w.str(sp, roleUser, false)
 	}
+}
+
+// all visits every text of the body, field by field.
+func (w *walk) all() {
+	root := skipSpace(w.b, 0)
+	w.system(root)
+	w.prompt(root)
+	w.messages(root)
+	w.instructions(root)
+	w.input(root)
 }
 
 func (w *walk) messages(root int) {

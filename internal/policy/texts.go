@@ -4,8 +4,10 @@ package policy
 // rules would find it, with the role it counts as: the system prompt ("system"),
 // the prompt ("user"), then each message's texts in order, under the message's
 // role ("tool" for the texts of an Anthropic tool_result; "" for a message
-// without one). Images, tool calls and their arguments, thinking blocks and ids
-// are not texts. A body that is not a JSON object has none. For traces that
+// without one), then a Responses request's instructions ("system") and input
+// (a string, "user"; a message item's texts under its role; a tool call's
+// output, "tool"). Images, tool calls and their arguments, thinking blocks and
+// ids are not texts. A body that is not a JSON object has none. For traces that
 // capture the prompt.
 func Texts(body []byte, d Dialect, yield func(role string, text []byte)) {
 	if d == nil || checkBody(body) != nil {
@@ -23,8 +25,5 @@ func Texts(body []byte, d Dialect, yield func(role string, text []byte)) {
 		}
 		yield(role, text)
 	}
-	root := skipSpace(body, 0)
-	w.system(root)
-	w.prompt(root)
-	w.messages(root)
+	w.all()
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/llmrouter/llmrouter/internal/anthropic"
 	"github.com/llmrouter/llmrouter/internal/ollama"
 	"github.com/llmrouter/llmrouter/internal/openai"
+	"github.com/llmrouter/llmrouter/internal/responses"
 )
 
 // Texts finds what the regex rules would rewrite, with the role each counts as,
@@ -29,6 +30,10 @@ func TestTexts(t *testing.T) {
 			[]text{{"system", "Sys"}, {"tool", "42"}, {"user", "And?"}, {"assistant", "Done"}}},
 		{"legacy completions", openai.Completions, `{"model":"m","prompt":["a","b"]}`, []text{{"user", "a"}, {"user", "b"}}},
 		{"ollama generate", ollama.Generate, `{"model":"m","system":"S","prompt":"P"}`, []text{{"system", "S"}, {"user", "P"}}},
+		{"responses", responses.Responses,
+			`{"model":"m","instructions":"Be brief.","input":[{"role":"user","content":[{"type":"input_text","text":"Weather?"},{"type":"input_image","image_url":"data:x"}]},{"type":"function_call","call_id":"c","name":"weather","arguments":"{}"},{"type":"function_call_output","call_id":"c","output":"40 C"}]}`,
+			[]text{{"system", "Be brief."}, {"user", "Weather?"}, {"tool", "40 C"}}},
+		{"responses, input a string", responses.Responses, `{"model":"m","input":"Hi"}`, []text{{"user", "Hi"}}},
 		{"not an object", openai.Chat, `["messages"]`, nil},
 		{"not JSON", openai.Chat, `{"messages":[`, nil},
 	}

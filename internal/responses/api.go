@@ -1,6 +1,7 @@
 package responses
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -33,13 +34,9 @@ func (API) Path(op wire.Operation, _ string, _ bool) (string, bool) {
 	return "", false
 }
 
-// SetAuth puts key (when there is one) in Authorization: Bearer; the API
-// requires no other header.
-func (API) SetAuth(h http.Header, key string) {
-	if key != "" {
-		h.Set("Authorization", "Bearer "+key)
-	}
-}
+// SetAuth puts key (when there is one) in Authorization: Bearer, as every
+// OpenAI API reads it; the API requires no other header.
+func (API) SetAuth(h http.Header, key string) { openai.Chat.SetAuth(h, key) }
 
 // Texts says where a request keeps its texts: instructions, and input, a string
 // or message items with a string or text parts (input_text, output_text), and
@@ -160,18 +157,8 @@ func (API) ErrorEvent(status int, typ, param, message string) []byte {
 // OpenAI's envelope gives the status (a failure the HTTP status would have said
 // before the stream began).
 func (API) FailureCode(status int, typ string) string {
-	if typ != "" {
-		return typ
-	}
-	return failureCode(openai.Chat.ErrorBody(status, "", "", ""))
-}
-
-func failureCode(body []byte) string {
-	r := gjson.GetManyBytes(body, "error.code", "error.type")
-	if r[0].String() != "" {
-		return r[0].String()
-	}
-	return r[1].String()
+	t, code := openai.ErrorType(status)
+	return cmp.Or(typ, code, t)
 }
 
 // IsError reports whether body is a whole, valid error in OpenAI's envelope.

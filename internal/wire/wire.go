@@ -2,7 +2,8 @@
 // request, and the few terms in which their dialect packages (openai, anthropic,
 // ollama) describe themselves to the rest of the router: the operations a client
 // asks for, where a request keeps its texts, what a stream transcript is told, and
-// how an answer's token usage is read. It imports nothing.
+// how an answer's token usage is read; and it reads the model list OpenAI and
+// Anthropic share. It imports only the standard library and gjson.
 package wire
 
 // Protocol is one request/response format: an inbound API a client speaks, or the
